@@ -1,0 +1,328 @@
+//! Typed configuration: `config/default.toml` (compiled in, so the binary runs anywhere)
+//! → `config/$AYUBI_ENV.toml` → the old deployment's environment names → `AYUBI__SECTION__KEY`.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer};
+use std::path::Path;
+use std::time::Duration;
+
+const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+/// Placeholder from `.env.example`; production refuses it like a missing key.
+const EXAMPLE_SECRET: &str = "change-me-to-at-least-32-random-bytes";
+
+/// Environment variables the old deployment used, and the key each one sets.
+const LEGACY_ENV: &[(&str, &str)] = &[
+    ("DATABASE_URL", "database.url"),
+    ("REDIS_URL", "redis.url"),
+    ("PORT", "server.port"),
+    ("HOST", "server.host"),
+    ("JWT_SECRET_KEY", "auth.jwt_secret"),
+    ("SENTRY_DSN", "telemetry.sentry_dsn"),
+    ("CORS_ORIGINS", "server.cors_origins"),
+    ("STEAM_API_KEY", "games.steam_api_key"),
+    ("FACEIT_API_KEY", "games.faceit_api_key"),
+];
+
+/// Which configuration profile runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Local development (default).
+    Development,
+    /// The test suite.
+    Test,
+    /// A deployment.
+    Production,
+}
+
+impl Environment {
+    fn from_env() -> anyhow::Result<Self> {
+        match std::env::var("AYUBI_ENV").as_deref() {
+            Err(_) | Ok("") | Ok("development") => Ok(Self::Development),
+            Ok("test") => Ok(Self::Test),
+            Ok("production") => Ok(Self::Production),
+            Ok(other) => {
+                anyhow::bail!("AYUBI_ENV must be development, test or production (got {other:?})")
+            }
+        }
+    }
+
+    /// The profile's file name stem.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Production => "production",
+        }
+    }
+}
+
+/// Everything the server reads at start.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Filled from `AYUBI_ENV`, never from files.
+    #[serde(skip, default = "default_env")]
+    pub environment: Environment,
+    /// Set when development generated a throw-away JWT key (start-up warns).
+    #[serde(skip)]
+    pub jwt_secret_generated: bool,
+    /// HTTP listener and middleware.
+    pub server: ServerSettings,
+    /// Database pool.
+    pub database: DatabaseSettings,
+    /// Optional Redis.
+    pub redis: RedisSettings,
+    /// Tokens, hashing and rate limits.
+    pub auth: AuthSettings,
+    /// `Idempotency-Key` handling.
+    pub idempotency: IdempotencySettings,
+    /// Logs and error reporting.
+    pub telemetry: TelemetrySettings,
+    /// Steam and FACEIT.
+    pub games: GamesSettings,
+}
+
+fn default_env() -> Environment {
+    Environment::Development
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Interface to bind.
+    pub host: String,
+    /// Port to bind; 0 picks a free one (tests).
+    pub port: u16,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Seconds in-flight requests get to finish after SIGTERM.
+    pub shutdown_timeout_secs: u64,
+    /// Largest accepted request body in bytes.
+    pub body_limit_bytes: usize,
+    /// Origins allowed by CORS; a comma-separated string is accepted from the environment.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub cors_origins: Vec<String>,
+    /// Header holding the client IP set by a trusted proxy (e.g. `Fly-Client-IP`); empty
+    /// means "use the socket's peer address" and no header is believed.
+    pub trusted_client_ip_header: String,
+    /// Send `Strict-Transport-Security` (only behind TLS).
+    pub hsts: bool,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://…?mode=rwc` or `postgres://…`; secret because it may hold a password.
+    pub url: SecretString,
+    /// Pool upper bound.
+    pub max_connections: u32,
+    /// Connections kept open.
+    pub min_connections: u32,
+    /// Seconds to wait for a pooled connection.
+    pub acquire_timeout_secs: u64,
+    /// Seconds before an idle connection above the minimum is closed.
+    pub idle_timeout_secs: u64,
+    /// Seconds before a connection is recycled.
+    pub max_lifetime_secs: u64,
+    /// Ping connections before use.
+    pub test_before_acquire: bool,
+    /// SQLite write-lock wait in milliseconds.
+    pub sqlite_busy_timeout_ms: u64,
+    /// Apply pending migrations when the server starts.
+    pub migrate_on_start: bool,
+}
+
+/// `[redis]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    /// `redis://…`; empty disables Redis.
+    pub url: SecretString,
+    /// Pool size.
+    pub pool_max_size: usize,
+    /// Milliseconds before a Redis call counts as failed.
+    pub timeout_ms: u64,
+}
+
+/// `[auth]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// HS256 key (≥ 32 bytes in production).
+    pub jwt_secret: SecretString,
+    /// Access-token lifetime in seconds.
+    pub access_token_ttl_secs: i64,
+    /// Refresh-token lifetime in days.
+    pub refresh_token_ttl_days: i64,
+    /// Login attempts a minute per client IP.
+    pub login_per_minute: u32,
+    /// Registrations an hour per client IP.
+    pub register_per_hour: u32,
+    /// Argon2 hashes run at once (each takes 19 MiB and a core).
+    pub max_concurrent_hashes: usize,
+}
+
+/// `[idempotency]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencySettings {
+    /// Hours a saved response is replayed.
+    pub ttl_hours: i64,
+}
+
+/// `[telemetry]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// `pretty` or `json`.
+    pub log_format: LogFormat,
+    /// `RUST_LOG`-style filter used when `RUST_LOG` is unset.
+    pub log_filter: String,
+    /// Sentry DSN; empty disables Sentry.
+    pub sentry_dsn: SecretString,
+    /// Fraction of transactions traced by Sentry.
+    pub sentry_traces_sample_rate: f32,
+}
+
+/// Log output style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[games]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GamesSettings {
+    /// Steam Web API key; empty disables Steam.
+    pub steam_api_key: SecretString,
+    /// FACEIT Data API key; empty disables FACEIT.
+    pub faceit_api_key: SecretString,
+}
+
+fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        Csv(String),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::List(v) => v,
+        Raw::Csv(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+impl Settings {
+    /// Loads the layers from `config_dir` and the process environment.
+    ///
+    /// # Errors
+    /// A file or variable that does not parse, or a production configuration that is
+    /// unsafe to run (see [`Settings::check`]).
+    pub fn load(config_dir: &Path) -> anyhow::Result<Self> {
+        let env = Environment::from_env()?;
+        let mut legacy = Figment::new();
+        for (var, key) in LEGACY_ENV {
+            if std::env::var_os(var).is_some() {
+                legacy = legacy.merge(Env::raw().only(&[var]).map(move |_| (*key).into()));
+            }
+        }
+        let figment = Figment::new()
+            .merge(Toml::string(DEFAULT_TOML))
+            .merge(Toml::file(
+                config_dir.join(format!("{}.toml", env.as_str())),
+            ))
+            .merge(legacy)
+            .merge(Env::prefixed("AYUBI__").split("__"));
+        let mut settings: Self = figment.extract()?;
+        settings.environment = env;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Refuses configurations that would be unsafe in production and fills in the
+    /// development conveniences.
+    ///
+    /// # Errors
+    /// In production: a `JWT_SECRET_KEY` that is missing, shorter than 32 bytes or the
+    /// `.env.example` placeholder.
+    pub fn check(&mut self) -> anyhow::Result<()> {
+        let secret = self.auth.jwt_secret.expose_secret();
+        let weak = secret.len() < 32 || secret == EXAMPLE_SECRET;
+        if weak {
+            if self.environment == Environment::Production {
+                anyhow::bail!(
+                    "JWT_SECRET_KEY must be set to at least 32 random bytes in production \
+                     (got {} bytes{}); generate one with `openssl rand -base64 48`",
+                    secret.len(),
+                    if secret == EXAMPLE_SECRET {
+                        ", the .env.example placeholder"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            self.jwt_secret_generated = true;
+            self.auth.jwt_secret = SecretString::from(crate::security::random_secret());
+        }
+        for origin in &self.server.cors_origins {
+            let ok = (origin.starts_with("http://") || origin.starts_with("https://"))
+                && !origin.ends_with('/')
+                && origin
+                    .parse::<actix_web::http::header::HeaderValue>()
+                    .is_ok();
+            if !ok {
+                anyhow::bail!(
+                    "CORS_ORIGINS entry {origin:?} must be an origin like https://app.example.com \
+                     (scheme and host, no path or trailing slash)"
+                );
+            }
+        }
+        if self.auth.max_concurrent_hashes == 0 {
+            anyhow::bail!("auth.max_concurrent_hashes must be at least 1");
+        }
+        if self.auth.login_per_minute == 0 || self.auth.register_per_hour == 0 {
+            anyhow::bail!("auth.login_per_minute and auth.register_per_hour must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The database pool settings.
+    #[must_use]
+    pub fn db_config(&self) -> ayubi_db::DbConfig {
+        let d = &self.database;
+        ayubi_db::DbConfig {
+            url: d.url.expose_secret().to_owned(),
+            max_connections: d.max_connections,
+            min_connections: d.min_connections,
+            acquire_timeout: Duration::from_secs(d.acquire_timeout_secs),
+            idle_timeout: Duration::from_secs(d.idle_timeout_secs),
+            max_lifetime: Duration::from_secs(d.max_lifetime_secs),
+            test_before_acquire: d.test_before_acquire,
+            sqlite_busy_timeout: Duration::from_millis(d.sqlite_busy_timeout_ms),
+        }
+    }
+}
+
+/// A secret that counts as unset when empty.
+#[must_use]
+pub fn non_empty(s: &SecretString) -> Option<&str> {
+    let v = s.expose_secret();
+    (!v.trim().is_empty()).then_some(v)
+}

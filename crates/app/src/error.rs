@@ -1,0 +1,224 @@
+//! The one place errors become HTTP: RFC 9457 `application/problem+json` for every
+//! failure, whether it came from a domain service, an extractor, the router or a panic.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use ayubi_identity::IdentityError;
+use ayubi_kernel::StoreError;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The problem+json media type.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error on its way to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    detail: String,
+    errors: Option<BTreeMap<String, Vec<String>>>,
+    retry_after: Option<u64>,
+    /// Set when a concurrent request saved the same `Idempotency-Key` first.
+    idempotency_race: bool,
+    /// Kept for the logs of 5xx; never shown to the client.
+    cause: Option<anyhow::Error>,
+}
+
+/// The body every error response carries.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`: the status says what kind of problem it is.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The status's reason phrase.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong, for a human.
+    pub detail: String,
+    /// Field → messages, on 422.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<BTreeMap<String, Vec<String>>>,
+}
+
+impl ApiError {
+    /// An error with a status and a detail.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+            errors: None,
+            retry_after: None,
+            idempotency_race: false,
+            cause: None,
+        }
+    }
+
+    /// 400.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    /// 401 (the response carries `WWW-Authenticate: Bearer`).
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, detail)
+    }
+
+    /// 404.
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "no such resource")
+    }
+
+    /// 409.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, detail)
+    }
+
+    /// 422 naming one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let (field, message) = (field.into(), message.into());
+        let mut errors = BTreeMap::new();
+        errors.insert(field.clone(), vec![message.clone()]);
+        Self::invalid_fields(errors)
+    }
+
+    /// 422 naming several fields.
+    pub fn invalid_fields(errors: BTreeMap<String, Vec<String>>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|(f, msgs)| format!("{f}: {}", msgs.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self {
+            errors: Some(errors),
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, detail)
+        }
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs.max(1)),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("too many requests; retry in {}s", retry_after_secs.max(1)),
+            )
+        }
+    }
+
+    /// 503 naming what is down.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+    }
+
+    /// 500; the cause is logged, the client sees a generic detail.
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        Self {
+            cause: Some(cause.into()),
+            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+
+    /// Whether the create lost an `Idempotency-Key` race (its writes were rolled back).
+    #[must_use]
+    pub fn is_idempotency_race(&self) -> bool {
+        self.idempotency_race
+    }
+
+    /// The status.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The problem body.
+    #[must_use]
+    pub fn problem(&self) -> Problem {
+        Problem {
+            kind: "about:blank",
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.status, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status.is_server_error() {
+            match &self.cause {
+                // `{:#}` prints the whole cause chain on one line.
+                Some(cause) => {
+                    tracing::error!(status = %self.status, error = format!("{cause:#}"), "request failed")
+                }
+                None => {
+                    tracing::error!(status = %self.status, detail = %self.detail, "request failed")
+                }
+            }
+        }
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if let Some(secs) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        res.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::not_found(),
+            StoreError::Conflict(what) => Self::conflict(format!("already exists ({what})")),
+            StoreError::IdempotencyRace => Self {
+                idempotency_race: true,
+                ..Self::conflict("a request with this Idempotency-Key is being processed")
+            },
+            StoreError::Unavailable(cause) => Self {
+                cause: Some(anyhow::anyhow!(cause)),
+                ..Self::unavailable("the database is unavailable")
+            },
+        }
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(e: IdentityError) -> Self {
+        match e {
+            IdentityError::Invalid { field, message } => Self::invalid(field, message),
+            IdentityError::InvalidCredentials => Self::unauthorized("invalid credentials"),
+            IdentityError::Unauthenticated => Self::unauthorized("invalid or expired token"),
+            IdentityError::EmailTaken => Self::conflict("email already registered"),
+            IdentityError::NotFound => Self::not_found(),
+            IdentityError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Turns the reason-phrase-only responses actix produces itself (405 from a resource,
+/// errors of middlewares) into problem+json, so no error escapes in another shape.
+pub fn problem_for_status(status: StatusCode, detail: Option<String>) -> ApiError {
+    let detail = detail.unwrap_or_else(|| match status {
+        StatusCode::NOT_FOUND => "no such route".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => "method not allowed on this route".to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => "request body is too large".to_owned(),
+        s => s.canonical_reason().unwrap_or("error").to_lowercase(),
+    });
+    ApiError::new(status, detail)
+}

@@ -1,0 +1,162 @@
+//! Middleware written for Ayubi (the rest is actix's, actix-cors's, actix-governor's and
+//! tracing-actix-web's).
+
+use crate::error::{ApiError, PROBLEM_JSON, problem_for_status};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, ResponseError};
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
+use tracing_actix_web::RequestId;
+
+/// Every error leaves as problem+json: handler errors already are; this catches panics
+/// (500, the process keeps serving), errors raised by other middleware (CORS, governor)
+/// and the plain-text responses actix builds itself (405, 413, 404 from a resource).
+///
+/// Errors that reach it as `Err` (a panic, a CORS refusal) stay `Err` but carry a
+/// problem+json response: actix's router needs sole ownership of the request while it
+/// routes, so a middleware outside it cannot keep a copy to build a response with.
+pub async fn problems(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let res = match AssertUnwindSafe(next.call(req)).catch_unwind().await {
+        Ok(Ok(res)) => res.map_into_boxed_body(),
+        Ok(Err(e)) => {
+            let original = e.error_response();
+            if is_problem(original.headers()) {
+                return Err(e);
+            }
+            let status = original.status();
+            let detail = status.is_client_error().then(|| e.to_string());
+            let mut fresh = problem_for_status(status, detail).error_response();
+            copy_headers(original.headers(), fresh.headers_mut());
+            return Err(InternalError::from_response(e.to_string(), fresh).into());
+        }
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            let err = ApiError::internal(anyhow::anyhow!("handler panicked: {msg}"));
+            let resp = err.error_response();
+            return Err(InternalError::from_response("handler panicked", resp).into());
+        }
+    };
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_problem(res.headers()) {
+        return Ok(res);
+    }
+    let detail = if status.is_client_error() {
+        res.response()
+            .error()
+            .map(ToString::to_string)
+            .filter(|d| !d.is_empty())
+    } else {
+        None
+    };
+    let (req, old) = res.into_parts();
+    let mut fresh = problem_for_status(status, detail).error_response();
+    copy_headers(old.headers(), fresh.headers_mut());
+    Ok(ServiceResponse::new(req, fresh))
+}
+
+fn is_problem(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()))
+}
+
+/// Keeps what a replaced response said beyond its body (Allow on 405, Retry-After, CORS).
+fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    for (name, value) in from {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            to.insert(name.clone(), value.clone());
+        }
+    }
+}
+
+/// Applies `edit` to the response's headers, whether it is a response or an error that
+/// will become one.
+fn edit_headers<B>(
+    result: Result<ServiceResponse<B>, Error>,
+    edit: impl Fn(&mut HeaderMap),
+) -> Result<ServiceResponse<B>, Error> {
+    match result {
+        Ok(mut res) => {
+            edit(res.headers_mut());
+            Ok(res)
+        }
+        Err(e) => {
+            let mut resp = e.error_response();
+            edit(resp.headers_mut());
+            Err(InternalError::from_response(e.to_string(), resp).into())
+        }
+    }
+}
+
+/// Echoes tracing-actix-web's request id as `X-Request-Id`, so a client report can be
+/// matched to the server's logs.
+pub async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| HeaderValue::from_str(&id.to_string()).ok());
+    edit_headers(next.call(req).await, |h| {
+        if let Some(v) = &id {
+            h.insert(HeaderName::from_static("x-request-id"), v.clone());
+        }
+    })
+}
+
+/// Security headers. The API answers JSON only, so its policy forbids everything; the
+/// documentation UI needs its own scripts, styles and images.
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let docs = req.path().starts_with("/docs");
+    let hsts = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .is_some_and(|s| s.hsts);
+    edit_headers(next.call(req).await, |h| secure(h, docs, hsts))
+}
+
+fn secure(h: &mut HeaderMap, docs: bool, hsts: bool) {
+    let csp = if docs {
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+         script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+    } else {
+        "default-src 'none'; frame-ancestors 'none'"
+    };
+    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
+    };
+    set(h, "content-security-policy", csp);
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "no-referrer");
+    set(h, "cross-origin-opener-policy", "same-origin");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=()",
+    );
+    if !docs && !h.contains_key(header::CACHE_CONTROL) {
+        set(h, "cache-control", "no-store");
+    }
+    if hsts {
+        set(
+            h,
+            "strict-transport-security",
+            "max-age=63072000; includeSubDomains",
+        );
+    }
+}

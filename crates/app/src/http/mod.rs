@@ -1,0 +1,12 @@
+//! HTTP plumbing shared by every route: extractors, the idempotency mechanism,
+//! middleware and the client-IP rate-limit key.
+
+pub mod auth;
+pub mod client_ip;
+pub mod idempotency;
+pub mod json;
+pub mod middleware;
+
+pub use auth::AuthUser;
+pub use idempotency::{Idempotency, IdempotencyKey};
+pub use json::ApiJson;

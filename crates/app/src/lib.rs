@@ -1,0 +1,17 @@
+//! The Ayubi API server: the only crate that knows actix.
+//!
+//! Owns configuration ([`config`]), start-up ([`startup`]), the HTTP contract's
+//! cross-cutting parts (problem+json errors in [`error`], extractors, idempotency and
+//! middleware in [`http`]), the routes of every context ([`routes`]), the crypto adapters
+//! for identity's ports ([`security`]) and telemetry. Domain rules live in the domain
+//! crates; SQL lives in `ayubi-db`.
+
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod routes;
+pub mod security;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,71 @@
+//! `ayubi`: serve the API, or `ayubi migrate up|down [N]|status`.
+
+use ayubi_app::config::Settings;
+use ayubi_app::startup::Application;
+use ayubi_app::telemetry;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: ayubi [serve] | ayubi migrate up | down [STEPS] | status";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config_dir =
+        std::env::var_os("AYUBI_CONFIG_DIR").map_or_else(|| PathBuf::from("config"), PathBuf::from);
+    let settings = match Settings::load(&config_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ayubi: configuration error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init_logs(&settings);
+    // Before the runtime starts, so Sentry's panic and context integrations see it.
+    let _sentry = telemetry::init_sentry(&settings);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = actix_web::rt::System::new().block_on(async move {
+        match args.as_slice() {
+            [] | ["serve"] => serve(settings).await,
+            ["migrate", rest @ ..] => migrate(settings, rest).await,
+            _ => Err(anyhow::anyhow!(USAGE)),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "ayubi failed");
+            eprintln!("ayubi: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let host = settings.server.host.clone();
+    let app = Application::build(settings).await?;
+    tracing::info!("listening on http://{host}:{}", app.port());
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn migrate(mut settings: Settings, args: &[&str]) -> anyhow::Result<()> {
+    settings.database.migrate_on_start = false;
+    let db = ayubi_db::Database::connect(&settings.db_config()).await?;
+    match args {
+        ["up"] => db.migrate_up().await?,
+        ["down"] => db.migrate_down(1).await?,
+        ["down", n] => {
+            db.migrate_down(n.parse().map_err(|_| anyhow::anyhow!(USAGE))?)
+                .await?
+        }
+        ["status"] => {
+            for (name, applied) in db.migration_status().await? {
+                println!("{} {name}", if applied { "applied" } else { "pending" });
+            }
+        }
+        _ => anyhow::bail!(USAGE),
+    }
+    db.close().await?;
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! The OpenAPI document's fixed parts; paths and schemas are collected from the routes.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// Title, version, tags and the bearer scheme.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Ayubi API", description = "The self-hosted backend of the Ayubi life dashboard. Errors are application/problem+json (RFC 9457)."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Accounts, sessions and personal access tokens"),
+        (name = "operations", description = "Health, readiness, metrics"),
+    )
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT or personal access token")
+                    .build(),
+            ),
+        );
+    }
+}

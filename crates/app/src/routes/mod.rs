@@ -1,0 +1,5 @@
+//! Routes, one module per context. Each exposes `config`, registering its handlers
+//! through utoipa-actix-web so the OpenAPI document lists exactly the routes served.
+
+pub mod auth;
+pub mod ops;

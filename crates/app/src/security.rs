@@ -1,0 +1,353 @@
+//! Adapters for identity's crypto ports: Argon2id password hashing off the async runtime,
+//! HS256 access tokens, random opaque secrets, and the sealing of saved idempotent
+//! responses.
+
+use argon2::password_hash::phc::PasswordHash as Phc;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::{digest, hmac};
+use ayubi_identity::ports::{AccessTokens, PasswordHasher, Secrets};
+use ayubi_identity::{
+    AccessClaims, IdentityError, Password, PasswordHash, Result, SessionId, TokenDigest,
+};
+use ayubi_kernel::{StoreError, UserId};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm as JwtAlg, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+/// 32 random bytes, URL-safe base64: a development JWT key.
+#[must_use]
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    // SystemRandom only fails if the OS has no entropy source, which start-up cannot
+    // survive anyway.
+    #[allow(clippy::expect_used)]
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("OS random source");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn unavailable(msg: &str) -> IdentityError {
+    IdentityError::Store(StoreError::Unavailable(msg.to_owned().into()))
+}
+
+/// Argon2id with OWASP's minimum (m = 19 MiB, t = 2, p = 1), computed on the blocking
+/// pool with at most `max_concurrent` hashes in flight, so a login flood queues here
+/// instead of starving the async workers that serve everything else.
+#[derive(Debug, Clone)]
+pub struct Argon2Hasher {
+    argon: Argon2<'static>,
+    permits: Arc<Semaphore>,
+    dummy: PasswordHash,
+}
+
+impl Argon2Hasher {
+    /// Builds the hasher and the dummy hash verified for unknown emails.
+    ///
+    /// # Errors
+    /// If the parameters are rejected or hashing fails at start.
+    pub fn new(max_concurrent: usize) -> anyhow::Result<Self> {
+        let params = Params::new(19 * 1024, 2, 1, None)
+            .map_err(|e| anyhow::anyhow!("argon2 params: {e}"))?;
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let dummy = argon
+            .hash_password(random_secret().as_bytes())
+            .map_err(|e| anyhow::anyhow!("argon2 dummy hash: {e}"))?
+            .to_string();
+        Ok(Self {
+            argon,
+            permits: Arc::new(Semaphore::new(max_concurrent)),
+            dummy: PasswordHash::new(dummy),
+        })
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
+    ) -> Result<T> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| unavailable("hasher closed"))?;
+        let argon = self.argon.clone();
+        tokio::task::spawn_blocking(move || work(&argon))
+            .await
+            .map_err(|_| unavailable("hashing task failed"))
+    }
+}
+
+#[async_trait::async_trait]
+impl PasswordHasher for Argon2Hasher {
+    async fn hash(&self, password: &Password) -> Result<PasswordHash> {
+        let pw = password.expose().to_owned();
+        let phc = self
+            .blocking(move |a| a.hash_password(pw.as_bytes()).map(|h| h.to_string()))
+            .await?
+            .map_err(|_| unavailable("hashing failed"))?;
+        Ok(PasswordHash::new(phc))
+    }
+
+    async fn verify(&self, password: &Password, hash: Option<&PasswordHash>) -> Result<bool> {
+        let known = hash.is_some();
+        let phc = hash.unwrap_or(&self.dummy).as_str().to_owned();
+        let pw = password.expose().to_owned();
+        let ok = self
+            .blocking(move |a| {
+                Phc::new(&phc)
+                    .map(|parsed| a.verify_password(pw.as_bytes(), &parsed).is_ok())
+                    .unwrap_or(false)
+            })
+            .await?;
+        Ok(ok && known)
+    }
+}
+
+/// Claims of an access token; every field is required (a token missing one fails to
+/// deserialize and is refused).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// User id.
+    pub sub: String,
+    /// Session id.
+    pub sid: String,
+    /// Unique token id.
+    pub jti: String,
+    /// Issued at (Unix seconds).
+    pub iat: i64,
+    /// Expiry (Unix seconds).
+    pub exp: i64,
+}
+
+/// HS256 access tokens. The algorithm is pinned: a token whose header names any other
+/// algorithm (including `none`) is refused.
+#[derive(Clone)]
+pub struct JwtTokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl_secs: i64,
+}
+
+impl std::fmt::Debug for JwtTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtTokens")
+            .field("ttl_secs", &self.ttl_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtTokens {
+    /// Keys from the configured secret.
+    #[must_use]
+    pub fn new(secret: &[u8], ttl_secs: i64) -> Self {
+        let mut validation = Validation::new(JwtAlg::HS256);
+        validation.algorithms = vec![JwtAlg::HS256];
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.validate_exp = true;
+        validation.leeway = 0;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            ttl_secs,
+        }
+    }
+}
+
+impl AccessTokens for JwtTokens {
+    fn issue(&self, claims: AccessClaims, now: DateTime<Utc>) -> Result<(String, i64)> {
+        let iat = now.timestamp();
+        let body = Claims {
+            sub: claims.user.to_string(),
+            sid: claims.session.to_string(),
+            jti: Uuid::new_v4().to_string(),
+            iat,
+            exp: iat + self.ttl_secs,
+        };
+        let token = jsonwebtoken::encode(&Header::new(JwtAlg::HS256), &body, &self.encoding)
+            .map_err(|_| unavailable("signing failed"))?;
+        Ok((token, self.ttl_secs))
+    }
+
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| IdentityError::Unauthenticated)?;
+        let c = data.claims;
+        // jsonwebtoken checks `exp` against the system clock; check it against ours
+        // too so tests with a pinned clock and the service agree.
+        if c.exp <= now.timestamp() || c.iat > now.timestamp() + 60 {
+            return Err(IdentityError::Unauthenticated);
+        }
+        let user = c
+            .sub
+            .parse::<i64>()
+            .map_err(|_| IdentityError::Unauthenticated)?;
+        let sid = Uuid::parse_str(&c.sid).map_err(|_| IdentityError::Unauthenticated)?;
+        Ok(AccessClaims {
+            user: UserId::new(user),
+            session: SessionId(sid),
+        })
+    }
+}
+
+/// 256-bit random secrets and their SHA-256 digests.
+#[derive(Debug, Clone)]
+pub struct RandomSecrets {
+    rng: SystemRandom,
+}
+
+impl RandomSecrets {
+    /// The OS random source.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            rng: SystemRandom::new(),
+        }
+    }
+}
+
+impl Default for RandomSecrets {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Secrets for RandomSecrets {
+    fn generate(&self, prefix: &str) -> String {
+        let mut bytes = [0u8; 32];
+        // See `random_secret`: no entropy source means nothing can work.
+        #[allow(clippy::expect_used)]
+        self.rng.fill(&mut bytes).expect("OS random source");
+        format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    fn digest(&self, secret: &str) -> TokenDigest {
+        TokenDigest(
+            digest::digest(&digest::SHA256, secret.as_bytes())
+                .as_ref()
+                .to_vec(),
+        )
+    }
+}
+
+/// Seals responses saved under an `Idempotency-Key` with AES-256-GCM, keyed by the
+/// server secret *and* the client's key: a saved response may contain a secret shown
+/// once (a personal access token), and a database dump alone must not reveal it.
+#[derive(Clone)]
+pub struct ResponseSealer {
+    master: hmac::Key,
+    rng: SystemRandom,
+}
+
+impl std::fmt::Debug for ResponseSealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResponseSealer(..)")
+    }
+}
+
+impl ResponseSealer {
+    /// Derives the sealing master key from the server secret.
+    #[must_use]
+    pub fn new(server_secret: &[u8]) -> Self {
+        let root = hmac::Key::new(hmac::HMAC_SHA256, server_secret);
+        let master = hmac::sign(&root, b"ayubi idempotency v1");
+        Self {
+            master: hmac::Key::new(hmac::HMAC_SHA256, master.as_ref()),
+            rng: SystemRandom::new(),
+        }
+    }
+
+    fn key(&self, user: UserId, idem_key: &str) -> Option<LessSafeKey> {
+        let mut ctx = hmac::Context::with_key(&self.master);
+        ctx.update(&user.get().to_be_bytes());
+        ctx.update(idem_key.as_bytes());
+        let k = ctx.sign();
+        UnboundKey::new(&AES_256_GCM, k.as_ref())
+            .ok()
+            .map(LessSafeKey::new)
+    }
+
+    /// `nonce ‖ ciphertext ‖ tag`.
+    #[must_use]
+    pub fn seal(&self, user: UserId, idem_key: &str, plain: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_LEN];
+        let (Some(key), Ok(())) = (self.key(user, idem_key), self.rng.fill(&mut nonce)) else {
+            return Vec::new();
+        };
+        let mut buf = plain.to_vec();
+        if key
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut buf)
+            .is_err()
+        {
+            return Vec::new();
+        }
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&buf);
+        out
+    }
+
+    /// The plaintext, or `None` when the record was sealed under another server secret.
+    #[must_use]
+    pub fn open(&self, user: UserId, idem_key: &str, sealed: &[u8]) -> Option<Vec<u8>> {
+        if sealed.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, rest) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut buf = rest.to_vec();
+        let plain = self
+            .key(user, idem_key)?
+            .open_in_place(nonce, Aad::empty(), &mut buf)
+            .ok()?;
+        Some(plain.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_responses_open_only_with_the_same_key() {
+        let s = ResponseSealer::new(b"server secret server secret 0123");
+        let sealed = s.seal(UserId::new(1), "k1", b"{\"token\":\"x\"}");
+        assert!(!sealed.windows(5).any(|w| w == b"token"));
+        assert_eq!(
+            s.open(UserId::new(1), "k1", &sealed).as_deref(),
+            Some(&b"{\"token\":\"x\"}"[..])
+        );
+        assert_eq!(s.open(UserId::new(1), "k2", &sealed), None);
+        assert_eq!(s.open(UserId::new(2), "k1", &sealed), None);
+        let other = ResponseSealer::new(b"another secret another secret 01");
+        assert_eq!(other.open(UserId::new(1), "k1", &sealed), None);
+    }
+
+    #[test]
+    fn jwt_refuses_other_keys_and_expired_tokens() {
+        let now = Utc::now();
+        let a = JwtTokens::new(b"a-secret-a-secret-a-secret-a-secret", 900);
+        let b = JwtTokens::new(b"b-secret-b-secret-b-secret-b-secret", 900);
+        let claims = AccessClaims {
+            user: UserId::new(7),
+            session: SessionId(Uuid::new_v4()),
+        };
+        let Ok((token, _)) = a.issue(claims, now) else {
+            panic!("issue")
+        };
+        assert_eq!(a.verify(&token, now).ok(), Some(claims));
+        assert!(b.verify(&token, now).is_err());
+        assert!(
+            a.verify(&token, now + chrono::Duration::seconds(901))
+                .is_err()
+        );
+    }
+}

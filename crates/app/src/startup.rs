@@ -1,0 +1,284 @@
+//! Start-up as a library function: [`Application::build`] binds the listener first (port 0
+//! works), wires adapters into services, and returns a server to run. `main` and the
+//! tests call the same code.
+
+use crate::config::{Settings, non_empty};
+use crate::error::ApiError;
+use crate::http::client_ip::ClientIp;
+use crate::http::{Idempotency, middleware};
+use crate::openapi::ApiDoc;
+use crate::routes;
+use crate::routes::auth::AuthLimits;
+use crate::security::{Argon2Hasher, JwtTokens, RandomSecrets, ResponseSealer};
+use crate::state::AppState;
+use actix_cors::Cors;
+use actix_governor::GovernorConfigBuilder;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web_prom::PrometheusMetricsBuilder;
+use anyhow::Context;
+use ayubi_cache::Redis;
+use ayubi_db::{Database, SqlIdempotencyStore, SqlIdentityStore};
+use ayubi_identity::{IdentityConfig, IdentityService};
+use ayubi_kernel::{Clock, IdempotencyStore, SystemClock};
+use secrecy::ExposeSecret;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Database,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Connects storage, applies migrations, wires the services and binds the listener.
+    ///
+    /// # Errors
+    /// When the database or the listener cannot be set up, or the configuration is
+    /// inconsistent (bad header name, bad CORS origin).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        if settings.jwt_secret_generated {
+            tracing::warn!(
+                "JWT_SECRET_KEY is unset or shorter than 32 bytes: using a random key for \
+                 this run; tokens will not survive a restart"
+            );
+        }
+        let db = Database::connect(&settings.db_config())
+            .await
+            .context("connecting to the database")?;
+        if settings.database.migrate_on_start {
+            db.migrate_up().await.context("applying migrations")?;
+        }
+        let redis = non_empty(&settings.redis.url)
+            .map(|url| {
+                Redis::new(
+                    url,
+                    settings.redis.pool_max_size,
+                    Duration::from_millis(settings.redis.timeout_ms),
+                )
+            })
+            .transpose()
+            .context("configuring redis")?;
+
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let secret = settings.auth.jwt_secret.expose_secret().as_bytes();
+        let identity = IdentityService::new(
+            Arc::new(SqlIdentityStore::new(db.clone())),
+            Arc::new(Argon2Hasher::new(settings.auth.max_concurrent_hashes)?),
+            Arc::new(JwtTokens::new(secret, settings.auth.access_token_ttl_secs)),
+            Arc::new(RandomSecrets::new()),
+            clock.clone(),
+            IdentityConfig {
+                refresh_ttl: chrono::Duration::days(settings.auth.refresh_token_ttl_days),
+                ..IdentityConfig::default()
+            },
+        );
+        let idempotency_store: Arc<dyn IdempotencyStore> =
+            Arc::new(SqlIdempotencyStore::new(db.clone()));
+        let idempotency_ttl = chrono::Duration::hours(settings.idempotency.ttl_hours);
+        let idempotency = Idempotency::new(
+            idempotency_store.clone(),
+            ResponseSealer::new(secret),
+            clock.clone(),
+            idempotency_ttl,
+        );
+        let state = web::Data::new(AppState {
+            identity,
+            idempotency,
+            db: db.clone(),
+            redis,
+            hsts: settings.server.hsts,
+        });
+
+        let client_ip = ClientIp::new(&settings.server.trusted_client_ip_header)?;
+        let limits = AuthLimits {
+            login: per_window(&client_ip, settings.auth.login_per_minute, 60)?,
+            register: per_window(&client_ip, settings.auth.register_per_hour, 3600)?,
+        };
+        let metrics = PrometheusMetricsBuilder::new("ayubi")
+            .endpoint("/metrics")
+            .mask_unmatched_patterns("UNMATCHED")
+            .build()
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        let origins = settings.server.cors_origins.clone();
+        let body_limit = settings.server.body_limit_bytes;
+
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| {
+                format!("binding {}:{}", settings.server.host, settings.server.port)
+            })?;
+        let port = listener.local_addr()?.port();
+
+        let mut server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi())
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(body_limit))
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    ApiError::bad_request(format!("invalid query string: {e}")).into()
+                }))
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()),
+                )
+                .configure(routes::ops::config)
+                .service(scope::scope("/api/v1").configure(routes::auth::config(limits.clone())))
+                .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+                .map(|app| {
+                    app.route("/docs", web::get().to(docs_redirect))
+                        .default_service(web::to(fallback))
+                        .wrap(Compress::default())
+                        .wrap(cors(&origins))
+                        .wrap(from_fn(middleware::problems))
+                        .wrap(from_fn(middleware::security_headers))
+                        .wrap(metrics.clone())
+                        .wrap(from_fn(middleware::request_id))
+                        .wrap(TracingLogger::default())
+                        .wrap(sentry::integrations::actix::Sentry::new())
+                })
+                .split_for_parts();
+            app
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        let server = server.run();
+
+        spawn_idempotency_purge(idempotency_store, clock, idempotency_ttl);
+        tracing::info!(
+            port,
+            backend = ?db.backend(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "ready"
+        );
+        Ok(Self { port, server, db })
+    }
+
+    /// The bound port (useful with port 0).
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server (graceful with `stop(true)`).
+    #[must_use]
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT (which drain in-flight requests for up to
+    /// `server.shutdown_timeout_secs`) or a stop through [`Application::handle`].
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        if let Err(e) = self.db.close().await {
+            tracing::warn!(error = %e, "closing the database pool");
+        }
+        result
+    }
+}
+
+fn per_window(
+    key: &ClientIp,
+    count: u32,
+    window_secs: u64,
+) -> anyhow::Result<
+    actix_governor::GovernorConfig<ClientIp, actix_governor::governor::middleware::NoOpMiddleware>,
+> {
+    // `count` requests per window: the bucket holds `count` and refills one every
+    // window/count, so a burst of `count` then a steady trickle.
+    let period = Duration::from_millis(window_secs * 1000 / u64::from(count.max(1)));
+    GovernorConfigBuilder::default()
+        .key_extractor(key.clone())
+        .period(period)
+        .burst_size(count)
+        .finish()
+        .context("rate limit configuration")
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "DELETE", "PATCH"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("last-event-id"),
+            header::IF_NONE_MATCH,
+        ])
+        .expose_headers([
+            header::HeaderName::from_static("x-request-id"),
+            header::RETRY_AFTER,
+            header::ETAG,
+            header::HeaderName::from_static("idempotent-replayed"),
+        ])
+        .supports_credentials()
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
+}
+
+/// No route matched: 405 when the path exists with other methods, else 404.
+async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(if req.resource_map().has_resource(req.path()) {
+        ApiError::new(
+            actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+            format!("{} is not allowed on {}", req.method(), req.path()),
+        )
+    } else {
+        ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            format!("no route for {} {}", req.method(), req.path()),
+        )
+    })
+}
+
+/// Deletes expired idempotency records hourly, so the table holds at most a day of keys.
+fn spawn_idempotency_purge(
+    store: Arc<dyn IdempotencyStore>,
+    clock: Arc<dyn Clock>,
+    ttl: chrono::Duration,
+) {
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match store.purge(clock.now() - ttl).await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "purged expired idempotency keys"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging idempotency keys"),
+            }
+        }
+    });
+}

@@ -1,0 +1,21 @@
+//! What every handler can reach, built once in [`crate::startup::Application::build`].
+
+use crate::http::Idempotency;
+use ayubi_cache::Redis;
+use ayubi_db::Database;
+use ayubi_identity::IdentityService;
+
+/// Shared application state (`web::Data<AppState>`).
+#[derive(Debug)]
+pub struct AppState {
+    /// Identity use cases.
+    pub identity: IdentityService,
+    /// The `Idempotency-Key` mechanism.
+    pub idempotency: Idempotency,
+    /// The pool, for readiness.
+    pub db: Database,
+    /// Redis, when configured.
+    pub redis: Option<Redis>,
+    /// Whether to send HSTS.
+    pub hsts: bool,
+}

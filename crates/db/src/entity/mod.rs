@@ -1,0 +1,8 @@
+//! sea-orm entities. Crate-private: rows are mapped to domain types at the repository
+//! boundary and never leave this crate.
+
+pub(crate) mod idempotency_key;
+pub(crate) mod personal_access_token;
+pub(crate) mod refresh_token;
+pub(crate) mod session;
+pub(crate) mod user;

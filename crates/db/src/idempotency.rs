@@ -1,0 +1,83 @@
+//! Saved responses for `Idempotency-Key`: written inside each create's transaction by
+//! [`save_in`], read and pruned by [`SqlIdempotencyStore`].
+
+use crate::entity::idempotency_key as row;
+use crate::error::store_err;
+use crate::pool::Database;
+use ayubi_kernel::{IdempotencyStore, Idempotent, SavedRecord, SavedResponse, StoreError, UserId};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+
+/// Saves the rendered response in the caller's transaction. An expired record under the
+/// same key is replaced; a live one makes the insert fail with a unique violation, which
+/// rolls the whole create back.
+pub(crate) async fn save_in<C: ConnectionTrait, T>(
+    txn: &C,
+    idem: Idempotent<T>,
+    created: &T,
+) -> Result<(), DbErr> {
+    row::Entity::delete_many()
+        .filter(row::Column::UserId.eq(idem.user.get()))
+        .filter(row::Column::Key.eq(idem.key.as_str()))
+        .filter(row::Column::CreatedAt.lt(idem.expired_before))
+        .exec(txn)
+        .await?;
+    let saved = (idem.render)(created);
+    row::Entity::insert(row::ActiveModel {
+        user_id: Set(idem.user.get()),
+        key: Set(idem.key),
+        fingerprint: Set(idem.fingerprint),
+        status: Set(i16::try_from(saved.status).unwrap_or(500)),
+        body: Set(saved.body),
+        created_at: Set(idem.now),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// The idempotency record store over the shared pool.
+#[derive(Debug, Clone)]
+pub struct SqlIdempotencyStore {
+    db: Database,
+}
+
+impl SqlIdempotencyStore {
+    /// Wraps the pool.
+    #[must_use]
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait::async_trait]
+impl IdempotencyStore for SqlIdempotencyStore {
+    async fn find(
+        &self,
+        user: UserId,
+        key: &str,
+        not_before: DateTime<Utc>,
+    ) -> Result<Option<SavedRecord>, StoreError> {
+        let found = row::Entity::find_by_id((user.get(), key.to_owned()))
+            .filter(row::Column::CreatedAt.gte(not_before))
+            .one(self.db.conn())
+            .await
+            .map_err(store_err)?;
+        Ok(found.map(|r| SavedRecord {
+            fingerprint: r.fingerprint,
+            response: SavedResponse {
+                status: u16::try_from(r.status).unwrap_or(500),
+                body: r.body,
+            },
+        }))
+    }
+
+    async fn purge(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let res = row::Entity::delete_many()
+            .filter(row::Column::CreatedAt.lt(before))
+            .exec(self.db.conn())
+            .await
+            .map_err(store_err)?;
+        Ok(res.rows_affected)
+    }
+}

@@ -1,0 +1,377 @@
+//! [`IdentityStore`] over SQL.
+
+use crate::entity::{personal_access_token as pat, refresh_token as rt, session, user};
+use crate::error::{is_unique_violation, store_err};
+use crate::idempotency::save_in;
+use crate::pool::Database;
+use ayubi_identity::ports::IdentityStore;
+use ayubi_identity::*;
+use ayubi_kernel::{Idempotent, StoreError, UserId};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+
+/// Users, sessions and tokens in SQL.
+#[derive(Debug, Clone)]
+pub struct SqlIdentityStore {
+    db: Database,
+}
+
+impl SqlIdentityStore {
+    /// Wraps the pool.
+    #[must_use]
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+fn to_user(m: user::Model) -> (User, PasswordHash) {
+    (
+        User {
+            id: UserId::new(m.id),
+            email: Email::from_trusted(m.email),
+            display_name: m.display_name.map(DisplayName::from_trusted),
+            created_at: m.created_at,
+        },
+        PasswordHash::new(m.password_hash),
+    )
+}
+
+fn to_token(m: pat::Model) -> PersonalToken {
+    PersonalToken {
+        id: m.id,
+        user: UserId::new(m.user_id),
+        name: TokenName::from_trusted(m.name),
+        created_at: m.created_at,
+        expires_at: m.expires_at,
+        last_used_at: m.last_used_at,
+    }
+}
+
+async fn insert_session<C: ConnectionTrait>(
+    c: &C,
+    user: UserId,
+    s: &NewSession,
+) -> Result<(), sea_orm::DbErr> {
+    session::Entity::insert(session::ActiveModel {
+        id: Set(s.id.0),
+        user_id: Set(user.get()),
+        created_at: Set(s.now),
+        revoked_at: Set(None),
+    })
+    .exec_without_returning(c)
+    .await?;
+    insert_refresh(c, user, s.id, &s.refresh, s.refresh_expires_at, s.now).await
+}
+
+async fn insert_refresh<C: ConnectionTrait>(
+    c: &C,
+    user: UserId,
+    sid: SessionId,
+    digest: &TokenDigest,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    rt::Entity::insert(rt::ActiveModel {
+        session_id: Set(sid.0),
+        user_id: Set(user.get()),
+        digest: Set(digest.0.clone()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+        ..Default::default()
+    })
+    .exec_without_returning(c)
+    .await?;
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl IdentityStore for SqlIdentityStore {
+    async fn create_user(
+        &self,
+        email: &Email,
+        display_name: Option<&DisplayName>,
+        hash: &PasswordHash,
+        s: &NewSession,
+    ) -> Result<User, StoreError> {
+        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let created = user::Entity::insert(user::ActiveModel {
+            email: Set(email.as_str().to_owned()),
+            password_hash: Set(hash.as_str().to_owned()),
+            display_name: Set(display_name.map(|d| d.as_str().to_owned())),
+            created_at: Set(s.now),
+            updated_at: Set(s.now),
+            ..Default::default()
+        })
+        .exec_with_returning(&txn)
+        .await
+        .map_err(store_err)?;
+        let (user, _) = to_user(created);
+        insert_session(&txn, user.id, s).await.map_err(store_err)?;
+        txn.commit().await.map_err(store_err)?;
+        Ok(user)
+    }
+
+    async fn find_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<(User, PasswordHash)>, StoreError> {
+        Ok(user::Entity::find()
+            .filter(user::Column::Email.eq(email.as_str()))
+            .one(self.db.conn())
+            .await
+            .map_err(store_err)?
+            .map(to_user))
+    }
+
+    async fn find_user(&self, id: UserId) -> Result<(User, PasswordHash), StoreError> {
+        user::Entity::find_by_id(id.get())
+            .one(self.db.conn())
+            .await
+            .map_err(store_err)?
+            .map(to_user)
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn create_session(&self, user: UserId, s: &NewSession) -> Result<(), StoreError> {
+        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        insert_session(&txn, user, s).await.map_err(store_err)?;
+        txn.commit().await.map_err(store_err)
+    }
+
+    async fn session_active(&self, user: UserId, sid: SessionId) -> Result<bool, StoreError> {
+        let n = session::Entity::find_by_id(sid.0)
+            .filter(session::Column::UserId.eq(user.get()))
+            .filter(session::Column::RevokedAt.is_null())
+            .count(self.db.conn())
+            .await
+            .map_err(store_err)?;
+        Ok(n == 1)
+    }
+
+    async fn find_refresh(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<RefreshRecord>, StoreError> {
+        let found = rt::Entity::find()
+            .filter(rt::Column::Digest.eq(digest.0.clone()))
+            .find_also_related(session::Entity)
+            .one(self.db.conn())
+            .await
+            .map_err(store_err)?;
+        Ok(found.map(|(t, s)| RefreshRecord {
+            user: UserId::new(t.user_id),
+            session: SessionId(t.session_id),
+            used: t.used_at.is_some(),
+            revoked: s.is_none_or(|s| s.revoked_at.is_some()),
+            expires_at: t.expires_at,
+        }))
+    }
+
+    async fn rotate_refresh(
+        &self,
+        user: UserId,
+        old: &TokenDigest,
+        new: &TokenDigest,
+        new_expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let Some(current) = rt::Entity::find()
+            .filter(rt::Column::Digest.eq(old.0.clone()))
+            .filter(rt::Column::UserId.eq(user.get()))
+            .one(&txn)
+            .await
+            .map_err(store_err)?
+        else {
+            return Ok(false);
+        };
+        // The `used_at IS NULL` guard makes the claim atomic: of two concurrent
+        // exchanges, one updates a row and the other updates none.
+        let claimed = rt::Entity::update_many()
+            .col_expr(rt::Column::UsedAt, Expr::value(now))
+            .filter(rt::Column::Id.eq(current.id))
+            .filter(rt::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await
+            .map_err(store_err)?;
+        if claimed.rows_affected != 1 {
+            return Ok(false);
+        }
+        insert_refresh(
+            &txn,
+            user,
+            SessionId(current.session_id),
+            new,
+            new_expires_at,
+            now,
+        )
+        .await
+        .map_err(store_err)?;
+        txn.commit().await.map_err(store_err)?;
+        Ok(true)
+    }
+
+    async fn revoke_session(
+        &self,
+        user: UserId,
+        sid: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(now))
+            .filter(session::Column::Id.eq(sid.0))
+            .filter(session::Column::UserId.eq(user.get()))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(self.db.conn())
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn change_password(
+        &self,
+        user: UserId,
+        hash: &PasswordHash,
+        s: &NewSession,
+    ) -> Result<(), StoreError> {
+        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let updated = user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(hash.as_str()))
+            .col_expr(user::Column::UpdatedAt, Expr::value(s.now))
+            .filter(user::Column::Id.eq(user.get()))
+            .exec(&txn)
+            .await
+            .map_err(store_err)?;
+        if updated.rows_affected != 1 {
+            return Err(StoreError::NotFound);
+        }
+        session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(s.now))
+            .filter(session::Column::UserId.eq(user.get()))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await
+            .map_err(store_err)?;
+        pat::Entity::delete_many()
+            .filter(pat::Column::UserId.eq(user.get()))
+            .exec(&txn)
+            .await
+            .map_err(store_err)?;
+        insert_session(&txn, user, s).await.map_err(store_err)?;
+        txn.commit().await.map_err(store_err)
+    }
+
+    async fn delete_user(&self, user: UserId) -> Result<(), StoreError> {
+        let res = user::Entity::delete_by_id(user.get())
+            .exec(self.db.conn())
+            .await
+            .map_err(store_err)?;
+        if res.rows_affected == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    async fn create_token(
+        &self,
+        user: UserId,
+        t: &NewPersonalToken,
+        idempotent: Option<Idempotent<PersonalToken>>,
+    ) -> Result<PersonalToken, StoreError> {
+        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let created = pat::Entity::insert(pat::ActiveModel {
+            user_id: Set(user.get()),
+            name: Set(t.name.as_str().to_owned()),
+            digest: Set(t.digest.0.clone()),
+            created_at: Set(t.now),
+            expires_at: Set(t.expires_at),
+            last_used_at: Set(None),
+            ..Default::default()
+        })
+        .exec_with_returning(&txn)
+        .await
+        .map_err(store_err)?;
+        let token = to_token(created);
+        if let Some(idem) = idempotent {
+            save_in(&txn, idem, &token).await.map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::IdempotencyRace
+                } else {
+                    store_err(e)
+                }
+            })?;
+        }
+        txn.commit().await.map_err(store_err)?;
+        Ok(token)
+    }
+
+    async fn list_tokens(
+        &self,
+        user: UserId,
+        limit: u32,
+    ) -> Result<Vec<PersonalToken>, StoreError> {
+        Ok(pat::Entity::find()
+            .filter(pat::Column::UserId.eq(user.get()))
+            .order_by_desc(pat::Column::Id)
+            .limit(u64::from(limit))
+            .all(self.db.conn())
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(to_token)
+            .collect())
+    }
+
+    async fn delete_token(&self, user: UserId, id: i64) -> Result<(), StoreError> {
+        let res = pat::Entity::delete_many()
+            .filter(pat::Column::Id.eq(id))
+            .filter(pat::Column::UserId.eq(user.get()))
+            .exec(self.db.conn())
+            .await
+            .map_err(store_err)?;
+        if res.rows_affected == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    async fn find_token(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<PersonalTokenRecord>, StoreError> {
+        Ok(pat::Entity::find()
+            .filter(pat::Column::Digest.eq(digest.0.clone()))
+            .one(self.db.conn())
+            .await
+            .map_err(store_err)?
+            .map(|m| PersonalTokenRecord {
+                id: m.id,
+                user: UserId::new(m.user_id),
+                expires_at: m.expires_at,
+                last_used_at: m.last_used_at,
+            }))
+    }
+
+    async fn touch_token(
+        &self,
+        user: UserId,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        pat::Entity::update_many()
+            .col_expr(pat::Column::LastUsedAt, Expr::value(now))
+            .filter(pat::Column::Id.eq(id))
+            .filter(pat::Column::UserId.eq(user.get()))
+            .exec(self.db.conn())
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,16 @@
+//! Ayubi's storage adapter: sea-orm over SQLite (default, embedded) or PostgreSQL.
+//!
+//! Owns the connection pool, the migrations run at start, the sea-orm entities (private to
+//! this crate) and one repository per bounded context implementing that context's port.
+//! Database errors are translated to [`ayubi_kernel::StoreError`] in one place
+//! ([`error`]): unique violations become `Conflict`, missing rows `NotFound`.
+
+mod entity;
+pub mod error;
+mod idempotency;
+mod identity;
+mod pool;
+
+pub use idempotency::SqlIdempotencyStore;
+pub use identity::SqlIdentityStore;
+pub use pool::{Backend, Database, DbConfig};

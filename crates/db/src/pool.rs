@@ -1,0 +1,161 @@
+//! Connecting, pooling, migrating and pinging.
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbErr};
+use std::time::Duration;
+
+/// Pool and connection settings (mapped from the app's configuration).
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// `sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://…`.
+    pub url: String,
+    /// Upper bound of pooled connections.
+    pub max_connections: u32,
+    /// Connections kept open when idle.
+    pub min_connections: u32,
+    /// How long a request may wait for a free connection.
+    pub acquire_timeout: Duration,
+    /// Idle connections above `min_connections` are closed after this.
+    pub idle_timeout: Duration,
+    /// Connections are recycled after this (survives server-side timeouts and failovers).
+    pub max_lifetime: Duration,
+    /// Ping a connection before handing it out ("pre-ping").
+    pub test_before_acquire: bool,
+    /// SQLite: how long a writer waits for the write lock before failing.
+    pub sqlite_busy_timeout: Duration,
+}
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// The connection pool. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Database {
+    conn: DatabaseConnection,
+    backend: Backend,
+}
+
+impl Database {
+    /// Opens the pool. For a SQLite file it creates the parent directory and turns on
+    /// WAL (readers never block the writer), foreign keys (SQLite leaves them off by
+    /// default, and `ON DELETE CASCADE` depends on them) and a busy timeout.
+    ///
+    /// # Errors
+    /// When the URL is malformed or the database cannot be reached.
+    pub async fn connect(cfg: &DbConfig) -> Result<Self, DbErr> {
+        let backend = if cfg.url.starts_with("postgres://") || cfg.url.starts_with("postgresql://")
+        {
+            Backend::Postgres
+        } else if cfg.url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(DbErr::Custom(format!(
+                "database.url must start with sqlite: or postgres:// (got scheme {:?})",
+                cfg.url.split(':').next().unwrap_or_default()
+            )));
+        };
+        if backend == Backend::Sqlite {
+            ensure_sqlite_dir(&cfg.url)?;
+        }
+        let mut opts = ConnectOptions::new(cfg.url.clone());
+        opts.max_connections(cfg.max_connections)
+            .min_connections(cfg.min_connections)
+            .acquire_timeout(cfg.acquire_timeout)
+            .connect_timeout(cfg.acquire_timeout)
+            .idle_timeout(cfg.idle_timeout)
+            .max_lifetime(cfg.max_lifetime)
+            .test_before_acquire(cfg.test_before_acquire)
+            .sqlx_logging(false);
+        let busy = cfg.sqlite_busy_timeout;
+        opts.map_sqlx_sqlite_opts(move |o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(busy)
+                .create_if_missing(true)
+        });
+        let conn = sea_orm::Database::connect(opts).await?;
+        Ok(Self { conn, backend })
+    }
+
+    /// Applies every pending migration.
+    ///
+    /// # Errors
+    /// When a migration fails (it is rolled back where the database allows).
+    pub async fn migrate_up(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.conn, None).await
+    }
+
+    /// Rolls back the last `steps` migrations.
+    ///
+    /// # Errors
+    /// When a rollback fails.
+    pub async fn migrate_down(&self, steps: u32) -> Result<(), DbErr> {
+        Migrator::down(&self.conn, Some(steps)).await
+    }
+
+    /// `(name, applied)` for every known migration, in order.
+    ///
+    /// # Errors
+    /// When the migrations table cannot be read.
+    pub async fn migration_status(&self) -> Result<Vec<(String, bool)>, DbErr> {
+        let applied = Migrator::get_applied_migrations(&self.conn).await?;
+        let applied: Vec<String> = applied.iter().map(|m| m.name().to_owned()).collect();
+        Ok(Migrator::migrations()
+            .iter()
+            .map(|m| {
+                let name = m.name().to_owned();
+                let done = applied.contains(&name);
+                (name, done)
+            })
+            .collect())
+    }
+
+    /// One round trip, for readiness checks.
+    ///
+    /// # Errors
+    /// When the database does not answer.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.execute_unprepared("SELECT 1").await.map(|_| ())
+    }
+
+    /// Which database this is.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool.
+    ///
+    /// # Errors
+    /// When closing fails.
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.conn.close().await
+    }
+
+    pub(crate) fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+}
+
+fn ensure_sqlite_dir(url: &str) -> Result<(), DbErr> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || path.starts_with(":memory:") {
+        return Ok(());
+    }
+    if let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! Driven ports: what identity needs from the outside world.
+//!
+//! Lookups by token digest or email take no [`UserId`]: they are how a request *finds*
+//! its user. Every other method takes the user first.
+
+use crate::error::Result;
+use crate::model::*;
+use ayubi_kernel::{Idempotent, StoreError, UserId};
+use chrono::{DateTime, Utc};
+
+/// Storage of users, sessions and personal access tokens.
+#[async_trait::async_trait]
+pub trait IdentityStore: Send + Sync + std::fmt::Debug {
+    /// Creates a user and their first session in one transaction.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Conflict`] when the email is taken (by the unique index,
+    /// not a racy pre-check), [`StoreError::Unavailable`] when storage fails.
+    async fn create_user(
+        &self,
+        email: &Email,
+        display_name: Option<&DisplayName>,
+        hash: &PasswordHash,
+        session: &NewSession,
+    ) -> Result<User, StoreError>;
+
+    /// The user and password hash for a login email.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] only; an unknown email is `Ok(None)`.
+    async fn find_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<(User, PasswordHash)>, StoreError>;
+
+    /// The user and password hash by id.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::NotFound`] when the user does not exist.
+    async fn find_user(&self, user: UserId) -> Result<(User, PasswordHash), StoreError>;
+
+    /// Starts a session for an existing user.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    async fn create_session(&self, user: UserId, session: &NewSession) -> Result<(), StoreError>;
+
+    /// Whether the session exists, belongs to the user and is not revoked.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    async fn session_active(&self, user: UserId, session: SessionId) -> Result<bool, StoreError>;
+
+    /// A refresh token by digest, in any state.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`]; unknown is `Ok(None)`.
+    async fn find_refresh(&self, digest: &TokenDigest)
+    -> Result<Option<RefreshRecord>, StoreError>;
+
+    /// Marks `old` used and stores `new` in the same family, atomically: of two
+    /// concurrent calls with the same `old`, exactly one returns `true`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`]. Returns `Ok(false)` when `old` was already used.
+    async fn rotate_refresh(
+        &self,
+        user: UserId,
+        old: &TokenDigest,
+        new: &TokenDigest,
+        new_expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Revokes one session (its refresh tokens and access tokens stop working).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    async fn revoke_session(
+        &self,
+        user: UserId,
+        session: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Sets a new password hash, revokes every session, deletes every personal access
+    /// token, and starts `session` — one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the user is gone, [`StoreError::Unavailable`].
+    async fn change_password(
+        &self,
+        user: UserId,
+        hash: &PasswordHash,
+        session: &NewSession,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes the user and, by cascade, every row they own.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the user is gone, [`StoreError::Unavailable`].
+    async fn delete_user(&self, user: UserId) -> Result<(), StoreError>;
+
+    /// Stores a personal access token, and the idempotent response when asked, in one
+    /// transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::IdempotencyRace`] when another request saved the same key first
+    /// (nothing is written), [`StoreError::Unavailable`].
+    async fn create_token(
+        &self,
+        user: UserId,
+        token: &NewPersonalToken,
+        idempotent: Option<Idempotent<PersonalToken>>,
+    ) -> Result<PersonalToken, StoreError>;
+
+    /// The user's personal access tokens, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    async fn list_tokens(&self, user: UserId, limit: u32)
+    -> Result<Vec<PersonalToken>, StoreError>;
+
+    /// Deletes one of the user's personal access tokens.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::NotFound`] when it does not exist *for this user*.
+    async fn delete_token(&self, user: UserId, id: i64) -> Result<(), StoreError>;
+
+    /// A personal access token by digest.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`]; unknown is `Ok(None)`.
+    async fn find_token(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<PersonalTokenRecord>, StoreError>;
+
+    /// Records a use of a personal access token.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    async fn touch_token(
+        &self,
+        user: UserId,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+/// Password hashing (Argon2id in production).
+#[async_trait::async_trait]
+pub trait PasswordHasher: Send + Sync + std::fmt::Debug {
+    /// Hashes a new password into a PHC string.
+    ///
+    /// # Errors
+    /// [`crate::IdentityError::Store`] with [`StoreError::Unavailable`] when the hashing
+    /// pool is gone.
+    async fn hash(&self, password: &Password) -> Result<PasswordHash>;
+
+    /// Whether `password` matches `hash`. With `hash = None` it MUST still spend the same
+    /// work as a real check (against a fixed dummy hash) and return `false`, so response
+    /// time does not reveal whether an email is registered.
+    ///
+    /// # Errors
+    /// As [`PasswordHasher::hash`].
+    async fn verify(&self, password: &Password, hash: Option<&PasswordHash>) -> Result<bool>;
+}
+
+/// Signs and verifies access tokens.
+pub trait AccessTokens: Send + Sync + std::fmt::Debug {
+    /// A signed access token for the session, and its lifetime in seconds.
+    ///
+    /// # Errors
+    /// [`crate::IdentityError::Store`] if signing fails.
+    fn issue(&self, claims: AccessClaims, now: DateTime<Utc>) -> Result<(String, i64)>;
+
+    /// Verifies signature, algorithm and expiry and returns the claims.
+    ///
+    /// # Errors
+    /// MUST return [`crate::IdentityError::Unauthenticated`] for any token that is not
+    /// one this server issued and that is still unexpired.
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims>;
+}
+
+/// Opaque secrets (refresh tokens, personal access tokens) and their digests.
+pub trait Secrets: Send + Sync + std::fmt::Debug {
+    /// A new random secret with ≥ 256 bits of entropy, prefixed with `prefix`.
+    fn generate(&self, prefix: &str) -> String;
+
+    /// The digest stored for a secret (deterministic, one-way).
+    fn digest(&self, secret: &str) -> TokenDigest;
+}

@@ -1,0 +1,24 @@
+//! Ayubi's schema, as sea-orm migrations that run unchanged on SQLite and PostgreSQL.
+//!
+//! Self-contained: migrations never import the entities of `ayubi-db`, so an old migration
+//! keeps meaning what it meant when it shipped. Run them with `ayubi migrate up|down|status`
+//! or let the server apply them at start (`database.migrate_on_start`).
+//!
+//! Every user-owned table references `users(id) ON DELETE CASCADE`, declared inside
+//! `CREATE TABLE` because SQLite cannot add a foreign key afterwards; deleting a user is
+//! then one statement that can never leave orphans behind.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_identity;
+
+/// The ordered list of migrations.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_identity::Migration)]
+    }
+}
