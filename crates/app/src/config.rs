@@ -236,20 +236,35 @@ impl Settings {
     /// A file or variable that does not parse, or a production configuration that is
     /// unsafe to run (see [`Settings::check`]).
     pub fn load(config_dir: &Path) -> anyhow::Result<Self> {
-        let env = Environment::from_env()?;
+        Self::load_with(Environment::from_env()?, config_dir, true)
+    }
+
+    /// Loads a profile; with `process_env = false` the environment is ignored (tests
+    /// must not pick up a developer's `DATABASE_URL`).
+    ///
+    /// # Errors
+    /// As [`Settings::load`].
+    pub fn load_with(
+        env: Environment,
+        config_dir: &Path,
+        process_env: bool,
+    ) -> anyhow::Result<Self> {
         let mut legacy = Figment::new();
         for (var, key) in LEGACY_ENV {
             if std::env::var_os(var).is_some() {
                 legacy = legacy.merge(Env::raw().only(&[var]).map(move |_| (*key).into()));
             }
         }
-        let figment = Figment::new()
+        let mut figment = Figment::new()
             .merge(Toml::string(DEFAULT_TOML))
             .merge(Toml::file(
                 config_dir.join(format!("{}.toml", env.as_str())),
-            ))
-            .merge(legacy)
-            .merge(Env::prefixed("AYUBI__").split("__"));
+            ));
+        if process_env {
+            figment = figment
+                .merge(legacy)
+                .merge(Env::prefixed("AYUBI__").split("__"));
+        }
         let mut settings: Self = figment.extract()?;
         settings.environment = env;
         settings.check()?;

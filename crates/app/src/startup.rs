@@ -270,7 +270,7 @@ fn spawn_idempotency_purge(
     clock: Arc<dyn Clock>,
     ttl: chrono::Duration,
 ) {
-    actix_web::rt::spawn(async move {
+    tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;

@@ -47,6 +47,22 @@ impl FromRequest for IdempotencyKey {
     }
 }
 
+/// What identifies one create request.
+#[derive(Debug)]
+pub struct CreateRequest<'a> {
+    /// The caller (keys are per user).
+    pub user: UserId,
+    /// The `Idempotency-Key` header, if sent.
+    pub key: IdempotencyKey,
+    /// The operation, e.g. `"POST /auth/tokens"`, so a key cannot be replayed against
+    /// another endpoint.
+    pub route: &'static str,
+    /// The body as [`crate::http::ApiJson`] canonicalised it.
+    pub body: &'a [u8],
+    /// The status of a successful create.
+    pub status: StatusCode,
+}
+
 /// Looks up, replays and seals saved responses.
 #[derive(Debug, Clone)]
 pub struct Idempotency {
@@ -75,21 +91,14 @@ impl Idempotency {
 
     /// Runs a create at most once per `(user, key)`.
     ///
-    /// `route` names the operation (e.g. `"POST /auth/tokens"`) so one key cannot be
-    /// replayed against another endpoint; `canonical` is the request body as
-    /// [`crate::http::ApiJson`] canonicalised it; `render` turns the created value into
-    /// the response body; `op` performs the create, passing the [`Idempotent`] request
-    /// to its repository.
+    /// `render` turns the created value into the response body; `op` performs the
+    /// create, passing the [`Idempotent`] request to its repository.
     ///
     /// # Errors
     /// 422 when the key was used with a different request; whatever `op` returns.
     pub async fn create<T, B, R, F, Fut>(
         &self,
-        user: UserId,
-        key: IdempotencyKey,
-        route: &str,
-        canonical: &[u8],
-        status: StatusCode,
+        req: CreateRequest<'_>,
         render: R,
         op: F,
     ) -> Result<HttpResponse, ApiError>
@@ -100,6 +109,13 @@ impl Idempotency {
         F: FnOnce(Option<Idempotent<T>>) -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
+        let CreateRequest {
+            user,
+            key,
+            route,
+            body: canonical,
+            status,
+        } = req;
         let Some(key) = key.0 else {
             let created = op(None).await?;
             return Ok(json_response(status, &body_bytes(&render(&created))));

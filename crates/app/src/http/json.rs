@@ -64,6 +64,11 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
 pub fn parse<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<ApiJson<T>, ApiError> {
     let raw: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::bad_request(format!("body is not valid JSON: {e}")))?;
+    // serde would also read a struct from an array (`["a@b.co", "pw"]`); the contract
+    // speaks of objects with named fields only.
+    if !raw.is_object() {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    }
     let canonical = serde_json::to_vec(&raw).unwrap_or_default();
     let value: T = serde_path_to_error::deserialize(raw).map_err(shape_error)?;
     value
@@ -89,7 +94,13 @@ fn shape_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
         }
     };
     let (field, message) = if let Some(f) = named("unknown field `") {
-        (join(f), "unknown field".to_owned())
+        // serde_path_to_error's path already ends at the unknown field.
+        let field = if path == "." || path.is_empty() {
+            f
+        } else {
+            path.clone()
+        };
+        (field, "unknown field".to_owned())
     } else if let Some(f) = named("missing field `") {
         (join(f), "is required".to_owned())
     } else if path == "." || path.is_empty() {

@@ -8,5 +8,5 @@ pub mod json;
 pub mod middleware;
 
 pub use auth::AuthUser;
-pub use idempotency::{Idempotency, IdempotencyKey};
+pub use idempotency::{CreateRequest, Idempotency, IdempotencyKey};
 pub use json::ApiJson;

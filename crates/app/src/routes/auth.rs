@@ -1,7 +1,7 @@
 //! `/api/v1/auth`: register, login, refresh, logout, me, password, personal access tokens.
 
 use crate::error::{ApiError, Problem};
-use crate::http::{ApiJson, AuthUser, IdempotencyKey};
+use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey};
 use crate::state::AppState;
 use actix_governor::{Governor, GovernorConfig, governor::middleware::NoOpMiddleware};
 use actix_web::http::StatusCode;
@@ -357,22 +357,21 @@ pub async fn create_token(
         meta: TokenDto::from(&c.token),
         token: c.secret.clone(),
     };
+    let req = CreateRequest {
+        user,
+        key,
+        route: "POST /auth/tokens",
+        body: &body.canonical,
+        status: StatusCode::CREATED,
+    };
     state
         .idempotency
-        .create(
-            user,
-            key,
-            "POST /auth/tokens",
-            &body.canonical,
-            StatusCode::CREATED,
-            render,
-            |idem| async {
-                Ok(state
-                    .identity
-                    .create_token(user, &body.name, body.expires_at, idem)
-                    .await?)
-            },
-        )
+        .create(req, render, |idem| async {
+            Ok(state
+                .identity
+                .create_token(user, &body.name, body.expires_at, idem)
+                .await?)
+        })
         .await
 }
 

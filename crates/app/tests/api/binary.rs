@@ -1,0 +1,166 @@
+//! The `ayubi` binary itself: start-up on SQLite, configuration refusals, migrations, and
+//! draining in-flight requests on SIGTERM.
+
+use crate::helpers::repo_root;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn ayubi(db_dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ayubi"));
+    cmd.current_dir(repo_root())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AYUBI_ENV", "development")
+        .env(
+            "DATABASE_URL",
+            format!(
+                "sqlite://{}/ayubi.db?mode=rwc",
+                db_dir.join("data").display()
+            ),
+        )
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .env("NO_COLOR", "1")
+        .env("AYUBI__TELEMETRY__LOG_FORMAT", "json")
+        .env("AYUBI__SERVER__WORKERS", "1");
+    cmd
+}
+
+/// Starts the server and returns it with its port, read from its "listening on" log line.
+fn start(mut cmd: Command) -> (Child, u16) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+                let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                let _ = tx.send(port.parse::<u16>().unwrap());
+            }
+        }
+    });
+    let port = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server did not start");
+    (child, port)
+}
+
+fn request(stream: &mut TcpStream, raw: &str) -> String {
+    stream.write_all(raw.as_bytes()).unwrap();
+    let mut buf = vec![0u8; 8192];
+    let n = stream.read(&mut buf).unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(start.elapsed() < limit, "server did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn serves_on_sqlite_and_drains_in_flight_requests_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, port) = start(ayubi(dir.path()));
+    assert!(
+        dir.path().join("data/ayubi.db").exists(),
+        "the SQLite file and its folder are created"
+    );
+
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let health = request(&mut conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+
+    // Half a request is in flight when SIGTERM arrives. `Expect: 100-continue` makes the
+    // server say when it has parsed the head, so the test knows the request is in
+    // flight without guessing with a sleep.
+    let body = r#"{"email":"a@b.co","password":"not the password"}"#;
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let cont = request(&mut conn, &head);
+    assert!(cont.starts_with("HTTP/1.1 100"), "{cont}");
+    conn.write_all(&body.as_bytes()[..10]).unwrap();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    // New connections are refused once the listener closes; the in-flight one finishes.
+    let response = request(&mut conn, &body[10..]);
+    assert!(
+        response.starts_with("HTTP/1.1 401"),
+        "the in-flight request was answered: {response}"
+    );
+    assert!(response.contains("application/problem+json"));
+    let status = wait_exit(&mut child, Duration::from_secs(30));
+    assert!(status.success(), "exit status {status}");
+}
+
+#[test]
+fn production_refuses_a_missing_or_short_jwt_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    for secret in [
+        None,
+        Some("too-short"),
+        Some("change-me-to-at-least-32-random-bytes"),
+    ] {
+        let mut cmd = ayubi(dir.path());
+        cmd.env("AYUBI_ENV", "production");
+        if let Some(s) = secret {
+            cmd.env("JWT_SECRET_KEY", s);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{secret:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("JWT_SECRET_KEY") && err.contains("32"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("too-short"),
+            "the secret itself is never printed"
+        );
+    }
+    assert!(!dir.path().join("data").exists(), "nothing was started");
+}
+
+#[test]
+fn migrate_commands_report_and_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = ayubi(dir.path()).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(run(&["migrate", "status"]).contains("pending m20261126_000001_identity"));
+    run(&["migrate", "up"]);
+    assert!(run(&["migrate", "status"]).contains("applied m20261126_000001_identity"));
+    run(&["migrate", "down"]);
+    assert!(run(&["migrate", "status"]).contains("pending m20261126_000001_identity"));
+    let bad = ayubi(dir.path())
+        .args(["migrate", "sideways"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("usage"));
+}

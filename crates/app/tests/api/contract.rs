@@ -1,0 +1,244 @@
+//! The cross-cutting contract: problem+json everywhere, body limits, CORS, security
+//! headers, request ids, rate limits.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn malformed_bodies_are_400_and_wrong_shapes_422() {
+    let app = spawn_app().await;
+    let send = |body: &str, ct: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/refresh"))
+            .header("content-type", ct)
+            .body(body.to_owned())
+            .send()
+    };
+    let p = problem(
+        send("{\"email\": ", "application/json").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("not valid JSON"));
+    problem(
+        send("", "application/json").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let p = problem(
+        send("{}", "text/plain").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("application/json"));
+    for body in [r#"["ayubi_rt_x"]"#, r#""text""#, "42"] {
+        let p = problem(
+            send(body, "application/json").await.unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(p["errors"]["body"].is_array(), "{body}");
+    }
+    let p = problem(
+        send(r#"{"refresh_token": ["x"]}"#, "application/json")
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        p["errors"]["refresh_token"][0]
+            .as_str()
+            .unwrap()
+            .contains("invalid type"),
+        "{p}"
+    );
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413() {
+    let app = spawn_app().await;
+    let big = format!(
+        "{{\"email\": \"{}\", \"password\": \"x\"}}",
+        "a".repeat(1024 * 1024 + 10)
+    );
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/register"))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::PAYLOAD_TOO_LARGE).await;
+    // Just under the limit is read (and then refused on its merits).
+    let under = format!(
+        "{{\"email\": \"{}\", \"password\": \"x\"}}",
+        "a".repeat(1024 * 1000)
+    );
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/register"))
+        .header("content-type", "application/json")
+        .body(under)
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_are_problems() {
+    let app = spawn_app().await;
+    let p = problem(app.get("/api/v1/nope", None).await, StatusCode::NOT_FOUND).await;
+    assert!(p["detail"].as_str().unwrap().contains("/api/v1/nope"));
+    let res = app
+        .client
+        .put(app.url("/api/v1/auth/me"))
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::METHOD_NOT_ALLOWED).await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/auth/login"))
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::METHOD_NOT_ALLOWED).await;
+}
+
+#[tokio::test]
+async fn every_response_carries_security_headers_and_a_request_id() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for path in ["/healthz", "/api/v1/auth/me", "/nope"] {
+        let res = app.get(path, None).await;
+        let h = res.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'none'")
+        );
+        ids.push(h["x-request-id"].to_str().unwrap().to_owned());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "request ids are unique");
+}
+
+#[tokio::test]
+async fn cors_allows_the_configured_origin_only() {
+    let app = spawn_with(|s| s.server.cors_origins = vec!["https://app.example.com".into()]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/v1/auth/tokens"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization, content-type, idempotency-key",
+            )
+            .send()
+    };
+    let ok = preflight("https://app.example.com").await.unwrap();
+    assert!(ok.status().is_success());
+    let h = ok.headers();
+    assert_eq!(h["access-control-allow-origin"], "https://app.example.com");
+    assert_eq!(h["access-control-allow-credentials"], "true");
+    let methods = h["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for m in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+        assert!(methods.contains(m), "{m} missing from {methods}");
+    }
+    let bad = preflight("https://evil.example.com").await.unwrap();
+    assert!(bad.headers().get("access-control-allow-origin").is_none());
+    problem(bad, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn login_is_limited_per_client_ip_and_x_forwarded_for_does_not_help() {
+    let app = spawn_app().await;
+    for i in 0..5 {
+        let res = app
+            .client
+            .post(app.url("/api/v1/auth/login"))
+            .header("X-Forwarded-For", format!("10.0.0.{i}"))
+            .json(&json!({"email": "a@b.co", "password": "whatever it is"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("X-Forwarded-For", "10.9.9.9")
+        .header("Fly-Client-IP", "10.9.9.9")
+        .json(&json!({"email": "a@b.co", "password": "whatever it is"}))
+        .send()
+        .await
+        .unwrap();
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "retry-after {retry}");
+    let p = problem(res, StatusCode::TOO_MANY_REQUESTS).await;
+    assert!(p["detail"].as_str().unwrap().contains("retry"));
+    // Other endpoints are not limited by login's bucket.
+    assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_header_keys_the_limit_when_configured() {
+    let app = spawn_with(|s| s.server.trusted_client_ip_header = "Fly-Client-IP".into()).await;
+    let attempt = |ip: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("Fly-Client-IP", ip)
+            .json(&json!({"email": "a@b.co", "password": "whatever it is"}))
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            attempt("203.0.113.1").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        attempt("203.0.113.1").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        attempt("203.0.113.2").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn register_has_its_own_configurable_limit() {
+    let app = spawn_with(|s| s.auth.register_per_hour = 2).await;
+    app.register("a@example.com").await;
+    app.register("b@example.com").await;
+    let res = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "c@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    problem(res, StatusCode::TOO_MANY_REQUESTS).await;
+    // Login keeps its own bucket.
+    assert_eq!(
+        app.login("a@example.com", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}

@@ -1,0 +1,254 @@
+//! `spawn_app()`: the app on port 0 with its own database, and a client for it.
+
+use ayubi_app::config::{Environment, Settings};
+use ayubi_app::startup::Application;
+use reqwest::{Client, Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database as SeaDatabase, DatabaseConnection, Statement};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+/// The JWT key of `config/test.toml`, for tests that forge tokens.
+pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+/// A password that meets the policy.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A database that exists for one test and is removed after it.
+pub enum TestDb {
+    /// The directory is kept (and removed on drop) for the file's sake.
+    Sqlite(#[allow(dead_code)] tempfile::TempDir, String),
+    Postgres {
+        admin: String,
+        name: String,
+        url: String,
+    },
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin) if !admin.is_empty() => {
+                let name = format!("ayubi_test_{}", uuid::Uuid::new_v4().simple());
+                let conn = SeaDatabase::connect(&admin)
+                    .await
+                    .expect("TEST_DATABASE_URL unreachable");
+                conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                conn.close().await.ok();
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+                let url = format!("{base}/{name}");
+                Self::Postgres { admin, name, url }
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let url = format!("sqlite://{}/ayubi.db?mode=rwc", dir.path().display());
+                Self::Sqlite(dir, url)
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            Self::Sqlite(_, url) | Self::Postgres { url, .. } => url,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres { .. })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Self::Postgres { admin, name, .. } = self {
+            let (admin, name) = (admin.clone(), name.clone());
+            // Drop runs inside the test's runtime; do the async cleanup on a thread of its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                rt.block_on(async {
+                    let conn = SeaDatabase::connect(&admin).await.ok()?;
+                    conn.execute_unprepared(&format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    ))
+                    .await
+                    .ok()?;
+                    conn.close().await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub db: TestDb,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop the workers so the database can be dropped.
+        let handle = self.handle.clone();
+        drop(handle.stop(false));
+    }
+}
+
+/// Test settings: `config/test.toml`, process environment ignored.
+pub fn test_settings() -> Settings {
+    let mut s = Settings::load_with(Environment::Test, &repo_root().join("config"), false)
+        .expect("test settings");
+    s.environment = Environment::Test;
+    s
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDb::new().await;
+    let mut settings = test_settings();
+    settings.database.url = SecretString::from(db.url().to_owned());
+    if let Ok(redis) = std::env::var("TEST_REDIS_URL") {
+        settings.redis.url = SecretString::from(redis);
+    }
+    customise(&mut settings);
+    ayubi_app::telemetry::init_logs(&settings);
+    let app = Application::build(settings).await.expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        db,
+        handle,
+    }
+}
+
+/// A registered user's credentials and tokens.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: i64,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value, bearer: Option<&str>) -> Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, bearer: Option<&str>) -> Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn delete_json(&self, path: &str, body: Option<&Value>, bearer: &str) -> Response {
+        let mut req = self.client.delete(self.url(path)).bearer_auth(bearer);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn register(&self, email: &str) -> Session {
+        let res = self
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"email": email, "password": PASSWORD}),
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let body: Value = res.json().await.unwrap();
+        Session {
+            id: body["user"]["id"].as_i64().unwrap(),
+            access: body["access_token"].as_str().unwrap().to_owned(),
+            refresh: body["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post_json(
+            "/api/v1/auth/login",
+            &json!({"email": email, "password": password}),
+            None,
+        )
+        .await
+    }
+
+    pub async fn me_status(&self, bearer: &str) -> StatusCode {
+        self.get("/api/v1/auth/me", Some(bearer)).await.status()
+    }
+
+    /// A direct connection to the test database, to check what the API wrote.
+    pub async fn sql(&self) -> DatabaseConnection {
+        SeaDatabase::connect(self.db.url()).await.unwrap()
+    }
+
+    pub async fn count(&self, table: &str, user_id: i64) -> i64 {
+        let conn = self.sql().await;
+        let backend = conn.get_database_backend();
+        let sql = if self.db.is_postgres() {
+            format!("SELECT COUNT(*) AS n FROM {table} WHERE user_id = $1")
+        } else {
+            format!("SELECT COUNT(*) AS n FROM {table} WHERE user_id = ?")
+        };
+        let row = conn
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [user_id.into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let n: i64 = row.try_get("", "n").unwrap();
+        conn.close().await.ok();
+        n
+    }
+}
+
+/// Asserts a problem+json response and returns its body.
+pub async fn problem(res: Response, status: StatusCode) -> Value {
+    assert_eq!(res.status(), status, "unexpected status");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(ct, "application/problem+json");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16());
+    assert_eq!(body["type"], "about:blank");
+    assert_eq!(body["title"], status.canonical_reason().unwrap());
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    body
+}

@@ -1,0 +1,12 @@
+//! HTTP tests against the real app, spawned in-process on port 0 with a fresh database per
+//! test: SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set, Redis when
+//! `TEST_REDIS_URL` is set. One binary for the crate, one module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod auth;
+mod binary;
+mod contract;
+mod helpers;
+mod idempotency;
+mod ops;
+mod tokens;

@@ -1,0 +1,157 @@
+//! Operations endpoints: health, readiness, metrics, OpenAPI, docs.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+#[tokio::test]
+async fn healthz_and_readyz_report_dependencies() {
+    let app = spawn_app().await;
+    let res = app.get("/healthz", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap(), json!({"status": "ok"}));
+    let ready: Value = app.get("/readyz", None).await.json().await.unwrap();
+    assert_eq!(ready["status"], "ok");
+    let names: Vec<_> = ready["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].clone())
+        .collect();
+    assert!(names.contains(&json!("database")));
+    if std::env::var("TEST_REDIS_URL").is_ok() {
+        assert!(
+            names.contains(&json!("redis")),
+            "redis is configured and must be checked"
+        );
+    }
+}
+
+#[tokio::test]
+async fn readyz_names_what_is_down() {
+    // Nothing listens on port 1: Redis is configured but unreachable.
+    let app = spawn_with(|s| {
+        s.redis.url = SecretString::from("redis://127.0.0.1:1".to_owned());
+        s.redis.timeout_ms = 300;
+    })
+    .await;
+    let p = problem(
+        app.get("/readyz", None).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("redis"), "{p}");
+    assert!(!p["detail"].as_str().unwrap().contains("database"));
+    assert_eq!(
+        app.get("/healthz", None).await.status(),
+        StatusCode::OK,
+        "alive though not ready"
+    );
+}
+
+#[tokio::test]
+async fn metrics_label_requests_by_route_pattern() {
+    let app = spawn_app().await;
+    let s = app.register("ada@example.com").await;
+    app.delete_json("/api/v1/auth/tokens/12345", None, &s.access)
+        .await;
+    app.get("/api/v1/auth/me", Some(&s.access)).await;
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(text.contains(
+        r#"ayubi_http_requests_total{endpoint="/api/v1/auth/tokens/{id}",method="DELETE",status="404"} 1"#
+    ), "{text}");
+    assert!(text.contains(
+        r#"ayubi_http_requests_total{endpoint="/api/v1/auth/me",method="GET",status="200"} 1"#
+    ));
+    assert!(text.contains(
+        "ayubi_http_requests_duration_seconds_bucket{endpoint=\"/api/v1/auth/register\""
+    ));
+    assert!(!text.contains("12345"), "raw paths must not become labels");
+}
+
+/// Every route api.md's Auth and Operations sections define, as `METHOD path`.
+const ROUTES: &[&str] = &[
+    "GET /healthz",
+    "GET /readyz",
+    "POST /api/v1/auth/register",
+    "POST /api/v1/auth/login",
+    "POST /api/v1/auth/refresh",
+    "POST /api/v1/auth/logout",
+    "GET /api/v1/auth/me",
+    "DELETE /api/v1/auth/me",
+    "POST /api/v1/auth/password",
+    "GET /api/v1/auth/tokens",
+    "POST /api/v1/auth/tokens",
+    "DELETE /api/v1/auth/tokens/{id}",
+];
+
+#[tokio::test]
+async fn openapi_documents_exactly_the_routes_served() {
+    let app = spawn_app().await;
+    let spec: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
+    let mut documented = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    let expected: BTreeSet<String> = ROUTES.iter().map(|s| (*s).to_owned()).collect();
+    assert_eq!(documented, expected);
+    // And every documented operation is really served: no "no route" 404 and no 405.
+    for op in &documented {
+        let (method, path) = op.split_once(' ').unwrap();
+        let url = app.url(&path.replace("{id}", "1"));
+        let res = app
+            .client
+            .request(method.parse().unwrap(), url)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{op}");
+        if res.status() == StatusCode::NOT_FOUND {
+            let body: Value = res.json().await.unwrap();
+            assert!(
+                !body["detail"].as_str().unwrap().starts_with("no route"),
+                "{op} is not served"
+            );
+        }
+    }
+    assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn docs_are_served_offline() {
+    let app = spawn_app().await;
+    let res = app.get("/docs", None).await;
+    assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(res.headers()["location"], "/docs/");
+    let res = app.get("/docs/", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("swagger-ui"));
+    assert!(
+        !html.contains("https://"),
+        "the page must not load anything from the internet"
+    );
+    for asset in [
+        "/docs/swagger-ui.css",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-initializer.js",
+    ] {
+        let res = app.get(asset, None).await;
+        assert_eq!(res.status(), StatusCode::OK, "{asset}");
+        assert!(res.bytes().await.unwrap().len() > 100, "{asset}");
+    }
+    let init = app
+        .get("/docs/swagger-initializer.js", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(init.contains("/openapi.json"));
+}
