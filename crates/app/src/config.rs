@@ -341,3 +341,108 @@ pub fn non_empty(s: &SecretString) -> Option<&str> {
     let v = s.expose_secret();
     (!v.trim().is_empty()).then_some(v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn dir() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config")
+    }
+
+    #[test]
+    fn defaults_are_complete_and_development_generates_a_key() {
+        Jail::expect_with(|_| {
+            let s = Settings::load_with(Environment::Development, &dir(), true)
+                .map_err(|e| e.to_string())?;
+            assert_eq!(s.server.port, 8080);
+            assert_eq!(
+                s.database.url.expose_secret(),
+                "sqlite://data/ayubi.db?mode=rwc"
+            );
+            assert_eq!(
+                s.server.cors_origins,
+                vec!["http://localhost:5173".to_owned()]
+            );
+            assert!(s.jwt_secret_generated);
+            assert!(s.auth.jwt_secret.expose_secret().len() >= 32);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_old_deployment_names_and_prefixed_keys_override_files() {
+        Jail::expect_with(|jail| {
+            jail.set_env("DATABASE_URL", "postgres://u:p@db/ayubi");
+            jail.set_env("PORT", "9000");
+            jail.set_env("HOST", "0.0.0.0");
+            jail.set_env("CORS_ORIGINS", "https://a.example, https://b.example");
+            jail.set_env("JWT_SECRET_KEY", "0123456789abcdef0123456789abcdef-long");
+            jail.set_env("REDIS_URL", "redis://cache:6379");
+            jail.set_env("SENTRY_DSN", "https://key@sentry.example/1");
+            jail.set_env("STEAM_API_KEY", "steam");
+            jail.set_env("FACEIT_API_KEY", "faceit");
+            jail.set_env("AYUBI__DATABASE__MAX_CONNECTIONS", "7");
+            jail.set_env("AYUBI__AUTH__LOGIN_PER_MINUTE", "3");
+            let s = Settings::load_with(Environment::Production, &dir(), true)
+                .map_err(|e| e.to_string())?;
+            assert_eq!(s.database.url.expose_secret(), "postgres://u:p@db/ayubi");
+            assert_eq!((s.server.host.as_str(), s.server.port), ("0.0.0.0", 9000));
+            assert_eq!(
+                s.server.cors_origins,
+                vec!["https://a.example", "https://b.example"]
+            );
+            assert!(!s.jwt_secret_generated);
+            assert_eq!(s.redis.url.expose_secret(), "redis://cache:6379");
+            assert_eq!(
+                s.telemetry.sentry_dsn.expose_secret(),
+                "https://key@sentry.example/1"
+            );
+            assert_eq!(s.games.steam_api_key.expose_secret(), "steam");
+            assert_eq!(s.games.faceit_api_key.expose_secret(), "faceit");
+            assert_eq!(s.database.max_connections, 7);
+            assert_eq!(s.auth.login_per_minute, 3);
+            // production.toml's pool: the old stack's 20 kept, recycled hourly, pre-ping.
+            assert_eq!(s.database.min_connections, 20);
+            assert_eq!(s.database.max_lifetime_secs, 3600);
+            assert!(s.database.test_before_acquire);
+            assert_eq!(s.telemetry.log_format, LogFormat::Json);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn production_refuses_weak_keys_and_bad_origins() {
+        Jail::expect_with(|jail| {
+            let err = Settings::load_with(Environment::Production, &dir(), true).unwrap_err();
+            assert!(err.to_string().contains("JWT_SECRET_KEY"), "{err}");
+            jail.set_env("JWT_SECRET_KEY", "short");
+            assert!(Settings::load_with(Environment::Production, &dir(), true).is_err());
+            jail.set_env("JWT_SECRET_KEY", "0123456789abcdef0123456789abcdef-long");
+            jail.set_env("CORS_ORIGINS", "https://ok.example/");
+            let err = Settings::load_with(Environment::Production, &dir(), true).unwrap_err();
+            assert!(err.to_string().contains("CORS_ORIGINS"), "{err}");
+            jail.set_env("AYUBI__SERVER__NO_SUCH_KEY", "1");
+            jail.set_env("CORS_ORIGINS", "https://ok.example");
+            assert!(
+                Settings::load_with(Environment::Production, &dir(), true).is_err(),
+                "unknown keys are refused"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        Jail::expect_with(|jail| {
+            jail.set_env("JWT_SECRET_KEY", "super-secret-value-that-is-long-enough");
+            jail.set_env("DATABASE_URL", "postgres://user:hunter2@db/x");
+            let s = Settings::load_with(Environment::Production, &dir(), true)
+                .map_err(|e| e.to_string())?;
+            let shown = format!("{s:?}");
+            assert!(!shown.contains("super-secret") && !shown.contains("hunter2"));
+            Ok(())
+        });
+    }
+}

@@ -160,3 +160,75 @@ fn secure(h: &mut HeaderMap, docs: bool, hsts: bool) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, HttpResponse, test, web};
+
+    async fn boom() -> HttpResponse {
+        panic!("kaboom")
+    }
+
+    #[actix_web::test]
+    async fn a_panicking_handler_becomes_a_problem_and_the_server_keeps_serving() {
+        let app = test::init_service(
+            App::new()
+                .route("/boom", web::get().to(boom))
+                .route(
+                    "/ok",
+                    web::get().to(|| async { HttpResponse::Ok().body("fine") }),
+                )
+                .wrap(from_fn(problems))
+                .wrap(from_fn(security_headers)),
+        )
+        .await;
+        let err = test::try_call_service(&app, test::TestRequest::get().uri("/boom").to_request())
+            .await
+            .err()
+            .expect("a panic surfaces as an error response");
+        let res = err.error_response();
+        assert_eq!(res.status(), 500);
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+        assert_eq!(
+            res.headers().get("x-content-type-options").unwrap(),
+            "nosniff"
+        );
+        let body = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["status"], 500);
+        assert_eq!(
+            body["detail"], "internal error",
+            "the panic message is not leaked"
+        );
+
+        let ok = test::call_service(&app, test::TestRequest::get().uri("/ok").to_request()).await;
+        assert_eq!(ok.status(), 200);
+    }
+
+    #[actix_web::test]
+    async fn actix_plain_text_errors_become_problems() {
+        let app = test::init_service(
+            App::new()
+                .service(web::resource("/only-get").route(web::get().to(HttpResponse::Ok)))
+                .wrap(from_fn(problems)),
+        )
+        .await;
+        let res = test::call_service(
+            &app,
+            test::TestRequest::post().uri("/only-get").to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), 405);
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+        let body: serde_json::Value = test::read_body_json(res).await;
+        assert_eq!(body["title"], "Method Not Allowed");
+    }
+}
