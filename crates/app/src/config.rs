@@ -343,6 +343,8 @@ pub fn non_empty(s: &SecretString) -> Option<&str> {
 }
 
 #[cfg(test)]
+// figment's `Jail` closures return its own (large) error type; these are tests.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
     use figment::Jail;

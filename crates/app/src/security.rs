@@ -46,6 +46,7 @@ fn unavailable(msg: &str) -> IdentityError {
 pub struct Argon2Hasher {
     argon: Argon2<'static>,
     permits: Arc<Semaphore>,
+    max_concurrent: usize,
     dummy: PasswordHash,
 }
 
@@ -65,8 +66,15 @@ impl Argon2Hasher {
         Ok(Self {
             argon,
             permits: Arc::new(Semaphore::new(max_concurrent)),
+            max_concurrent,
             dummy: PasswordHash::new(dummy),
         })
+    }
+
+    /// Hashes running right now (never more than `max_concurrent`).
+    #[must_use]
+    pub fn in_flight(&self) -> usize {
+        self.max_concurrent - self.permits.available_permits()
     }
 
     async fn blocking<T: Send + 'static>(
@@ -315,6 +323,39 @@ impl ResponseSealer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn at_most_the_configured_hashes_run_at_once_and_params_are_owasp() {
+        let hasher = Arc::new(Argon2Hasher::new(2).unwrap());
+        let pw = Password::new("password", "correct horse battery".into()).unwrap();
+        let hash = hasher.hash(&pw).await.unwrap();
+        assert!(
+            hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            hash.as_str()
+        );
+        let work: Vec<_> = (0..6)
+            .map(|_| {
+                let (h, pw) = (hasher.clone(), pw.clone());
+                tokio::spawn(async move { h.hash(&pw).await.map(|_| ()) })
+            })
+            .collect();
+        let mut peak = 0;
+        while work.iter().any(|w| !w.is_finished()) {
+            peak = peak.max(hasher.in_flight());
+            tokio::task::yield_now().await;
+        }
+        for w in work {
+            w.await.unwrap().unwrap();
+        }
+        assert!(peak <= 2, "{peak} hashes ran at once");
+        assert!(peak >= 1);
+        assert!(hasher.verify(&pw, Some(&hash)).await.unwrap());
+        let other = Password::attempt("another password".into()).unwrap();
+        assert!(!hasher.verify(&other, Some(&hash)).await.unwrap());
+        // No stored hash: still a full verification, and never a match.
+        assert!(!hasher.verify(&pw, None).await.unwrap());
+    }
 
     #[test]
     fn sealed_responses_open_only_with_the_same_key() {

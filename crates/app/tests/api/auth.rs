@@ -126,13 +126,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let app = spawn_app().await;
     let s = app.register("ada@example.com").await;
 
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": s.refresh}),
-            None,
-        )
-        .await;
+    let res = app.refresh(&s.refresh).await;
     assert_eq!(res.status(), StatusCode::OK);
     let pair: Value = res.json().await.unwrap();
     let (access2, refresh2) = (
@@ -148,21 +142,9 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     );
 
     // The rotated token is presented again: a thief or a replay. The whole family dies.
-    let reuse = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": s.refresh}),
-            None,
-        )
-        .await;
+    let reuse = app.refresh(&s.refresh).await;
     problem(reuse, StatusCode::UNAUTHORIZED).await;
-    let next = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": refresh2}),
-            None,
-        )
-        .await;
+    let next = app.refresh(&refresh2).await;
     problem(next, StatusCode::UNAUTHORIZED).await;
     assert_eq!(app.me_status(&access2).await, StatusCode::UNAUTHORIZED);
     assert_eq!(app.me_status(&s.access).await, StatusCode::UNAUTHORIZED);
@@ -184,13 +166,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
 async fn refresh_refuses_garbage() {
     let app = spawn_app().await;
     for token in ["", "ayubi_rt_nope", "eyJhbGciOi.x.y"] {
-        let res = app
-            .post_json(
-                "/api/v1/auth/refresh",
-                &json!({"refresh_token": token}),
-                None,
-            )
-            .await;
+        let res = app.refresh(token).await;
         problem(res, StatusCode::UNAUTHORIZED).await;
     }
 }
@@ -212,13 +188,7 @@ async fn logout_ends_the_session_at_once() {
         StatusCode::UNAUTHORIZED,
         "access token dies before exp"
     );
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": s.refresh}),
-            None,
-        )
-        .await;
+    let res = app.refresh(&s.refresh).await;
     problem(res, StatusCode::UNAUTHORIZED).await;
 }
 
@@ -389,23 +359,11 @@ async fn password_change_revokes_everything_issued_before() {
         s.refresh.as_str(),
         second["refresh_token"].as_str().unwrap(),
     ] {
-        let res = app
-            .post_json(
-                "/api/v1/auth/refresh",
-                &json!({"refresh_token": refresh}),
-                None,
-            )
-            .await;
+        let res = app.refresh(refresh).await;
         problem(res, StatusCode::UNAUTHORIZED).await;
     }
     assert_eq!(app.me_status(fresh_access).await, StatusCode::OK);
-    let refreshed = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": fresh["refresh_token"]}),
-            None,
-        )
-        .await;
+    let refreshed = app.refresh(fresh["refresh_token"].as_str().unwrap()).await;
     assert_eq!(refreshed.status(), StatusCode::OK);
     problem(
         app.login("ada@example.com", PASSWORD).await,

@@ -202,6 +202,25 @@ impl TestApp {
         .await
     }
 
+    /// `POST /auth/refresh`.
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": refresh_token}),
+            None,
+        )
+        .await
+    }
+
+    /// `GET /auth/tokens` as JSON.
+    pub async fn tokens(&self, bearer: &str) -> Value {
+        self.get("/api/v1/auth/tokens", Some(bearer))
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn me_status(&self, bearer: &str) -> StatusCode {
         self.get("/api/v1/auth/me", Some(bearer)).await.status()
     }

@@ -31,12 +31,7 @@ async fn a_retry_replays_the_first_response_and_creates_nothing() {
         first, second,
         "same status, same body (the one-time secret included)"
     );
-    let list: Value = app
-        .get("/api/v1/auth/tokens", Some(&s.access))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.tokens(&s.access).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     // The saved response is sealed: the database never holds the secret in clear.
     let secret = first["token"].as_str().unwrap();
@@ -68,12 +63,7 @@ async fn the_same_key_with_another_body_is_refused() {
     )
     .await;
     assert!(p["errors"]["Idempotency-Key"].is_array());
-    let list: Value = app
-        .get("/api/v1/auth/tokens", Some(&s.access))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.tokens(&s.access).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
 
@@ -122,12 +112,7 @@ async fn malformed_keys_are_400() {
             .status(),
         StatusCode::CREATED
     );
-    let list: Value = app
-        .get("/api/v1/auth/tokens", Some(&s.access))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.tokens(&s.access).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
 
@@ -149,11 +134,6 @@ async fn concurrent_requests_with_one_key_create_one_row() {
         bodies.windows(2).all(|w| w[0] == w[1]),
         "every caller sees the one response"
     );
-    let list: Value = app
-        .get("/api/v1/auth/tokens", Some(&s.access))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.tokens(&s.access).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
 }

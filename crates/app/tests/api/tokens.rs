@@ -132,12 +132,7 @@ async fn personal_access_tokens_are_shown_once_and_revocable() {
         .await
         .unwrap();
     assert_eq!(me["id"], s.id);
-    let list: Value = app
-        .get("/api/v1/auth/tokens", Some(&s.access))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.tokens(&s.access).await;
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["id"], created["id"]);
@@ -151,12 +146,7 @@ async fn personal_access_tokens_are_shown_once_and_revocable() {
 
     // Another user cannot see or revoke it; an unknown id is the same 404.
     let bob = app.register("bob@example.com").await;
-    let bobs: Value = app
-        .get("/api/v1/auth/tokens", Some(&bob.access))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let bobs: Value = app.tokens(&bob.access).await;
     assert_eq!(bobs, json!([]));
     let id = created["id"].as_i64().unwrap();
     let foreign = app
@@ -174,12 +164,7 @@ async fn personal_access_tokens_are_shown_once_and_revocable() {
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.me_status(&secret).await, StatusCode::UNAUTHORIZED);
-    let list: Value = app
-        .get("/api/v1/auth/tokens", Some(&s.access))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.tokens(&s.access).await;
     assert_eq!(list, json!([]));
 }
 
@@ -225,12 +210,7 @@ async fn token_requests_are_validated() {
         StatusCode::NOT_FOUND,
     )
     .await;
-    let list: Value = app
-        .get("/api/v1/auth/tokens", Some(&s.access))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.tokens(&s.access).await;
     assert_eq!(list, json!([]), "refused creates wrote nothing");
 }
 
