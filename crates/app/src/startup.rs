@@ -121,6 +121,7 @@ impl Application {
         let origins = settings.server.cors_origins.clone();
         let body_limit = settings.server.body_limit_bytes;
 
+        let housekeeping_state = state.clone();
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
                 format!("binding {}:{}", settings.server.host, settings.server.port)
@@ -164,7 +165,12 @@ impl Application {
         }
         let server = server.run();
 
-        spawn_idempotency_purge(idempotency_store, clock, idempotency_ttl);
+        spawn_housekeeping(
+            housekeeping_state,
+            idempotency_store,
+            clock,
+            idempotency_ttl,
+        );
         tracing::info!(
             port,
             backend = ?db.backend(),
@@ -264,9 +270,12 @@ async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     })
 }
 
-/// Deletes expired idempotency records hourly, so the table holds at most a day of keys.
-fn spawn_idempotency_purge(
-    store: Arc<dyn IdempotencyStore>,
+/// Hourly: deletes idempotency records past their TTL and expired refresh tokens with the
+/// sessions they leave empty, so these tables hold live rows only. Every instance runs it;
+/// the deletes are idempotent, so instances racing each other is harmless.
+fn spawn_housekeeping(
+    state: web::Data<AppState>,
+    idempotency: Arc<dyn IdempotencyStore>,
     clock: Arc<dyn Clock>,
     ttl: chrono::Duration,
 ) {
@@ -274,10 +283,15 @@ fn spawn_idempotency_purge(
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            match store.purge(clock.now() - ttl).await {
+            match idempotency.purge(clock.now() - ttl).await {
                 Ok(n) if n > 0 => tracing::info!(deleted = n, "purged expired idempotency keys"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purging idempotency keys"),
+            }
+            match state.identity.purge_expired().await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "purged expired sessions"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging expired sessions"),
             }
         }
     });

@@ -8,7 +8,7 @@ use ayubi_identity::ports::IdentityStore;
 use ayubi_identity::*;
 use ayubi_kernel::{Idempotent, StoreError, UserId};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
@@ -357,6 +357,29 @@ impl IdentityStore for SqlIdentityStore {
                 expires_at: m.expires_at,
                 last_used_at: m.last_used_at,
             }))
+    }
+
+    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let tokens = rt::Entity::delete_many()
+            .filter(rt::Column::ExpiresAt.lt(now))
+            .exec(&txn)
+            .await
+            .map_err(store_err)?;
+        let sessions = session::Entity::delete_many()
+            .filter(
+                session::Column::Id.not_in_subquery(
+                    Query::select()
+                        .column(rt::Column::SessionId)
+                        .from(rt::Entity)
+                        .to_owned(),
+                ),
+            )
+            .exec(&txn)
+            .await
+            .map_err(store_err)?;
+        txn.commit().await.map_err(store_err)?;
+        Ok(tokens.rows_affected + sessions.rows_affected)
     }
 
     async fn touch_token(

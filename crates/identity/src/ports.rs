@@ -136,6 +136,14 @@ pub trait IdentityStore: Send + Sync + std::fmt::Debug {
         digest: &TokenDigest,
     ) -> Result<Option<PersonalTokenRecord>, StoreError>;
 
+    /// Housekeeping across all users: deletes refresh tokens that expired before `now`,
+    /// then sessions left with no refresh token (their access tokens expired long ago).
+    /// Returns how many rows went.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
     /// Records a use of a personal access token.
     ///
     /// # Errors

@@ -327,6 +327,15 @@ impl IdentityService {
         Ok(self.store.delete_token(user, id).await?)
     }
 
+    /// Deletes expired refresh tokens and the sessions they leave empty, so a device
+    /// refreshing every 15 minutes does not grow the tables forever. Run periodically.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn purge_expired(&self) -> Result<u64> {
+        Ok(self.store.purge_expired(self.clock.now()).await?)
+    }
+
     async fn confirm(&self, user: UserId, password: String) -> Result<User> {
         let password = Password::attempt(password)?;
         let (account, hash) = self.store.find_user(user).await.map_err(|e| match e {

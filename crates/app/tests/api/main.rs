@@ -7,6 +7,7 @@ mod auth;
 mod binary;
 mod contract;
 mod helpers;
+mod housekeeping;
 mod idempotency;
 mod ops;
 mod tokens;
