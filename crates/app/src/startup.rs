@@ -134,6 +134,11 @@ impl Application {
                 .openapi(ApiDoc::openapi())
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(body_limit)
+                        .error_handler(|e, _| json_error(&e).into()),
+                )
                 .app_data(web::QueryConfig::default().error_handler(|e, _| {
                     ApiError::bad_request(format!("invalid query string: {e}")).into()
                 }))
@@ -249,6 +254,21 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
+/// Maps actix's own `web::Json` errors like [`crate::http::ApiJson`]'s, should a handler
+/// ever use the plain extractor.
+fn json_error(e: &actix_web::error::JsonPayloadError) -> ApiError {
+    use actix_web::error::JsonPayloadError as E;
+    match e {
+        E::Overflow { .. } | E::OverflowKnownLength { .. } => ApiError::new(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "request body is too large",
+        ),
+        E::Deserialize(d) if d.is_data() => ApiError::invalid("body", d.to_string()),
+        E::ContentType => ApiError::bad_request("Content-Type must be application/json"),
+        other => ApiError::bad_request(format!("body is not valid JSON: {other}")),
+    }
+}
+
 async fn docs_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()
         .insert_header((header::LOCATION, "/docs/"))
@@ -295,4 +315,37 @@ fn spawn_housekeeping(
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::error::JsonPayloadError;
+    use actix_web::http::StatusCode;
+
+    #[test]
+    fn actix_json_errors_map_like_api_json() {
+        let data = serde_json::from_str::<u8>("\"x\"").unwrap_err();
+        let syntax = serde_json::from_str::<u8>("tru").unwrap_err();
+        let cases = [
+            (
+                JsonPayloadError::Overflow { limit: 1 },
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+            (JsonPayloadError::ContentType, StatusCode::BAD_REQUEST),
+            (
+                JsonPayloadError::Deserialize(data),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                JsonPayloadError::Deserialize(syntax),
+                StatusCode::BAD_REQUEST,
+            ),
+        ];
+        for (e, status) in cases {
+            let mapped = json_error(&e);
+            assert_eq!(mapped.status(), status, "{e}");
+            assert_eq!(mapped.problem().status, status.as_u16());
+        }
+    }
 }
