@@ -6,6 +6,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use ayubi_identity::IdentityError;
 use ayubi_kernel::StoreError;
+use ayubi_sport::SportError;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -221,4 +222,14 @@ pub fn problem_for_status(status: StatusCode, detail: Option<String>) -> ApiErro
         s => s.canonical_reason().unwrap_or("error").to_lowercase(),
     });
     ApiError::new(status, detail)
+}
+
+impl From<SportError> for ApiError {
+    fn from(e: SportError) -> Self {
+        match e {
+            SportError::Invalid { field, message } => Self::invalid(field, message),
+            SportError::NotFound => Self::not_found(),
+            SportError::Store(s) => s.into(),
+        }
+    }
 }

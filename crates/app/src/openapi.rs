@@ -11,6 +11,8 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "auth", description = "Accounts, sessions and personal access tokens"),
         (name = "operations", description = "Health, readiness, metrics"),
+        (name = "sport", description = "Water, food, workouts, goals and daily stats"),
+        (name = "sync", description = "The change log of the user's data"),
     )
 )]
 #[derive(Debug)]

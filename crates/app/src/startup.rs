@@ -20,9 +20,12 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use actix_web_prom::PrometheusMetricsBuilder;
 use anyhow::Context;
 use ayubi_cache::Redis;
-use ayubi_db::{Database, SqlIdempotencyStore, SqlIdentityStore};
+use ayubi_db::{
+    Database, SqlChangeLog, SqlIdempotencyStore, SqlIdentityStore, SqlSportStore, SqlTimeZones,
+};
 use ayubi_identity::{IdentityConfig, IdentityService};
 use ayubi_kernel::{Clock, IdempotencyStore, SystemClock};
+use ayubi_sport::SportService;
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -54,6 +57,19 @@ impl Application {
     /// When the database or the listener cannot be set up, or the configuration is
     /// inconsistent (bad header name, bad CORS origin).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// [`Application::build`] with a given clock: every "now" the services use (token
+    /// expiry, "today" in a time zone, timestamps) comes from it. Tests pass a
+    /// [`ayubi_kernel::ManualClock`].
+    ///
+    /// # Errors
+    /// As [`Application::build`].
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         let started = Instant::now();
         if settings.jwt_secret_generated {
             tracing::warn!(
@@ -78,7 +94,6 @@ impl Application {
             .transpose()
             .context("configuring redis")?;
 
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let secret = settings.auth.jwt_secret.expose_secret().as_bytes();
         let identity = IdentityService::new(
             Arc::new(SqlIdentityStore::new(db.clone())),
@@ -100,8 +115,15 @@ impl Application {
             clock.clone(),
             idempotency_ttl,
         );
+        let sport = SportService::new(
+            Arc::new(SqlSportStore::new(db.clone())),
+            Arc::new(SqlTimeZones::new(db.clone())),
+            clock.clone(),
+        );
         let state = web::Data::new(AppState {
             identity,
+            sport,
+            changes: Arc::new(SqlChangeLog::new(db.clone())),
             idempotency,
             db: db.clone(),
             redis,
@@ -146,7 +168,12 @@ impl Application {
                     web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()),
                 )
                 .configure(routes::ops::config)
-                .service(scope::scope("/api/v1").configure(routes::auth::config(limits.clone())))
+                .service(
+                    scope::scope("/api/v1")
+                        .configure(routes::auth::config(limits.clone()))
+                        .configure(routes::sport::config)
+                        .configure(routes::sync::config),
+                )
                 .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
                 .map(|app| {
                     app.route("/docs", web::get().to(docs_redirect))

@@ -4,12 +4,19 @@ use crate::http::Idempotency;
 use ayubi_cache::Redis;
 use ayubi_db::Database;
 use ayubi_identity::IdentityService;
+use ayubi_kernel::ChangeLog;
+use ayubi_sport::SportService;
+use std::sync::Arc;
 
 /// Shared application state (`web::Data<AppState>`).
 #[derive(Debug)]
 pub struct AppState {
     /// Identity use cases.
     pub identity: IdentityService,
+    /// Sport use cases.
+    pub sport: SportService,
+    /// The users' change logs.
+    pub changes: Arc<dyn ChangeLog>,
     /// The `Idempotency-Key` mechanism.
     pub idempotency: Idempotency,
     /// The pool, for readiness.

@@ -5,12 +5,16 @@
 //! Database errors are translated to [`ayubi_kernel::StoreError`] in one place
 //! ([`error`]): unique violations become `Conflict`, missing rows `NotFound`.
 
+mod changelog;
 mod entity;
 pub mod error;
 mod idempotency;
 mod identity;
 mod pool;
+pub mod sport;
 
+pub use changelog::{SqlChangeLog, SqlTimeZones};
 pub use idempotency::SqlIdempotencyStore;
 pub use identity::SqlIdentityStore;
 pub use pool::{Backend, Database, DbConfig};
+pub use sport::SqlSportStore;

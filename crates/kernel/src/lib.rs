@@ -1,19 +1,24 @@
 //! Ayubi's shared vocabulary.
 //!
-//! Owns the small types every bounded context speaks in: [`UserId`], list [`Limit`]s, the
-//! [`Clock`] port, the [`Idempotent`] write request that lets a create store its response
-//! in the same transaction as its rows, and [`StoreError`], the error kinds every storage
-//! adapter reports. It owns no behaviour of any one context and knows nothing about HTTP,
+//! Owns the small types every bounded context speaks in: [`UserId`], list [`Limit`]s,
+//! [`DateRange`]s and the user's [`TimeZone`], the [`Clock`] port, the change log's
+//! vocabulary ([`Write`], [`Change`]) and the [`Idempotent`] request that let a write record
+//! its sync event and saved response in the same transaction as its rows, and
+//! [`StoreError`], the error kinds every storage adapter reports. It owns no behaviour of any one context and knows nothing about HTTP,
 //! SQL or Redis.
 
+mod change;
 mod clock;
 mod error;
 mod idempotency;
 mod ids;
 mod page;
+mod time;
 
-pub use clock::{Clock, SystemClock};
+pub use change::{Change, ChangeLog, ChangePage, Event, UserTimeZones, View, Write};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::StoreError;
 pub use idempotency::{IdempotencyStore, Idempotent, SavedRecord, SavedResponse};
 pub use ids::UserId;
 pub use page::{Limit, LimitError};
+pub use time::{DateRange, DateRangeError, TimeZone, UnknownTimeZone};

@@ -6,7 +6,11 @@ pub mod client_ip;
 pub mod idempotency;
 pub mod json;
 pub mod middleware;
+pub mod query;
+pub mod view;
 
 pub use auth::AuthUser;
 pub use idempotency::{CreateRequest, Idempotency, IdempotencyKey};
 pub use json::ApiJson;
+pub use query::{DateQuery, ListParams};
+pub use view::view;

@@ -1,16 +1,15 @@
 //! `/api/v1/auth`: register, login, refresh, logout, me, password, personal access tokens.
 
 use crate::error::{ApiError, Problem};
-use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey};
+use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey, ListParams};
 use crate::state::AppState;
 use actix_governor::{Governor, GovernorConfig, governor::middleware::NoOpMiddleware};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
 use ayubi_identity::{CreatedToken, PersonalToken, TokenPair, User};
-use ayubi_kernel::Limit;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
@@ -190,20 +189,6 @@ pub struct CreatedTokenDto {
     pub meta: TokenDto,
     /// The bearer secret. Store it now; it cannot be shown again.
     pub token: String,
-}
-
-/// `?limit=` of list endpoints.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    /// 1–1000, default 100.
-    pub limit: Option<u32>,
-}
-
-impl ListParams {
-    fn limit(&self) -> Result<Limit, ApiError> {
-        Limit::new(self.limit).map_err(|e| ApiError::invalid("limit", e.to_string()))
-    }
 }
 
 /// Create an account; returns a token pair and the user.

@@ -156,7 +156,19 @@ fn migrate_commands_report_and_apply() {
     run(&["migrate", "up"]);
     assert!(run(&["migrate", "status"]).contains("applied m20261126_000001_identity"));
     run(&["migrate", "down"]);
+    let status = run(&["migrate", "status"]);
+    assert!(
+        status.contains("applied m20261126_000001_identity"),
+        "{status}"
+    );
+    assert!(
+        status.contains("pending m20261126_000002_sport_and_change_log"),
+        "{status}"
+    );
+    run(&["migrate", "down", "1"]);
     assert!(run(&["migrate", "status"]).contains("pending m20261126_000001_identity"));
+    run(&["migrate", "up"]);
+    assert!(!run(&["migrate", "status"]).contains("pending"));
     let bad = ayubi(dir.path())
         .args(["migrate", "sideways"])
         .output()

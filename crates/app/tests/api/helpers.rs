@@ -2,11 +2,14 @@
 
 use ayubi_app::config::{Environment, Settings};
 use ayubi_app::startup::Application;
+use ayubi_kernel::ManualClock;
+use chrono::Utc;
 use reqwest::{Client, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database as SeaDatabase, DatabaseConnection, Statement};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The JWT key of `config/test.toml`, for tests that forge tokens.
 pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
@@ -89,6 +92,8 @@ impl Drop for TestDb {
 }
 
 pub struct TestApp {
+    /// The app's clock: tests move it to decide "now" and "today".
+    pub clock: Arc<ManualClock>,
     pub address: String,
     pub client: Client,
     pub db: TestDb,
@@ -124,11 +129,15 @@ pub async fn spawn_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     }
     customise(&mut settings);
     ayubi_app::telemetry::init_logs(&settings);
-    let app = Application::build(settings).await.expect("build app");
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = Application::build_with_clock(settings, clock.clone())
+        .await
+        .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     TestApp {
+        clock,
         address,
         client: Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -225,6 +234,70 @@ impl TestApp {
         self.get("/api/v1/auth/me", Some(bearer)).await.status()
     }
 
+    /// `POST` with a bearer, JSON body and optional `Idempotency-Key`.
+    pub async fn create(
+        &self,
+        path: &str,
+        bearer: &str,
+        key: Option<&str>,
+        body: &Value,
+    ) -> Response {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(bearer)
+            .json(body);
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// `PUT` with a bearer and JSON body.
+    pub async fn put_json(&self, path: &str, bearer: &str, body: &Value) -> Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(bearer)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET` as JSON, asserting 200.
+    pub async fn get_ok(&self, path: &str, bearer: &str) -> Value {
+        let res = self.get(path, Some(bearer)).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.json().await.unwrap()
+    }
+
+    /// Runs one statement on the test database (`?` placeholders, numbered for PostgreSQL).
+    pub async fn exec(&self, sql: &str, values: Vec<sea_orm::Value>) {
+        let conn = self.sql().await;
+        let sql = if self.db.is_postgres() {
+            numbered(sql)
+        } else {
+            sql.to_owned()
+        };
+        conn.execute_raw(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            sql,
+            values,
+        ))
+        .await
+        .unwrap();
+        conn.close().await.ok();
+    }
+
+    /// Sets a user's time zone (the profile API arrives with the settings module).
+    pub async fn set_timezone(&self, user_id: i64, tz: &str) {
+        self.exec(
+            "UPDATE users SET timezone = ? WHERE id = ?",
+            vec![tz.into(), user_id.into()],
+        )
+        .await;
+    }
+
     /// A direct connection to the test database, to check what the API wrote.
     pub async fn sql(&self) -> DatabaseConnection {
         SeaDatabase::connect(self.db.url()).await.unwrap()
@@ -270,4 +343,18 @@ pub async fn problem(res: Response, status: StatusCode) -> Value {
     assert_eq!(body["title"], status.canonical_reason().unwrap());
     assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
     body
+}
+
+fn numbered(sql: &str) -> String {
+    let mut n = 0;
+    sql.chars()
+        .map(|c| {
+            if c == '?' {
+                n += 1;
+                format!("${n}")
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

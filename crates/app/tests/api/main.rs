@@ -10,4 +10,7 @@ mod helpers;
 mod housekeeping;
 mod idempotency;
 mod ops;
+mod plans;
+mod sport;
+mod sync;
 mod tokens;

@@ -85,6 +85,22 @@ const ROUTES: &[&str] = &[
     "GET /api/v1/auth/tokens",
     "POST /api/v1/auth/tokens",
     "DELETE /api/v1/auth/tokens/{id}",
+    "POST /api/v1/sport/water",
+    "GET /api/v1/sport/water",
+    "DELETE /api/v1/sport/water/{id}",
+    "POST /api/v1/sport/food",
+    "GET /api/v1/sport/food",
+    "DELETE /api/v1/sport/food/{id}",
+    "POST /api/v1/sport/workout",
+    "GET /api/v1/sport/workout",
+    "DELETE /api/v1/sport/workout/{id}",
+    "GET /api/v1/sport/stats",
+    "GET /api/v1/sport/goals",
+    "PUT /api/v1/sport/goals",
+    "POST /api/v1/water",
+    "GET /api/v1/water",
+    "DELETE /api/v1/water/{id}",
+    "GET /api/v1/sync/changes",
 ];
 
 #[tokio::test]

@@ -1,8 +1,13 @@
 //! sea-orm entities. Crate-private: rows are mapped to domain types at the repository
 //! boundary and never leave this crate.
 
+pub(crate) mod change_log;
 pub(crate) mod idempotency_key;
 pub(crate) mod personal_access_token;
 pub(crate) mod refresh_token;
 pub(crate) mod session;
+pub(crate) mod sport_food;
+pub(crate) mod sport_goals;
+pub(crate) mod sport_water;
+pub(crate) mod sport_workout;
 pub(crate) mod user;

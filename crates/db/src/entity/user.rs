@@ -9,6 +9,8 @@ pub struct Model {
     pub email: String,
     pub password_hash: String,
     pub display_name: Option<String>,
+    pub timezone: String,
+    pub last_seq: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,0 +1,90 @@
+//! The change log's vocabulary: every write to a user's data is recorded, in the same
+//! transaction, as a [`Change`] with a per-user, gap-free `seq`. Sync clients read it to
+//! catch up; sockets deliver it live.
+
+use crate::{Idempotent, StoreError, UserId};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// What happened, named `<entity>:<verb>` (`water:added`), and to which table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    /// The event name clients switch on.
+    pub name: &'static str,
+    /// The entity (table) it concerns, e.g. `sport_water`.
+    pub entity: &'static str,
+}
+
+/// How a resource is shown to clients (the REST representation), so the change log
+/// carries exactly what the REST API returns. The HTTP layer supplies it.
+pub type View<T> = Arc<dyn Fn(&T) -> serde_json::Value + Send + Sync>;
+
+/// Everything a repository records besides the rows of a write, in the same transaction:
+/// the change-log entry, and the saved response when an `Idempotency-Key` came along.
+pub struct Write<T> {
+    /// What happened.
+    pub event: Event,
+    /// When (the service's clock): the change's `at` and any `created_at` written.
+    pub now: DateTime<Utc>,
+    /// How the written resource is shown.
+    pub view: View<T>,
+    /// The saved response, for creates with an `Idempotency-Key`.
+    pub idempotent: Option<Idempotent<T>>,
+}
+
+impl<T> std::fmt::Debug for Write<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Write")
+            .field("event", &self.event)
+            .field("idempotent", &self.idempotent)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One recorded change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// Per-user sequence number, strictly increasing with no gaps.
+    pub seq: i64,
+    /// Event name.
+    pub event: String,
+    /// Entity (table).
+    pub entity: String,
+    /// The resource's id (a number, or a key such as a country code).
+    pub id: serde_json::Value,
+    /// The resource as the REST API returns it; for a delete, `{"id": …}`.
+    pub data: serde_json::Value,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+}
+
+/// A page of the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangePage {
+    /// Changes after the cursor, oldest first.
+    pub changes: Vec<Change>,
+    /// The oldest `seq` still kept for the user (`None` when the log is empty).
+    pub oldest_kept: Option<i64>,
+    /// The user's latest `seq` (0 before any change).
+    pub latest: i64,
+}
+
+/// Reads a user's change log.
+#[async_trait::async_trait]
+pub trait ChangeLog: Send + Sync + std::fmt::Debug {
+    /// Changes with `seq > since`, oldest first, at most `limit`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    async fn since(&self, user: UserId, since: i64, limit: u32) -> Result<ChangePage, StoreError>;
+}
+
+/// The user's time zone, for "today".
+#[async_trait::async_trait]
+pub trait UserTimeZones: Send + Sync + std::fmt::Debug {
+    /// The user's zone (UTC when unset).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the user is gone; [`StoreError::Unavailable`].
+    async fn time_zone(&self, user: UserId) -> Result<crate::TimeZone, StoreError>;
+}
