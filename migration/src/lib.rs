@@ -12,6 +12,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_identity;
 mod m20261126_000002_sport_and_change_log;
+mod m20261126_000003_travel_and_settings;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_identity::Migration),
             Box::new(m20261126_000002_sport_and_change_log::Migration),
+            Box::new(m20261126_000003_travel_and_settings::Migration),
         ]
     }
 }

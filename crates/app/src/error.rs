@@ -6,7 +6,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use ayubi_identity::IdentityError;
 use ayubi_kernel::StoreError;
+use ayubi_settings::SettingsError;
 use ayubi_sport::SportError;
+use ayubi_travel::TravelError;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -230,6 +232,32 @@ impl From<SportError> for ApiError {
             SportError::Invalid { field, message } => Self::invalid(field, message),
             SportError::NotFound => Self::not_found(),
             SportError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<TravelError> for ApiError {
+    fn from(e: TravelError) -> Self {
+        match e {
+            TravelError::Invalid { field, message } => Self::invalid(field, message),
+            TravelError::Conflict(what) => Self::conflict(what),
+            TravelError::NotFound => Self::not_found(),
+            TravelError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<SettingsError> for ApiError {
+    fn from(e: SettingsError) -> Self {
+        match e {
+            SettingsError::Invalid(list) => {
+                let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                for (key, message) in list {
+                    errors.entry(key).or_default().push(message);
+                }
+                Self::invalid_fields(errors)
+            }
+            SettingsError::Store(s) => s.into(),
         }
     }
 }

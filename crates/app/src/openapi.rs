@@ -13,6 +13,8 @@ use utoipa::{Modify, OpenApi};
         (name = "operations", description = "Health, readiness, metrics"),
         (name = "sport", description = "Water, food, workouts, goals and daily stats"),
         (name = "sync", description = "The change log of the user's data"),
+        (name = "travel", description = "Wishlist, visited countries and their stats"),
+        (name = "settings", description = "Settings, profile, theme and goals"),
     )
 )]
 #[derive(Debug)]

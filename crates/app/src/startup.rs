@@ -21,11 +21,14 @@ use actix_web_prom::PrometheusMetricsBuilder;
 use anyhow::Context;
 use ayubi_cache::Redis;
 use ayubi_db::{
-    Database, SqlChangeLog, SqlIdempotencyStore, SqlIdentityStore, SqlSportStore, SqlTimeZones,
+    Database, SqlChangeLog, SqlIdempotencyStore, SqlIdentityStore, SqlSettingsStore, SqlSportStore,
+    SqlTimeZones, SqlTravelStore,
 };
 use ayubi_identity::{IdentityConfig, IdentityService};
 use ayubi_kernel::{Clock, IdempotencyStore, SystemClock};
+use ayubi_settings::SettingsService;
 use ayubi_sport::SportService;
+use ayubi_travel::TravelService;
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -123,6 +126,11 @@ impl Application {
         let state = web::Data::new(AppState {
             identity,
             sport,
+            travel: TravelService::new(Arc::new(SqlTravelStore::new(db.clone())), clock.clone()),
+            settings: SettingsService::new(
+                Arc::new(SqlSettingsStore::new(db.clone())),
+                clock.clone(),
+            ),
             changes: Arc::new(SqlChangeLog::new(db.clone())),
             idempotency,
             db: db.clone(),
@@ -172,6 +180,8 @@ impl Application {
                     scope::scope("/api/v1")
                         .configure(routes::auth::config(limits.clone()))
                         .configure(routes::sport::config)
+                        .configure(routes::travel::config)
+                        .configure(routes::settings::config)
                         .configure(routes::sync::config),
                 )
                 .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))

@@ -5,7 +5,9 @@ use ayubi_cache::Redis;
 use ayubi_db::Database;
 use ayubi_identity::IdentityService;
 use ayubi_kernel::ChangeLog;
+use ayubi_settings::SettingsService;
 use ayubi_sport::SportService;
+use ayubi_travel::TravelService;
 use std::sync::Arc;
 
 /// Shared application state (`web::Data<AppState>`).
@@ -15,6 +17,10 @@ pub struct AppState {
     pub identity: IdentityService,
     /// Sport use cases.
     pub sport: SportService,
+    /// Travel use cases.
+    pub travel: TravelService,
+    /// Settings and profile use cases.
+    pub settings: SettingsService,
     /// The users' change logs.
     pub changes: Arc<dyn ChangeLog>,
     /// The `Idempotency-Key` mechanism.

@@ -9,8 +9,8 @@ use ayubi_kernel::{
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement, Value,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
 };
 
 /// A statement written with `?` placeholders, numbered `$1…` for PostgreSQL.
@@ -98,6 +98,46 @@ pub(crate) async fn record<C: ConnectionTrait, T>(
         })?;
     }
     Ok(())
+}
+
+/// One write transaction: allocate the user's `seq` first, run `rows` (which returns the
+/// written value and its id), record the change and the saved response, commit. Any
+/// error drops the transaction: no rows, no `seq` consumed.
+pub(crate) async fn write_txn<T>(
+    db: &Database,
+    user: UserId,
+    write: Write<T>,
+    rows: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, serde_json::Value), StoreError>,
+) -> Result<T, StoreError> {
+    let txn = db.conn().begin().await.map_err(store_err)?;
+    let seq = next_seq(&txn, user).await.map_err(store_err)?;
+    let (written, id) = rows(&txn).await?;
+    record(&txn, user, seq, write, &written, id).await?;
+    txn.commit().await.map_err(store_err)?;
+    Ok(written)
+}
+
+/// One delete transaction: allocate the `seq`, run `delete` (returning rows deleted);
+/// none → [`StoreError::NotFound`] and nothing recorded; else record `event` with
+/// `{"id": id}` and commit.
+pub(crate) async fn delete_txn(
+    db: &Database,
+    user: UserId,
+    event: Event,
+    id: serde_json::Value,
+    now: DateTime<Utc>,
+    delete: impl AsyncFnOnce(&DatabaseTransaction) -> Result<u64, DbErr>,
+) -> Result<(), StoreError> {
+    let txn = db.conn().begin().await.map_err(store_err)?;
+    let seq = next_seq(&txn, user).await.map_err(store_err)?;
+    if delete(&txn).await.map_err(store_err)? == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let data = serde_json::json!({ "id": id });
+    append(&txn, user, seq, event, &id, &data, now)
+        .await
+        .map_err(store_err)?;
+    txn.commit().await.map_err(store_err)
 }
 
 /// Reads the change log.

@@ -11,10 +11,14 @@ pub mod error;
 mod idempotency;
 mod identity;
 mod pool;
+mod settings;
 pub mod sport;
+mod travel;
 
 pub use changelog::{SqlChangeLog, SqlTimeZones};
 pub use idempotency::SqlIdempotencyStore;
 pub use identity::SqlIdentityStore;
 pub use pool::{Backend, Database, DbConfig};
+pub use settings::SqlSettingsStore;
 pub use sport::SqlSportStore;
+pub use travel::SqlTravelStore;

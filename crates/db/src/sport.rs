@@ -1,6 +1,6 @@
 //! [`SportStore`] over SQL.
 
-use crate::changelog::{next_seq, record, stmt};
+use crate::changelog::{delete_txn, stmt, write_txn};
 use crate::entity::{
     sport_food as food, sport_goals as goals, sport_water as water, sport_workout as workout,
 };
@@ -12,9 +12,8 @@ use ayubi_sport::*;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select, Statement,
 };
 use serde_json::json;
 
@@ -29,22 +28,6 @@ impl SqlSportStore {
     #[must_use]
     pub fn new(db: Database) -> Self {
         Self { db }
-    }
-
-    /// One write transaction: allocate the user's `seq` first, write the rows, record the
-    /// change (and saved response), commit.
-    async fn write<T>(
-        &self,
-        user: UserId,
-        write: Write<T>,
-        rows: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, i64), sea_orm::DbErr>,
-    ) -> Result<T, StoreError> {
-        let txn = self.db.conn().begin().await.map_err(store_err)?;
-        let seq = next_seq(&txn, user).await.map_err(store_err)?;
-        let (written, id) = rows(&txn).await.map_err(store_err)?;
-        record(&txn, user, seq, write, &written, json!(id)).await?;
-        txn.commit().await.map_err(store_err)?;
-        Ok(written)
     }
 }
 
@@ -209,7 +192,7 @@ impl SportStore for SqlSportStore {
         write: Write<WaterEntry>,
     ) -> Result<WaterEntry, StoreError> {
         let now = write.now;
-        self.write(user, write, async |txn| {
+        write_txn(&self.db, user, write, async |txn| {
             let m = water::Entity::insert(water::ActiveModel {
                 user_id: Set(user.get()),
                 date: Set(new.date),
@@ -218,8 +201,9 @@ impl SportStore for SqlSportStore {
                 ..Default::default()
             })
             .exec_with_returning(txn)
-            .await?;
-            Ok((to_water(m.clone()), m.id))
+            .await
+            .map_err(store_err)?;
+            Ok((to_water(m.clone()), json!(m.id)))
         })
         .await
     }
@@ -231,7 +215,7 @@ impl SportStore for SqlSportStore {
         write: Write<FoodEntry>,
     ) -> Result<FoodEntry, StoreError> {
         let now = write.now;
-        self.write(user, write, async |txn| {
+        write_txn(&self.db, user, write, async |txn| {
             let m = food::Entity::insert(food::ActiveModel {
                 user_id: Set(user.get()),
                 date: Set(new.date),
@@ -244,8 +228,9 @@ impl SportStore for SqlSportStore {
                 ..Default::default()
             })
             .exec_with_returning(txn)
-            .await?;
-            Ok((to_food(m.clone()), m.id))
+            .await
+            .map_err(store_err)?;
+            Ok((to_food(m.clone()), json!(m.id)))
         })
         .await
     }
@@ -257,7 +242,7 @@ impl SportStore for SqlSportStore {
         write: Write<WorkoutEntry>,
     ) -> Result<WorkoutEntry, StoreError> {
         let now = write.now;
-        self.write(user, write, async |txn| {
+        write_txn(&self.db, user, write, async |txn| {
             let m = workout::Entity::insert(workout::ActiveModel {
                 user_id: Set(user.get()),
                 date: Set(new.date),
@@ -268,8 +253,9 @@ impl SportStore for SqlSportStore {
                 ..Default::default()
             })
             .exec_with_returning(txn)
-            .await?;
-            Ok((to_workout(m.clone()), m.id))
+            .await
+            .map_err(store_err)?;
+            Ok((to_workout(m.clone()), json!(m.id)))
         })
         .await
     }
@@ -320,52 +306,34 @@ impl SportStore for SqlSportStore {
         event: Event,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let txn = self.db.conn().begin().await.map_err(store_err)?;
-        let seq = next_seq(&txn, user).await.map_err(store_err)?;
-        let deleted = match event.entity {
-            "sport_water" => {
-                water::Entity::delete_many()
-                    .filter(water::Column::Id.eq(id))
-                    .filter(water::Column::UserId.eq(user.get()))
-                    .exec(&txn)
-                    .await
-            }
-            "sport_food" => {
-                food::Entity::delete_many()
-                    .filter(food::Column::Id.eq(id))
-                    .filter(food::Column::UserId.eq(user.get()))
-                    .exec(&txn)
-                    .await
-            }
-            "sport_workout" => {
-                workout::Entity::delete_many()
-                    .filter(workout::Column::Id.eq(id))
-                    .filter(workout::Column::UserId.eq(user.get()))
-                    .exec(&txn)
-                    .await
-            }
-            other => {
-                return Err(StoreError::Unavailable(
-                    format!("no sport entity {other}").into(),
-                ));
-            }
-        };
-        if deleted.map_err(store_err)?.rows_affected != 1 {
-            // Dropping the transaction rolls the seq back: no gap.
-            return Err(StoreError::NotFound);
-        }
-        crate::changelog::append(
-            &txn,
-            user,
-            seq,
-            event,
-            &json!(id),
-            &json!({ "id": id }),
-            now,
-        )
+        let u = user.get();
+        delete_txn(&self.db, user, event, json!(id), now, async |txn| {
+            let res = match event.entity {
+                "sport_water" => {
+                    water::Entity::delete_many()
+                        .filter(water::Column::Id.eq(id))
+                        .filter(water::Column::UserId.eq(u))
+                        .exec(txn)
+                        .await?
+                }
+                "sport_food" => {
+                    food::Entity::delete_many()
+                        .filter(food::Column::Id.eq(id))
+                        .filter(food::Column::UserId.eq(u))
+                        .exec(txn)
+                        .await?
+                }
+                _ => {
+                    workout::Entity::delete_many()
+                        .filter(workout::Column::Id.eq(id))
+                        .filter(workout::Column::UserId.eq(u))
+                        .exec(txn)
+                        .await?
+                }
+            };
+            Ok(res.rows_affected)
+        })
         .await
-        .map_err(store_err)?;
-        txn.commit().await.map_err(store_err)
     }
 
     async fn goals(&self, user: UserId) -> Result<Goals, StoreError> {
@@ -383,7 +351,7 @@ impl SportStore for SqlSportStore {
         write: Write<Goals>,
     ) -> Result<Goals, StoreError> {
         let now = write.now;
-        self.write(user, write, async |txn| {
+        write_txn(&self.db, user, write, async |txn| {
             // `updated_at` is left to the trigger on update; an insert sets both stamps.
             goals::Entity::insert(goals::ActiveModel {
                 user_id: Set(user.get()),
@@ -398,12 +366,14 @@ impl SportStore for SqlSportStore {
                     .to_owned(),
             )
             .exec_without_returning(txn)
-            .await?;
+            .await
+            .map_err(store_err)?;
             let row = goals::Entity::find_by_id(user.get())
                 .one(txn)
-                .await?
-                .ok_or_else(|| sea_orm::DbErr::RecordNotFound("sport_goals".into()))?;
-            Ok((to_goals(row), user.get()))
+                .await
+                .map_err(store_err)?
+                .ok_or(StoreError::NotFound)?;
+            Ok((to_goals(row), json!(user.get())))
         })
         .await
     }

@@ -3,5 +3,7 @@
 
 pub mod auth;
 pub mod ops;
+pub mod settings;
 pub mod sport;
 pub mod sync;
+pub mod travel;

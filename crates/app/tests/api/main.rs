@@ -11,6 +11,8 @@ mod housekeeping;
 mod idempotency;
 mod ops;
 mod plans;
+mod settings;
 mod sport;
 mod sync;
 mod tokens;
+mod travel;

@@ -10,4 +10,7 @@ pub(crate) mod sport_food;
 pub(crate) mod sport_goals;
 pub(crate) mod sport_water;
 pub(crate) mod sport_workout;
+pub(crate) mod travel_visited;
+pub(crate) mod travel_wishlist;
 pub(crate) mod user;
+pub(crate) mod user_setting;

@@ -11,6 +11,8 @@ pub struct Model {
     pub display_name: Option<String>,
     pub timezone: String,
     pub last_seq: i64,
+    pub steam_id: Option<String>,
+    pub faceit_nickname: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -58,6 +58,15 @@ pub async fn put(
     auth: AuthUser,
     body: ApiJson<PutGoals>,
 ) -> Result<HttpResponse, ApiError> {
+    set(&state, auth, &body).await
+}
+
+/// Sets the goals; shared by `PUT /sport/goals` and `PUT /settings/goals` (one store).
+pub(crate) async fn set(
+    state: &AppState,
+    auth: AuthUser,
+    body: &PutGoals,
+) -> Result<HttpResponse, ApiError> {
     let goals = state
         .sport
         .set_goals(

@@ -1,0 +1,57 @@
+//! `GET/PUT /settings`: the settings values.
+
+use crate::error::{ApiError, Problem};
+use crate::http::{ApiJson, AuthUser};
+use crate::state::AppState;
+use actix_web::{HttpResponse, get, put, web};
+use ayubi_kernel::View;
+use ayubi_settings::Settings;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use utoipa::ToSchema;
+use validator::{Validate, ValidationErrors};
+
+/// Settings to change: each key set to its value; `null` deletes a free-form key and
+/// returns a known one to its default.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+pub struct SettingsPatch(pub BTreeMap<String, Value>);
+
+impl Validate for SettingsPatch {
+    // Keys and values are checked by the settings domain, which names each bad key.
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        Ok(())
+    }
+}
+
+fn settings_view() -> View<Settings> {
+    Arc::new(|s: &Settings| serde_json::to_value(s.effective()).unwrap_or(Value::Null))
+}
+
+/// Every setting, defaults filled in.
+#[utoipa::path(tag = "settings", security(("bearer" = [])),
+    responses((status = 200, description = "an object of every setting", body = Object)))]
+#[get("")]
+pub async fn get(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let settings = state.settings.settings(auth.id()).await?;
+    Ok(HttpResponse::Ok().json(settings.effective()))
+}
+
+/// Merge settings; all or nothing; returns every setting.
+#[utoipa::path(tag = "settings", security(("bearer" = [])), request_body = SettingsPatch,
+    responses((status = 200, description = "an object of every setting", body = Object),
+              (status = 422, body = Problem)))]
+#[put("")]
+pub async fn put(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<SettingsPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let settings = state
+        .settings
+        .update(auth.id(), body.value.0, settings_view())
+        .await?;
+    Ok(HttpResponse::Ok().json(settings.effective()))
+}

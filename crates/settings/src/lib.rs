@@ -1,0 +1,19 @@
+//! Ayubi settings and profile.
+//!
+//! Owns a user's settings — the known ones, validated (`timezone` IANA, `currency`
+//! ISO 4217, `language` BCP 47, `week_start`, `units`), and free-form keys the frontend
+//! keeps (`^[a-z][a-z0-9_.]{0,99}$`, any JSON value ≤ 4 KiB, at most 200 stored keys a
+//! user) — and the profile (`display_name`, `timezone`, `steam_id`, `faceit_nickname`).
+//! The profile's `timezone` and the `timezone` setting are one value: changing either
+//! moves "today" for every module. Goals belong to sport; the theme is always dark.
+//! Events: `settings:updated`, `profile:updated`.
+
+pub mod error;
+pub mod events;
+pub mod model;
+pub mod ports;
+pub mod service;
+
+pub use error::{Result, SettingsError};
+pub use model::*;
+pub use service::SettingsService;

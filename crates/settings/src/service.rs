@@ -1,0 +1,97 @@
+//! Settings and profile use cases.
+
+use crate::error::{Result, SettingsError};
+use crate::events;
+use crate::model::*;
+use crate::ports::SettingsStore;
+use ayubi_kernel::{Clock, StoreError, UserId, View, Write};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The settings use cases.
+#[derive(Debug, Clone)]
+pub struct SettingsService {
+    store: Arc<dyn SettingsStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl SettingsService {
+    /// Wires the service.
+    #[must_use]
+    pub fn new(store: Arc<dyn SettingsStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// Every setting, defaults filled in.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn settings(&self, user: UserId) -> Result<Settings> {
+        Ok(self.store.settings(user).await?)
+    }
+
+    /// Merges a patch: values set, `null` deletes a free-form key or resets a known one.
+    /// All or nothing.
+    ///
+    /// # Errors
+    /// `Invalid` naming every bad key, or the first new key past the 200-key limit;
+    /// `Store`.
+    pub async fn update(
+        &self,
+        user: UserId,
+        patch: BTreeMap<String, Value>,
+        view: View<Settings>,
+    ) -> Result<Settings> {
+        let new_keys: Vec<String> = patch
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, _)| k.clone())
+            .collect();
+        let changes = parse_changes(patch)?;
+        let write = Write {
+            event: events::SETTINGS_UPDATED,
+            now: self.clock.now(),
+            view,
+            idempotent: None,
+        };
+        match self.store.apply(user, &changes, MAX_KEYS, write).await {
+            Ok(s) => Ok(s),
+            Err(StoreError::Conflict(_)) => Err(SettingsError::Invalid(
+                new_keys
+                    .into_iter()
+                    .take(1)
+                    .map(|k| (k, format!("a user may store at most {MAX_KEYS} settings")))
+                    .collect(),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The profile.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn profile(&self, user: UserId) -> Result<Profile> {
+        Ok(self.store.profile(user).await?)
+    }
+
+    /// Updates the fields sent.
+    ///
+    /// # Errors
+    /// `Invalid` naming each bad field; `Store`.
+    pub async fn update_profile(
+        &self,
+        user: UserId,
+        patch: ProfilePatch,
+        view: View<Profile>,
+    ) -> Result<Profile> {
+        let write = Write {
+            event: events::PROFILE_UPDATED,
+            now: self.clock.now(),
+            view,
+            idempotent: None,
+        };
+        Ok(self.store.update_profile(user, &patch, write).await?)
+    }
+}

@@ -1,0 +1,137 @@
+//! Travel use cases.
+
+use crate::catalog;
+use crate::error::{Result, TravelError};
+use crate::events;
+use crate::model::*;
+use crate::ports::TravelStore;
+use ayubi_kernel::{Clock, Idempotent, Limit, UserId, View, Write};
+use chrono::NaiveDate;
+use std::sync::Arc;
+
+/// The travel use cases.
+#[derive(Debug, Clone)]
+pub struct TravelService {
+    store: Arc<dyn TravelStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl TravelService {
+    /// Wires the service.
+    #[must_use]
+    pub fn new(store: Arc<dyn TravelStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// Puts a country on the wishlist.
+    ///
+    /// # Errors
+    /// `Invalid` for an unknown code; `Conflict` when listed or visited; `Store`.
+    pub async fn add_wish(
+        &self,
+        user: UserId,
+        code: &str,
+        view: View<WishlistItem>,
+        idempotent: Option<Idempotent<WishlistItem>>,
+    ) -> Result<WishlistItem> {
+        let now = self.clock.now();
+        let item = WishlistItem {
+            country: parse_country(code)?,
+            added_at: now,
+        };
+        let write = Write {
+            event: events::WISHLIST_ADDED,
+            now,
+            view,
+            idempotent,
+        };
+        Ok(self.store.add_wish(user, &item, write).await?)
+    }
+
+    /// Takes a country off the wishlist.
+    ///
+    /// # Errors
+    /// `NotFound` when it is not there (an unknown code is not there either); `Store`.
+    pub async fn remove_wish(&self, user: UserId, code: &str) -> Result<()> {
+        let country = catalog::country(code).ok_or(TravelError::NotFound)?;
+        Ok(self
+            .store
+            .remove_wish(
+                user,
+                &country.iso3,
+                events::WISHLIST_REMOVED,
+                self.clock.now(),
+            )
+            .await?)
+    }
+
+    /// Marks a country visited (and takes it off the wishlist).
+    ///
+    /// # Errors
+    /// `Invalid` on `country_iso3` or `notes`; `Conflict` when already visited; `Store`.
+    pub async fn add_visit(
+        &self,
+        user: UserId,
+        code: &str,
+        visit_date: Option<NaiveDate>,
+        notes: Option<String>,
+        view: View<Visit>,
+        idempotent: Option<Idempotent<Visit>>,
+    ) -> Result<Visit> {
+        let new = NewVisit::new(code, visit_date, notes)?;
+        let now = self.clock.now();
+        let visit = Visit {
+            country: new.country,
+            visit_date: new.visit_date,
+            notes: new.notes,
+            created_at: now,
+        };
+        let write = Write {
+            event: events::VISITED,
+            now,
+            view,
+            idempotent,
+        };
+        Ok(self
+            .store
+            .add_visit(user, &visit, write, events::WISHLIST_REMOVED)
+            .await?)
+    }
+
+    /// Removes a visit.
+    ///
+    /// # Errors
+    /// `NotFound`; `Store`.
+    pub async fn remove_visit(&self, user: UserId, code: &str) -> Result<()> {
+        let country = catalog::country(code).ok_or(TravelError::NotFound)?;
+        Ok(self
+            .store
+            .remove_visit(user, &country.iso3, events::VISIT_REMOVED, self.clock.now())
+            .await?)
+    }
+
+    /// The wishlist.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn wishlist(&self, user: UserId, limit: Limit) -> Result<Vec<WishlistItem>> {
+        Ok(self.store.wishlist(user, limit.get()).await?)
+    }
+
+    /// Visited countries.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn visits(&self, user: UserId, limit: Limit) -> Result<Vec<Visit>> {
+        Ok(self.store.visits(user, limit.get()).await?)
+    }
+
+    /// Stats over both lists.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn stats(&self, user: UserId) -> Result<TravelStats> {
+        let (visited, wishlist) = self.store.codes(user).await?;
+        Ok(TravelStats::from_codes(&visited, &wishlist))
+    }
+}
