@@ -13,6 +13,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_identity;
 mod m20261126_000002_sport_and_change_log;
 mod m20261126_000003_travel_and_settings;
+mod m20261126_000004_habits;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_identity::Migration),
             Box::new(m20261126_000002_sport_and_change_log::Migration),
             Box::new(m20261126_000003_travel_and_settings::Migration),
+            Box::new(m20261126_000004_habits::Migration),
         ]
     }
 }

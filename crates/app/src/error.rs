@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use ayubi_habits::HabitError;
 use ayubi_identity::IdentityError;
 use ayubi_kernel::StoreError;
 use ayubi_settings::SettingsError;
@@ -258,6 +259,16 @@ impl From<SettingsError> for ApiError {
                 Self::invalid_fields(errors)
             }
             SettingsError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<HabitError> for ApiError {
+    fn from(e: HabitError) -> Self {
+        match e {
+            HabitError::Invalid { field, message } => Self::invalid(field, message),
+            HabitError::NotFound => Self::not_found(),
+            HabitError::Store(s) => s.into(),
         }
     }
 }

@@ -21,9 +21,10 @@ use actix_web_prom::PrometheusMetricsBuilder;
 use anyhow::Context;
 use ayubi_cache::Redis;
 use ayubi_db::{
-    Database, SqlChangeLog, SqlIdempotencyStore, SqlIdentityStore, SqlSettingsStore, SqlSportStore,
-    SqlTimeZones, SqlTravelStore,
+    Database, SqlChangeLog, SqlHabitStore, SqlIdempotencyStore, SqlIdentityStore, SqlSettingsStore,
+    SqlSportStore, SqlTimeZones, SqlTravelStore,
 };
+use ayubi_habits::HabitService;
 use ayubi_identity::{IdentityConfig, IdentityService};
 use ayubi_kernel::{Clock, IdempotencyStore, SystemClock};
 use ayubi_settings::SettingsService;
@@ -126,6 +127,11 @@ impl Application {
         let state = web::Data::new(AppState {
             identity,
             sport,
+            habits: HabitService::new(
+                Arc::new(SqlHabitStore::new(db.clone())),
+                Arc::new(SqlTimeZones::new(db.clone())),
+                clock.clone(),
+            ),
             travel: TravelService::new(Arc::new(SqlTravelStore::new(db.clone())), clock.clone()),
             settings: SettingsService::new(
                 Arc::new(SqlSettingsStore::new(db.clone())),
@@ -181,6 +187,7 @@ impl Application {
                         .configure(routes::auth::config(limits.clone()))
                         .configure(routes::sport::config)
                         .configure(routes::travel::config)
+                        .configure(routes::habits::config)
                         .configure(routes::settings::config)
                         .configure(routes::sync::config),
                 )

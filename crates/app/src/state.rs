@@ -3,6 +3,7 @@
 use crate::http::Idempotency;
 use ayubi_cache::Redis;
 use ayubi_db::Database;
+use ayubi_habits::HabitService;
 use ayubi_identity::IdentityService;
 use ayubi_kernel::ChangeLog;
 use ayubi_settings::SettingsService;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub identity: IdentityService,
     /// Sport use cases.
     pub sport: SportService,
+    /// Habit use cases.
+    pub habits: HabitService,
     /// Travel use cases.
     pub travel: TravelService,
     /// Settings and profile use cases.

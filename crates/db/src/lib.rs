@@ -8,6 +8,7 @@
 mod changelog;
 mod entity;
 pub mod error;
+pub mod habits;
 mod idempotency;
 mod identity;
 mod pool;
@@ -16,6 +17,7 @@ pub mod sport;
 mod travel;
 
 pub use changelog::{SqlChangeLog, SqlTimeZones};
+pub use habits::SqlHabitStore;
 pub use idempotency::SqlIdempotencyStore;
 pub use identity::SqlIdentityStore;
 pub use pool::{Backend, Database, DbConfig};

@@ -109,16 +109,43 @@ impl Idempotency {
         F: FnOnce(Option<Idempotent<T>>) -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
+        let status = req.status;
+        self.create_with_status(req, move |t: &T| (status, render(t)), op)
+            .await
+    }
+
+    /// [`Idempotency::create`] for creates whose status depends on the outcome (an
+    /// existing row answered with 200 instead of 201): `render` returns both.
+    ///
+    /// # Errors
+    /// As [`Idempotency::create`].
+    pub async fn create_with_status<T, B, R, F, Fut>(
+        &self,
+        req: CreateRequest<'_>,
+        render: R,
+        op: F,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        T: 'static,
+        B: Serialize,
+        R: Fn(&T) -> (StatusCode, B) + Clone + Send + 'static,
+        F: FnOnce(Option<Idempotent<T>>) -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
         let CreateRequest {
             user,
             key,
             route,
             body: canonical,
-            status,
+            status: _,
         } = req;
+        let respond = |t: &T| {
+            let (status, body) = render(t);
+            json_response(status, &body_bytes(&body))
+        };
         let Some(key) = key.0 else {
             let created = op(None).await?;
-            return Ok(json_response(status, &body_bytes(&render(&created))));
+            return Ok(respond(&created));
         };
         let mut ctx = digest::Context::new(&digest::SHA256);
         ctx.update(route.as_bytes());
@@ -139,13 +166,16 @@ impl Idempotency {
             fingerprint: fingerprint.clone(),
             now,
             expired_before: not_before,
-            render: Box::new(move |created: &T| SavedResponse {
-                status: status.as_u16(),
-                body: sealer.seal(user, &seal_key, &body_bytes(&render_saved(created))),
+            render: Box::new(move |created: &T| {
+                let (status, body) = render_saved(created);
+                SavedResponse {
+                    status: status.as_u16(),
+                    body: sealer.seal(user, &seal_key, &body_bytes(&body)),
+                }
             }),
         };
         match op(Some(request)).await {
-            Ok(created) => Ok(json_response(status, &body_bytes(&render(&created)))),
+            Ok(created) => Ok(respond(&created)),
             Err(e) if e.is_idempotency_race() => {
                 match self.store.find(user, &key, not_before).await? {
                     Some(saved) => self.replay(user, &key, &fingerprint, saved),

@@ -37,13 +37,11 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
         let json_type = matches!(req.mime_type(), Ok(Some(m))
             if m.type_() == mime::APPLICATION
                 && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON)));
+        let no_type = !req
+            .headers()
+            .contains_key(actix_web::http::header::CONTENT_TYPE);
         let body = Bytes::from_request(req, payload);
         Box::pin(async move {
-            if !json_type {
-                return Err(ApiError::bad_request(
-                    "Content-Type must be application/json",
-                ));
-            }
             let bytes = body.await.map_err(|e| {
                 let status = e.as_response_error().status_code();
                 if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -52,6 +50,16 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
                     ApiError::bad_request(format!("could not read the body: {e}"))
                 }
             })?;
+            // No body at all reads as `{}`: endpoints whose fields are all optional
+            // (`POST /habits/{id}/completions`) can be called bare.
+            if bytes.is_empty() && no_type {
+                return parse(b"{}");
+            }
+            if !json_type {
+                return Err(ApiError::bad_request(
+                    "Content-Type must be application/json",
+                ));
+            }
             parse(&bytes)
         })
     }

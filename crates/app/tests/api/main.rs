@@ -6,6 +6,7 @@
 mod auth;
 mod binary;
 mod contract;
+mod habits;
 mod helpers;
 mod housekeeping;
 mod idempotency;

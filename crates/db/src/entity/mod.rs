@@ -2,6 +2,9 @@
 //! boundary and never leave this crate.
 
 pub(crate) mod change_log;
+pub(crate) mod habit;
+pub(crate) mod habit_completion;
+pub(crate) mod habit_skip;
 pub(crate) mod idempotency_key;
 pub(crate) mod personal_access_token;
 pub(crate) mod refresh_token;
