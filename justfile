@@ -32,3 +32,7 @@ build:
 # Everything CI runs.
 ci:
     bash .ci/run
+
+# Finance with 20,000 entries on SQLite: a month's list and summary, p50/p95 (target < 20 ms).
+bench-finance:
+    cargo run --release -p ayubi-db --example finance_bench

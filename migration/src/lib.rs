@@ -14,6 +14,7 @@ mod m20261126_000001_identity;
 mod m20261126_000002_sport_and_change_log;
 mod m20261126_000003_travel_and_settings;
 mod m20261126_000004_habits;
+mod m20261126_000005_finance;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_sport_and_change_log::Migration),
             Box::new(m20261126_000003_travel_and_settings::Migration),
             Box::new(m20261126_000004_habits::Migration),
+            Box::new(m20261126_000005_finance::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use ayubi_finance::FinanceError;
 use ayubi_habits::HabitError;
 use ayubi_identity::IdentityError;
 use ayubi_kernel::StoreError;
@@ -269,6 +270,17 @@ impl From<HabitError> for ApiError {
             HabitError::Invalid { field, message } => Self::invalid(field, message),
             HabitError::NotFound => Self::not_found(),
             HabitError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<FinanceError> for ApiError {
+    fn from(e: FinanceError) -> Self {
+        match e {
+            FinanceError::Invalid { field, message } => Self::invalid(field, message),
+            FinanceError::Conflict(what) => Self::conflict(what),
+            FinanceError::NotFound => Self::not_found(),
+            FinanceError::Store(s) => s.into(),
         }
     }
 }

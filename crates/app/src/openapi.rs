@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "auth", description = "Accounts, sessions and personal access tokens"),
         (name = "operations", description = "Health, readiness, metrics"),
+        (name = "finance", description = "Categories, entries in exact money, monthly summaries"),
         (name = "habits", description = "Habits, completions, skips and streaks"),
         (name = "sport", description = "Water, food, workouts, goals and daily stats"),
         (name = "sync", description = "The change log of the user's data"),

@@ -21,9 +21,10 @@ use actix_web_prom::PrometheusMetricsBuilder;
 use anyhow::Context;
 use ayubi_cache::Redis;
 use ayubi_db::{
-    Database, SqlChangeLog, SqlHabitStore, SqlIdempotencyStore, SqlIdentityStore, SqlSettingsStore,
-    SqlSportStore, SqlTimeZones, SqlTravelStore,
+    Database, SqlChangeLog, SqlFinanceStore, SqlHabitStore, SqlIdempotencyStore, SqlIdentityStore,
+    SqlSettingsStore, SqlSportStore, SqlTimeZones, SqlTravelStore,
 };
+use ayubi_finance::FinanceService;
 use ayubi_habits::HabitService;
 use ayubi_identity::{IdentityConfig, IdentityService};
 use ayubi_kernel::{Clock, IdempotencyStore, SystemClock};
@@ -127,6 +128,11 @@ impl Application {
         let state = web::Data::new(AppState {
             identity,
             sport,
+            finance: FinanceService::new(
+                Arc::new(SqlFinanceStore::new(db.clone())),
+                Arc::new(SqlTimeZones::new(db.clone())),
+                clock.clone(),
+            ),
             habits: HabitService::new(
                 Arc::new(SqlHabitStore::new(db.clone())),
                 Arc::new(SqlTimeZones::new(db.clone())),
@@ -188,6 +194,7 @@ impl Application {
                         .configure(routes::sport::config)
                         .configure(routes::travel::config)
                         .configure(routes::habits::config)
+                        .configure(routes::finance::config)
                         .configure(routes::settings::config)
                         .configure(routes::sync::config),
                 )

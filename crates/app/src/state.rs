@@ -3,6 +3,7 @@
 use crate::http::Idempotency;
 use ayubi_cache::Redis;
 use ayubi_db::Database;
+use ayubi_finance::FinanceService;
 use ayubi_habits::HabitService;
 use ayubi_identity::IdentityService;
 use ayubi_kernel::ChangeLog;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub identity: IdentityService,
     /// Sport use cases.
     pub sport: SportService,
+    /// Finance use cases.
+    pub finance: FinanceService,
     /// Habit use cases.
     pub habits: HabitService,
     /// Travel use cases.

@@ -3,11 +3,13 @@
 use ayubi_kernel::StoreError;
 use sea_orm::{DbErr, SqlErr};
 
-/// Translates a database error: unique violations → `Conflict`, missing rows →
+/// Translates a database error: unique and foreign-key violations → `Conflict`, missing rows →
 /// `NotFound`, everything else → `Unavailable` with the cause kept for the logs.
 pub fn store_err(e: DbErr) -> StoreError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(what)) => StoreError::Conflict(what),
+        // A row still referenced (ON DELETE RESTRICT) or a reference to a missing row.
+        Some(SqlErr::ForeignKeyConstraintViolation(what)) => StoreError::Conflict(what),
         _ => match e {
             DbErr::RecordNotFound(_) => StoreError::NotFound,
             other => StoreError::Unavailable(Box::new(other)),

@@ -8,6 +8,7 @@
 mod changelog;
 mod entity;
 pub mod error;
+pub mod finance;
 pub mod habits;
 mod idempotency;
 mod identity;
@@ -17,6 +18,7 @@ pub mod sport;
 mod travel;
 
 pub use changelog::{SqlChangeLog, SqlTimeZones};
+pub use finance::SqlFinanceStore;
 pub use habits::SqlHabitStore;
 pub use idempotency::SqlIdempotencyStore;
 pub use identity::SqlIdentityStore;

@@ -6,6 +6,7 @@
 mod auth;
 mod binary;
 mod contract;
+mod finance;
 mod habits;
 mod helpers;
 mod housekeeping;

@@ -125,6 +125,16 @@ const ROUTES: &[&str] = &[
     "DELETE /api/v1/habits/{id}/completions/{date}",
     "POST /api/v1/habits/{id}/skips",
     "DELETE /api/v1/habits/{id}/skips/{date}",
+    "GET /api/v1/finance/categories",
+    "POST /api/v1/finance/categories",
+    "PUT /api/v1/finance/categories/{id}",
+    "DELETE /api/v1/finance/categories/{id}",
+    "GET /api/v1/finance/entries",
+    "POST /api/v1/finance/entries",
+    "GET /api/v1/finance/entries/{id}",
+    "PUT /api/v1/finance/entries/{id}",
+    "DELETE /api/v1/finance/entries/{id}",
+    "GET /api/v1/finance/summary",
 ];
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 //! boundary and never leave this crate.
 
 pub(crate) mod change_log;
+pub(crate) mod finance_category;
+pub(crate) mod finance_entry;
 pub(crate) mod habit;
 pub(crate) mod habit_completion;
 pub(crate) mod habit_skip;

@@ -1,0 +1,283 @@
+//! Finance use cases.
+
+use crate::error::{FinanceError, Result, invalid};
+use crate::events;
+use crate::model::*;
+use crate::ports::FinanceStore;
+use ayubi_kernel::{
+    Clock, DateRange, Idempotent, Limit, StoreError, UserId, UserTimeZones, View, Write,
+};
+use chrono::{Datelike, NaiveDate};
+use std::sync::Arc;
+
+/// What a client sends for an entry, before parsing.
+#[derive(Debug, Clone)]
+pub struct EntryInput {
+    /// `income` / `expense`.
+    pub kind: String,
+    /// Major units.
+    pub amount: f64,
+    /// ISO 4217 (default: the user's setting).
+    pub currency: Option<String>,
+    /// Category.
+    pub category_id: Option<i64>,
+    /// Day (default today in the user's zone).
+    pub date: Option<NaiveDate>,
+    /// ≤ 1000 characters.
+    pub note: Option<String>,
+}
+
+/// The finance use cases.
+#[derive(Debug, Clone)]
+pub struct FinanceService {
+    store: Arc<dyn FinanceStore>,
+    zones: Arc<dyn UserTimeZones>,
+    clock: Arc<dyn Clock>,
+}
+
+fn category_ref(e: StoreError) -> FinanceError {
+    match e {
+        StoreError::Conflict(what) if what == "category_id" => invalid(
+            "category_id",
+            "must be one of your categories of the same kind",
+        ),
+        other => other.into(),
+    }
+}
+
+impl FinanceService {
+    /// Wires the service.
+    #[must_use]
+    pub fn new(
+        store: Arc<dyn FinanceStore>,
+        zones: Arc<dyn UserTimeZones>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            zones,
+            clock,
+        }
+    }
+
+    fn write<T>(
+        &self,
+        event: ayubi_kernel::Event,
+        view: View<T>,
+        idempotent: Option<Idempotent<T>>,
+    ) -> Write<T> {
+        Write {
+            event,
+            now: self.clock.now(),
+            view,
+            idempotent,
+        }
+    }
+
+    async fn fields(&self, user: UserId, input: EntryInput) -> Result<EntryFields> {
+        let kind = Kind::parse("kind", &input.kind)?;
+        let amount = Money::parse(input.amount)?;
+        let currency = match input.currency {
+            Some(c) => Currency::parse(&c)?,
+            None => self.store.default_currency(user).await?,
+        };
+        if input
+            .note
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > 1000)
+        {
+            return Err(invalid("note", "must be at most 1000 characters"));
+        }
+        let date = match input.date {
+            Some(d) => d,
+            None => self.zones.time_zone(user).await?.today(self.clock.now()),
+        };
+        Ok(EntryFields {
+            kind,
+            amount,
+            currency,
+            category_id: input.category_id,
+            date,
+            note: input.note,
+        })
+    }
+
+    /// Creates a category.
+    ///
+    /// # Errors
+    /// `Invalid`; `Conflict` on a duplicate; `Store`.
+    pub async fn create_category(
+        &self,
+        user: UserId,
+        f: CategoryFields,
+        view: View<Category>,
+        idem: Option<Idempotent<Category>>,
+    ) -> Result<Category> {
+        Ok(self
+            .store
+            .create_category(user, &f, self.write(events::CATEGORY_CREATED, view, idem))
+            .await?)
+    }
+
+    /// Categories.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn categories(&self, user: UserId, limit: Limit) -> Result<Vec<Category>> {
+        Ok(self.store.categories(user, limit.get()).await?)
+    }
+
+    /// Replaces a category.
+    ///
+    /// # Errors
+    /// `NotFound`; `Conflict`; `Store`.
+    pub async fn update_category(
+        &self,
+        user: UserId,
+        id: i64,
+        f: CategoryFields,
+        view: View<Category>,
+    ) -> Result<Category> {
+        Ok(self
+            .store
+            .update_category(
+                user,
+                id,
+                &f,
+                self.write(events::CATEGORY_UPDATED, view, None),
+            )
+            .await?)
+    }
+
+    /// Deletes a category (409 while entries use it).
+    ///
+    /// # Errors
+    /// `NotFound`; `Conflict`; `Store`.
+    pub async fn delete_category(&self, user: UserId, id: i64) -> Result<()> {
+        Ok(self
+            .store
+            .delete_category(user, id, events::CATEGORY_DELETED, self.clock.now())
+            .await?)
+    }
+
+    /// Creates an entry.
+    ///
+    /// # Errors
+    /// `Invalid` naming the field (an unknown `category_id` included); `Store`.
+    pub async fn create_entry(
+        &self,
+        user: UserId,
+        input: EntryInput,
+        view: View<Entry>,
+        idem: Option<Idempotent<Entry>>,
+    ) -> Result<Entry> {
+        let f = self.fields(user, input).await?;
+        self.store
+            .create_entry(user, &f, self.write(events::CREATED, view, idem))
+            .await
+            .map_err(category_ref)
+    }
+
+    /// Entries.
+    ///
+    /// # Errors
+    /// `Invalid` on a reversed range; `Store`.
+    pub async fn entries(
+        &self,
+        user: UserId,
+        filter: EntryFilter,
+        limit: Limit,
+    ) -> Result<Vec<Entry>> {
+        if let (Some(from), Some(to)) = (filter.from, filter.to)
+            && from > to
+        {
+            return Err(invalid("from", "must not be after `to`"));
+        }
+        Ok(self.store.entries(user, filter, limit.get()).await?)
+    }
+
+    /// One entry.
+    ///
+    /// # Errors
+    /// `NotFound`; `Store`.
+    pub async fn entry(&self, user: UserId, id: i64) -> Result<Entry> {
+        Ok(self.store.entry(user, id).await?)
+    }
+
+    /// Replaces an entry.
+    ///
+    /// # Errors
+    /// As [`FinanceService::create_entry`], and `NotFound`.
+    pub async fn update_entry(
+        &self,
+        user: UserId,
+        id: i64,
+        input: EntryInput,
+        view: View<Entry>,
+    ) -> Result<Entry> {
+        let f = self.fields(user, input).await?;
+        self.store
+            .update_entry(user, id, &f, self.write(events::UPDATED, view, None))
+            .await
+            .map_err(category_ref)
+    }
+
+    /// Deletes an entry.
+    ///
+    /// # Errors
+    /// `NotFound`; `Store`.
+    pub async fn delete_entry(&self, user: UserId, id: i64) -> Result<()> {
+        Ok(self
+            .store
+            .delete_entry(user, id, events::DELETED, self.clock.now())
+            .await?)
+    }
+
+    /// A month's summary in one currency (default: the user's).
+    ///
+    /// # Errors
+    /// `Invalid` on `month` (not `YYYY-MM`) or `currency`; `Store`.
+    pub async fn summary(
+        &self,
+        user: UserId,
+        month: &str,
+        currency: Option<&str>,
+    ) -> Result<Summary> {
+        let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+            .ok()
+            .filter(|_| month.len() == 7)
+            .ok_or_else(|| invalid("month", "must be YYYY-MM"))?;
+        let next = if first.month() == 12 {
+            NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
+        }
+        .ok_or_else(|| invalid("month", "is out of range"))?;
+        let range = DateRange::new(first, next.pred_opt().unwrap_or(first))
+            .map_err(|e| invalid("month", e.to_string()))?;
+        let currency = match currency {
+            Some(c) => Currency::parse(c)?,
+            None => self.store.default_currency(user).await?,
+        };
+        let mut by_category = self.store.totals(user, range, &currency).await?;
+        by_category.sort_by(|a, b| {
+            b.total
+                .cmp(&a.total)
+                .then(a.category_id.cmp(&b.category_id))
+        });
+        let sum = |k: Kind| {
+            by_category
+                .iter()
+                .filter(|t| t.kind == k)
+                .map(|t| t.total)
+                .sum::<i64>()
+        };
+        Ok(Summary {
+            month: first,
+            income: sum(Kind::Income),
+            expense: sum(Kind::Expense),
+            currency,
+            by_category,
+        })
+    }
+}
