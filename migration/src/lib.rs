@@ -15,6 +15,7 @@ mod m20261126_000002_sport_and_change_log;
 mod m20261126_000003_travel_and_settings;
 mod m20261126_000004_habits;
 mod m20261126_000005_finance;
+mod m20261126_000006_journal;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_travel_and_settings::Migration),
             Box::new(m20261126_000004_habits::Migration),
             Box::new(m20261126_000005_finance::Migration),
+            Box::new(m20261126_000006_journal::Migration),
         ]
     }
 }

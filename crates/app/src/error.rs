@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use ayubi_finance::FinanceError;
 use ayubi_habits::HabitError;
 use ayubi_identity::IdentityError;
+use ayubi_journal::JournalError;
 use ayubi_kernel::StoreError;
 use ayubi_settings::SettingsError;
 use ayubi_sport::SportError;
@@ -281,6 +282,16 @@ impl From<FinanceError> for ApiError {
             FinanceError::Conflict(what) => Self::conflict(what),
             FinanceError::NotFound => Self::not_found(),
             FinanceError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<JournalError> for ApiError {
+    fn from(e: JournalError) -> Self {
+        match e {
+            JournalError::Invalid { field, message } => Self::invalid(field, message),
+            JournalError::NotFound => Self::not_found(),
+            JournalError::Store(s) => s.into(),
         }
     }
 }

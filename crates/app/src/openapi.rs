@@ -13,6 +13,7 @@ use utoipa::{Modify, OpenApi};
         (name = "operations", description = "Health, readiness, metrics"),
         (name = "finance", description = "Categories, entries in exact money, monthly summaries"),
         (name = "habits", description = "Habits, completions, skips and streaks"),
+        (name = "journal", description = "Journal entries and full-text search"),
         (name = "sport", description = "Water, food, workouts, goals and daily stats"),
         (name = "sync", description = "The change log of the user's data"),
         (name = "travel", description = "Wishlist, visited countries and their stats"),

@@ -22,11 +22,12 @@ use anyhow::Context;
 use ayubi_cache::Redis;
 use ayubi_db::{
     Database, SqlChangeLog, SqlFinanceStore, SqlHabitStore, SqlIdempotencyStore, SqlIdentityStore,
-    SqlSettingsStore, SqlSportStore, SqlTimeZones, SqlTravelStore,
+    SqlJournalStore, SqlSettingsStore, SqlSportStore, SqlTimeZones, SqlTravelStore,
 };
 use ayubi_finance::FinanceService;
 use ayubi_habits::HabitService;
 use ayubi_identity::{IdentityConfig, IdentityService};
+use ayubi_journal::JournalService;
 use ayubi_kernel::{Clock, IdempotencyStore, SystemClock};
 use ayubi_settings::SettingsService;
 use ayubi_sport::SportService;
@@ -138,6 +139,11 @@ impl Application {
                 Arc::new(SqlTimeZones::new(db.clone())),
                 clock.clone(),
             ),
+            journal: JournalService::new(
+                Arc::new(SqlJournalStore::new(db.clone())),
+                Arc::new(SqlTimeZones::new(db.clone())),
+                clock.clone(),
+            ),
             travel: TravelService::new(Arc::new(SqlTravelStore::new(db.clone())), clock.clone()),
             settings: SettingsService::new(
                 Arc::new(SqlSettingsStore::new(db.clone())),
@@ -195,6 +201,7 @@ impl Application {
                         .configure(routes::travel::config)
                         .configure(routes::habits::config)
                         .configure(routes::finance::config)
+                        .configure(routes::journal::config)
                         .configure(routes::settings::config)
                         .configure(routes::sync::config),
                 )

@@ -6,6 +6,7 @@ use ayubi_db::Database;
 use ayubi_finance::FinanceService;
 use ayubi_habits::HabitService;
 use ayubi_identity::IdentityService;
+use ayubi_journal::JournalService;
 use ayubi_kernel::ChangeLog;
 use ayubi_settings::SettingsService;
 use ayubi_sport::SportService;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub finance: FinanceService,
     /// Habit use cases.
     pub habits: HabitService,
+    /// Journal use cases.
+    pub journal: JournalService,
     /// Travel use cases.
     pub travel: TravelService,
     /// Settings and profile use cases.

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod finance;
 pub mod habits;
+pub mod journal;
 pub mod ops;
 pub mod settings;
 pub mod sport;

@@ -11,6 +11,7 @@ mod habits;
 mod helpers;
 mod housekeeping;
 mod idempotency;
+mod journal;
 mod ops;
 mod plans;
 mod settings;

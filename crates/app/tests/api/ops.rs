@@ -135,6 +135,11 @@ const ROUTES: &[&str] = &[
     "PUT /api/v1/finance/entries/{id}",
     "DELETE /api/v1/finance/entries/{id}",
     "GET /api/v1/finance/summary",
+    "GET /api/v1/journal",
+    "POST /api/v1/journal",
+    "GET /api/v1/journal/{id}",
+    "PUT /api/v1/journal/{id}",
+    "DELETE /api/v1/journal/{id}",
 ];
 
 #[tokio::test]

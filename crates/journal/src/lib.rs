@@ -1,0 +1,18 @@
+//! Ayubi journal: what a person writes down, by day.
+//!
+//! Owns entries (optional title, content up to 100,000 characters, a date, an optional
+//! mood 1–5, up to 20 tags) and how they are searched: a query becomes a list of words,
+//! each matched case-insensitively as a prefix (`run` finds "Running"), results ranked by
+//! relevance — in any script, Cyrillic included. The storage adapter implements the
+//! matching with the database's own full-text index (SQLite FTS5, PostgreSQL `tsvector`).
+//! Events: `journal:created|updated|deleted`.
+
+pub mod error;
+pub mod events;
+pub mod model;
+pub mod ports;
+pub mod service;
+
+pub use error::{JournalError, Result};
+pub use model::*;
+pub use service::JournalService;

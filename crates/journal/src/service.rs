@@ -1,0 +1,153 @@
+//! Journal use cases.
+
+use crate::error::{Result, invalid};
+use crate::events;
+use crate::model::*;
+use crate::ports::JournalStore;
+use ayubi_kernel::{Clock, Idempotent, Limit, UserId, UserTimeZones, View, Write};
+use chrono::NaiveDate;
+use std::sync::Arc;
+
+/// What a client sends, before parsing.
+#[derive(Debug, Clone)]
+pub struct EntryInput {
+    /// Title.
+    pub title: Option<String>,
+    /// Content.
+    pub content: String,
+    /// Day (default today in the user's zone).
+    pub date: Option<NaiveDate>,
+    /// Mood.
+    pub mood: Option<i64>,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+/// The journal use cases.
+#[derive(Debug, Clone)]
+pub struct JournalService {
+    store: Arc<dyn JournalStore>,
+    zones: Arc<dyn UserTimeZones>,
+    clock: Arc<dyn Clock>,
+}
+
+impl JournalService {
+    /// Wires the service.
+    #[must_use]
+    pub fn new(
+        store: Arc<dyn JournalStore>,
+        zones: Arc<dyn UserTimeZones>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            zones,
+            clock,
+        }
+    }
+
+    async fn fields(&self, user: UserId, i: EntryInput) -> Result<EntryFields> {
+        let date = match i.date {
+            Some(d) => d,
+            None => self.zones.time_zone(user).await?.today(self.clock.now()),
+        };
+        EntryFields::new(i.title, i.content, date, i.mood, i.tags)
+    }
+
+    fn write<T>(
+        &self,
+        event: ayubi_kernel::Event,
+        view: View<T>,
+        idempotent: Option<Idempotent<T>>,
+    ) -> Write<T> {
+        Write {
+            event,
+            now: self.clock.now(),
+            view,
+            idempotent,
+        }
+    }
+
+    /// Writes an entry.
+    ///
+    /// # Errors
+    /// `Invalid` naming the field; `Store`.
+    pub async fn create(
+        &self,
+        user: UserId,
+        input: EntryInput,
+        view: View<Entry>,
+        idem: Option<Idempotent<Entry>>,
+    ) -> Result<Entry> {
+        let f = self.fields(user, input).await?;
+        Ok(self
+            .store
+            .create(user, &f, self.write(events::CREATED, view, idem))
+            .await?)
+    }
+
+    /// Lists or searches entries.
+    ///
+    /// # Errors
+    /// `Invalid` on `q` or a reversed range; `Store`.
+    pub async fn list(
+        &self,
+        user: UserId,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        q: Option<&str>,
+        tag: Option<String>,
+        limit: Limit,
+    ) -> Result<Vec<Entry>> {
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(invalid("from", "must not be after `to`"));
+        }
+        let terms = q.map(SearchTerms::parse).transpose()?;
+        let filter = Filter {
+            from,
+            to,
+            terms,
+            tag,
+        };
+        Ok(self.store.list(user, &filter, limit.get()).await?)
+    }
+
+    /// One entry.
+    ///
+    /// # Errors
+    /// `NotFound`; `Store`.
+    pub async fn get(&self, user: UserId, id: i64) -> Result<Entry> {
+        Ok(self.store.get(user, id).await?)
+    }
+
+    /// Replaces an entry.
+    ///
+    /// # Errors
+    /// `Invalid`; `NotFound`; `Store`.
+    pub async fn update(
+        &self,
+        user: UserId,
+        id: i64,
+        input: EntryInput,
+        view: View<Entry>,
+    ) -> Result<Entry> {
+        let f = self.fields(user, input).await?;
+        Ok(self
+            .store
+            .update(user, id, &f, self.write(events::UPDATED, view, None))
+            .await?)
+    }
+
+    /// Deletes an entry.
+    ///
+    /// # Errors
+    /// `NotFound`; `Store`.
+    pub async fn delete(&self, user: UserId, id: i64) -> Result<()> {
+        Ok(self
+            .store
+            .delete(user, id, events::DELETED, self.clock.now())
+            .await?)
+    }
+}
