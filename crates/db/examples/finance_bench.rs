@@ -116,13 +116,7 @@ async fn main() {
         .unwrap();
     }
     raw.execute_unprepared("COMMIT").await.unwrap();
-    raw.execute_unprepared(if backend == DatabaseBackend::Postgres {
-        "ANALYZE"
-    } else {
-        "ANALYZE"
-    })
-    .await
-    .unwrap();
+    raw.execute_unprepared("ANALYZE").await.unwrap();
     println!("seeded {ENTRIES} entries in {:?} ({url})", t0.elapsed());
 
     let store = SqlFinanceStore::new(db.clone());
