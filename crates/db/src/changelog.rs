@@ -140,6 +140,37 @@ pub(crate) async fn delete_txn(
     txn.commit().await.map_err(store_err)
 }
 
+/// Deletes row `id` of `E` if it belongs to `user`; returns how many rows went (0 or 1).
+pub(crate) async fn delete_owned<E: EntityTrait, C: ConnectionTrait>(
+    c: &C,
+    (id_col, user_col): (E::Column, E::Column),
+    id: i64,
+    user: UserId,
+) -> Result<u64, DbErr> {
+    let res = E::delete_many()
+        .filter(id_col.eq(id))
+        .filter(user_col.eq(user.get()))
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Deletes the user's row `id` of `E` and records `event` with `{"id": id}`, in one
+/// transaction; [`StoreError::NotFound`] (nothing recorded) when the user has no such row.
+pub(crate) async fn remove_owned<E: EntityTrait>(
+    db: &Database,
+    user: UserId,
+    id: i64,
+    event: Event,
+    now: DateTime<Utc>,
+    cols: (E::Column, E::Column),
+) -> Result<(), StoreError> {
+    delete_txn(db, user, event, serde_json::json!(id), now, async |txn| {
+        delete_owned::<E, _>(txn, cols, id, user).await
+    })
+    .await
+}
+
 /// Reads the change log.
 #[derive(Debug, Clone)]
 pub struct SqlChangeLog {

@@ -1,6 +1,6 @@
 //! [`FinanceStore`] over SQL.
 
-use crate::changelog::{delete_txn, stmt, write_txn};
+use crate::changelog::{remove_owned, stmt, write_txn};
 use crate::entity::{finance_category as cat, finance_entry as entry, user_setting};
 use crate::error::store_err;
 use crate::pool::Database;
@@ -257,14 +257,14 @@ impl FinanceStore for SqlFinanceStore {
         }
         // The foreign key (ON DELETE RESTRICT) refuses the delete should an entry have been
         // added since the count above.
-        delete_txn(&self.db, user, event, json!(id), now, async |txn| {
-            let res = cat::Entity::delete_many()
-                .filter(cat::Column::Id.eq(id))
-                .filter(cat::Column::UserId.eq(user.get()))
-                .exec(txn)
-                .await?;
-            Ok(res.rows_affected)
-        })
+        remove_owned::<cat::Entity>(
+            &self.db,
+            user,
+            id,
+            event,
+            now,
+            (cat::Column::Id, cat::Column::UserId),
+        )
         .await
     }
 
@@ -362,14 +362,14 @@ impl FinanceStore for SqlFinanceStore {
         event: Event,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        delete_txn(&self.db, user, event, json!(id), now, async |txn| {
-            let res = entry::Entity::delete_many()
-                .filter(entry::Column::Id.eq(id))
-                .filter(entry::Column::UserId.eq(user.get()))
-                .exec(txn)
-                .await?;
-            Ok(res.rows_affected)
-        })
+        remove_owned::<entry::Entity>(
+            &self.db,
+            user,
+            id,
+            event,
+            now,
+            (entry::Column::Id, entry::Column::UserId),
+        )
         .await
     }
 

@@ -1,6 +1,6 @@
 //! [`HabitStore`] over SQL.
 
-use crate::changelog::{delete_txn, next_seq, record, write_txn};
+use crate::changelog::{next_seq, record, remove_owned, write_txn};
 use crate::entity::{habit, habit_completion as done, habit_skip as skip, user_setting};
 use crate::error::store_err;
 use crate::pool::Database;
@@ -174,14 +174,14 @@ impl HabitStore for SqlHabitStore {
         event: Event,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        delete_txn(&self.db, user, event, json!(id), now, async |txn| {
-            let res = habit::Entity::delete_many()
-                .filter(habit::Column::Id.eq(id))
-                .filter(habit::Column::UserId.eq(user.get()))
-                .exec(txn)
-                .await?;
-            Ok(res.rows_affected)
-        })
+        remove_owned::<habit::Entity>(
+            &self.db,
+            user,
+            id,
+            event,
+            now,
+            (habit::Column::Id, habit::Column::UserId),
+        )
         .await
     }
 

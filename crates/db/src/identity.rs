@@ -1,5 +1,6 @@
 //! [`IdentityStore`] over SQL.
 
+use crate::changelog::delete_owned;
 use crate::entity::{personal_access_token as pat, refresh_token as rt, session, user};
 use crate::error::{is_unique_violation, store_err};
 use crate::idempotency::save_in;
@@ -329,16 +330,11 @@ impl IdentityStore for SqlIdentityStore {
     }
 
     async fn delete_token(&self, user: UserId, id: i64) -> Result<(), StoreError> {
-        let res = pat::Entity::delete_many()
-            .filter(pat::Column::Id.eq(id))
-            .filter(pat::Column::UserId.eq(user.get()))
-            .exec(self.db.conn())
-            .await
-            .map_err(store_err)?;
-        if res.rows_affected == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
+        let cols = (pat::Column::Id, pat::Column::UserId);
+        match delete_owned::<pat::Entity, _>(self.db.conn(), cols, id, user).await {
+            Ok(1) => Ok(()),
+            Ok(_) => Err(StoreError::NotFound),
+            Err(e) => Err(store_err(e)),
         }
     }
 

@@ -1,6 +1,6 @@
 //! [`JournalStore`] over SQL, with each database's full-text search.
 
-use crate::changelog::{delete_txn, stmt, write_txn};
+use crate::changelog::{remove_owned, stmt, write_txn};
 use crate::entity::journal_entry as row;
 use crate::error::store_err;
 use crate::pool::Database;
@@ -233,14 +233,14 @@ impl JournalStore for SqlJournalStore {
         event: Event,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        delete_txn(&self.db, user, event, json!(id), now, async |txn| {
-            let res = row::Entity::delete_many()
-                .filter(row::Column::Id.eq(id))
-                .filter(row::Column::UserId.eq(user.get()))
-                .exec(txn)
-                .await?;
-            Ok(res.rows_affected)
-        })
+        remove_owned::<row::Entity>(
+            &self.db,
+            user,
+            id,
+            event,
+            now,
+            (row::Column::Id, row::Column::UserId),
+        )
         .await
     }
 }

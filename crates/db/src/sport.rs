@@ -1,6 +1,6 @@
 //! [`SportStore`] over SQL.
 
-use crate::changelog::{delete_txn, stmt, write_txn};
+use crate::changelog::{remove_owned, stmt, write_txn};
 use crate::entity::{
     sport_food as food, sport_goals as goals, sport_water as water, sport_workout as workout,
 };
@@ -306,34 +306,42 @@ impl SportStore for SqlSportStore {
         event: Event,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let u = user.get();
-        delete_txn(&self.db, user, event, json!(id), now, async |txn| {
-            let res = match event.entity {
-                "sport_water" => {
-                    water::Entity::delete_many()
-                        .filter(water::Column::Id.eq(id))
-                        .filter(water::Column::UserId.eq(u))
-                        .exec(txn)
-                        .await?
-                }
-                "sport_food" => {
-                    food::Entity::delete_many()
-                        .filter(food::Column::Id.eq(id))
-                        .filter(food::Column::UserId.eq(u))
-                        .exec(txn)
-                        .await?
-                }
-                _ => {
-                    workout::Entity::delete_many()
-                        .filter(workout::Column::Id.eq(id))
-                        .filter(workout::Column::UserId.eq(u))
-                        .exec(txn)
-                        .await?
-                }
-            };
-            Ok(res.rows_affected)
-        })
-        .await
+        let db = &self.db;
+        match event.entity {
+            "sport_water" => {
+                remove_owned::<water::Entity>(
+                    db,
+                    user,
+                    id,
+                    event,
+                    now,
+                    (water::Column::Id, water::Column::UserId),
+                )
+                .await
+            }
+            "sport_food" => {
+                remove_owned::<food::Entity>(
+                    db,
+                    user,
+                    id,
+                    event,
+                    now,
+                    (food::Column::Id, food::Column::UserId),
+                )
+                .await
+            }
+            _ => {
+                remove_owned::<workout::Entity>(
+                    db,
+                    user,
+                    id,
+                    event,
+                    now,
+                    (workout::Column::Id, workout::Column::UserId),
+                )
+                .await
+            }
+        }
     }
 
     async fn goals(&self, user: UserId) -> Result<Goals, StoreError> {
