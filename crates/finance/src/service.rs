@@ -90,7 +90,7 @@ impl FinanceService {
         }
         let date = match input.date {
             Some(d) => d,
-            None => self.zones.time_zone(user).await?.today(self.clock.now()),
+            None => ayubi_kernel::today(&*self.zones, &*self.clock, user).await?,
         };
         Ok(EntryFields {
             kind,

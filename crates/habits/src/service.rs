@@ -50,7 +50,7 @@ impl HabitService {
     }
 
     async fn today(&self, user: UserId) -> Result<NaiveDate> {
-        Ok(self.zones.time_zone(user).await?.today(self.clock.now()))
+        Ok(ayubi_kernel::today(&*self.zones, &*self.clock, user).await?)
     }
 
     fn write<T>(

@@ -49,7 +49,7 @@ impl JournalService {
     async fn fields(&self, user: UserId, i: EntryInput) -> Result<EntryFields> {
         let date = match i.date {
             Some(d) => d,
-            None => self.zones.time_zone(user).await?.today(self.clock.now()),
+            None => ayubi_kernel::today(&*self.zones, &*self.clock, user).await?,
         };
         EntryFields::new(i.title, i.content, date, i.mood, i.tags)
     }

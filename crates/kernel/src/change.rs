@@ -88,3 +88,15 @@ pub trait UserTimeZones: Send + Sync + std::fmt::Debug {
     /// [`StoreError::NotFound`] when the user is gone; [`StoreError::Unavailable`].
     async fn time_zone(&self, user: UserId) -> Result<crate::TimeZone, StoreError>;
 }
+
+/// Today in the user's time zone, by `clock`: the date every module defaults to.
+///
+/// # Errors
+/// As [`UserTimeZones::time_zone`].
+pub async fn today(
+    zones: &dyn UserTimeZones,
+    clock: &dyn crate::Clock,
+    user: UserId,
+) -> Result<chrono::NaiveDate, StoreError> {
+    Ok(zones.time_zone(user).await?.today(clock.now()))
+}

@@ -81,8 +81,7 @@ impl SportService {
     /// # Errors
     /// `Store`.
     pub async fn today(&self, user: UserId) -> Result<NaiveDate> {
-        let tz = self.zones.time_zone(user).await?;
-        Ok(tz.today(self.clock.now()))
+        Ok(ayubi_kernel::today(&*self.zones, &*self.clock, user).await?)
     }
 
     async fn date_or_today(&self, user: UserId, date: Option<NaiveDate>) -> Result<NaiveDate> {

@@ -12,5 +12,5 @@ pub mod view;
 pub use auth::AuthUser;
 pub use idempotency::{CreateRequest, Idempotency, IdempotencyKey};
 pub use json::ApiJson;
-pub use query::{DateQuery, ListParams};
+pub use query::{DateQuery, ListParams, parse_limit};
 pub use view::view;

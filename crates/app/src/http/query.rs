@@ -48,6 +48,10 @@ impl DateQuery {
     }
 }
 
-fn parse_limit(v: Option<u32>) -> Result<Limit, ApiError> {
+/// A client's `limit` (1–1000, default 100).
+///
+/// # Errors
+/// 422 on `limit` outside 1–1000.
+pub fn parse_limit(v: Option<u32>) -> Result<Limit, ApiError> {
     Limit::new(v).map_err(|e| ApiError::invalid("limit", e.to_string()))
 }

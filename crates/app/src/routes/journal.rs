@@ -7,7 +7,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use ayubi_journal::Entry;
 use ayubi_journal::service::EntryInput;
-use ayubi_kernel::Limit;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -105,7 +104,7 @@ pub async fn list(
     auth: AuthUser,
     q: web::Query<JournalParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = Limit::new(q.limit).map_err(|e| ApiError::invalid("limit", e.to_string()))?;
+    let limit = crate::http::parse_limit(q.limit)?;
     let rows = state
         .journal
         .list(

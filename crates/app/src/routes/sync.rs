@@ -5,7 +5,7 @@ use crate::http::AuthUser;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
-use ayubi_kernel::{Change, Limit};
+use ayubi_kernel::Change;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -82,7 +82,7 @@ pub async fn changes(
     if since < 0 {
         return Err(ApiError::invalid("since", "must be 0 or more"));
     }
-    let limit = Limit::new(q.limit).map_err(|e| ApiError::invalid("limit", e.to_string()))?;
+    let limit = crate::http::parse_limit(q.limit)?;
     let page = state.changes.since(auth.id(), since, limit.get()).await?;
     let lost = page.oldest_kept.is_some_and(|oldest| since < oldest - 1)
         || (page.oldest_kept.is_none() && since < page.latest);

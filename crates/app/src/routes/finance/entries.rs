@@ -7,7 +7,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use ayubi_finance::service::EntryInput;
 use ayubi_finance::{Entry, EntryFilter, Kind};
-use ayubi_kernel::Limit;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -108,7 +107,7 @@ pub async fn list(
     auth: AuthUser,
     q: web::Query<EntryParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = Limit::new(q.limit).map_err(|e| ApiError::invalid("limit", e.to_string()))?;
+    let limit = crate::http::parse_limit(q.limit)?;
     let kind = q
         .kind
         .as_deref()

@@ -6,7 +6,6 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use ayubi_habits::{Habit, HabitFields, Schedule};
-use ayubi_kernel::Limit;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -137,7 +136,7 @@ pub async fn list(
     auth: AuthUser,
     q: web::Query<HabitListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = Limit::new(q.limit).map_err(|e| ApiError::invalid("limit", e.to_string()))?;
+    let limit = crate::http::parse_limit(q.limit)?;
     let habits = state.habits.list(auth.id(), q.archived, limit).await?;
     Ok(HttpResponse::Ok().json(habits.iter().map(HabitDto::from).collect::<Vec<_>>()))
 }
