@@ -85,6 +85,8 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     /// Steam and FACEIT.
     pub games: GamesSettings,
+    /// Live sync and the change log's retention.
+    pub sync: SyncSettings,
 }
 
 fn default_env() -> Environment {
@@ -199,6 +201,31 @@ pub enum LogFormat {
     Pretty,
     /// One JSON object per line.
     Json,
+}
+
+/// `[sync]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSettings {
+    /// Days a change stays in the log.
+    pub retention_days: i64,
+    /// Newest changes per user kept whatever their age.
+    pub keep_latest: u32,
+    /// Seconds between server pings on a socket (and SSE keep-alives); two unanswered
+    /// intervals close it.
+    pub ping_interval_secs: u64,
+    /// Seconds a socket may take to accept one message before it counts as a slow
+    /// consumer and is closed with 4008.
+    pub send_timeout_secs: u64,
+    /// Sockets (WebSocket + SSE) one user may hold on one instance; beyond, 4429.
+    pub max_sockets_per_user: usize,
+    /// Changes a socket may fall behind the live stream before it is closed with 4008.
+    pub queue_capacity: usize,
+    /// Changes read from the log per query while replaying.
+    pub batch_size: u32,
+    /// While the Redis subscription is down, seconds between re-reads of the log for
+    /// every open socket (changes made through other instances arrive this late).
+    pub poll_interval_secs: u64,
 }
 
 /// `[games]`.

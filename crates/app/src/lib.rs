@@ -3,7 +3,7 @@
 //! Owns configuration ([`config`]), start-up ([`startup`]), the HTTP contract's
 //! cross-cutting parts (problem+json errors in [`error`], extractors, idempotency and
 //! middleware in [`http`]), the routes of every context ([`routes`]), the crypto adapters
-//! for identity's ports ([`security`]) and telemetry. Domain rules live in the domain
+//! for identity's ports ([`security`]), live sync ([`sync`]) and telemetry. Domain rules live in the domain
 //! crates; SQL lives in `ayubi-db`.
 
 pub mod config;
@@ -14,4 +14,5 @@ pub mod routes;
 pub mod security;
 pub mod startup;
 pub mod state;
+pub mod sync;
 pub mod telemetry;

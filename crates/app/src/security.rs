@@ -188,7 +188,7 @@ impl AccessTokens for JwtTokens {
         Ok((token, self.ttl_secs))
     }
 
-    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims> {
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<(AccessClaims, DateTime<Utc>)> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| IdentityError::Unauthenticated)?;
         let c = data.claims;
@@ -200,10 +200,13 @@ impl AccessTokens for JwtTokens {
             .parse::<i64>()
             .map_err(|_| IdentityError::Unauthenticated)?;
         let sid = Uuid::parse_str(&c.sid).map_err(|_| IdentityError::Unauthenticated)?;
-        Ok(AccessClaims {
+        let expires_at =
+            DateTime::from_timestamp(c.exp, 0).ok_or(IdentityError::Unauthenticated)?;
+        let claims = AccessClaims {
             user: UserId::new(user),
             session: SessionId(sid),
-        })
+        };
+        Ok((claims, expires_at))
     }
 }
 
@@ -384,7 +387,9 @@ mod tests {
         let Ok((token, _)) = a.issue(claims, now) else {
             panic!("issue")
         };
-        assert_eq!(a.verify(&token, now).ok(), Some(claims));
+        let (verified, expires_at) = a.verify(&token, now).unwrap();
+        assert_eq!(verified, claims);
+        assert_eq!(expires_at.timestamp(), now.timestamp() + 900);
         assert!(b.verify(&token, now).is_err());
         assert!(
             a.verify(&token, now + chrono::Duration::seconds(901))

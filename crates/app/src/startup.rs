@@ -11,6 +11,8 @@ use crate::routes;
 use crate::routes::auth::AuthLimits;
 use crate::security::{Argon2Hasher, JwtTokens, RandomSecrets, ResponseSealer};
 use crate::state::AppState;
+use crate::sync::socket::Timing;
+use crate::sync::{self, Fanout, Hub, SyncConfig};
 use actix_cors::Cors;
 use actix_governor::GovernorConfigBuilder;
 use actix_web::dev::Server;
@@ -100,6 +102,30 @@ impl Application {
             .transpose()
             .context("configuring redis")?;
 
+        // Live sync: committed changes reach this instance's sockets through the hub and
+        // other instances' through Redis. The notifier is attached to the pool before
+        // any repository is built from it.
+        let hub = Arc::new(Hub::new(
+            settings.sync.queue_capacity,
+            settings.sync.max_sockets_per_user,
+        ));
+        let fanout = Arc::new(Fanout::new(
+            hub.clone(),
+            redis.as_ref().map(|r| r.publisher(sync::hub::CHANNEL)),
+        ));
+        if let Some(r) = &redis {
+            hub.set_redis_up(false);
+            let (on_message, on_state) = (fanout.clone(), hub.clone());
+            r.subscribe(
+                sync::hub::CHANNEL,
+                move |payload| on_message.received(payload),
+                move |up| on_state.set_redis_up(up),
+            );
+        }
+        hub.spawn_poller(Duration::from_secs(settings.sync.poll_interval_secs.max(1)));
+        spawn_shutdown_notice(hub.clone());
+        let db = db.with_notifier(fanout.clone());
+
         let secret = settings.auth.jwt_secret.expose_secret().as_bytes();
         let identity = IdentityService::new(
             Arc::new(SqlIdentityStore::new(db.clone())),
@@ -111,7 +137,8 @@ impl Application {
                 refresh_ttl: chrono::Duration::days(settings.auth.refresh_token_ttl_days),
                 ..IdentityConfig::default()
             },
-        );
+        )
+        .with_revocations(fanout);
         let idempotency_store: Arc<dyn IdempotencyStore> =
             Arc::new(SqlIdempotencyStore::new(db.clone()));
         let idempotency_ttl = chrono::Duration::hours(settings.idempotency.ttl_hours);
@@ -154,6 +181,15 @@ impl Application {
             db: db.clone(),
             redis,
             hsts: settings.server.hsts,
+            clock: clock.clone(),
+            hub,
+            sync: SyncConfig {
+                timing: Timing {
+                    ping: Duration::from_secs(settings.sync.ping_interval_secs.max(1)),
+                    send: Duration::from_secs(settings.sync.send_timeout_secs.max(1)),
+                },
+                batch_size: settings.sync.batch_size,
+            },
         });
 
         let client_ip = ClientIp::new(&settings.server.trusted_client_ip_header)?;
@@ -217,6 +253,7 @@ impl Application {
                         .wrap(from_fn(middleware::request_id))
                         .wrap(TracingLogger::default())
                         .wrap(sentry::integrations::actix::Sentry::new())
+                        .wrap(from_fn(middleware::scrub_access_token))
                 })
                 .split_for_parts();
             app
@@ -232,7 +269,11 @@ impl Application {
             housekeeping_state,
             idempotency_store,
             clock,
-            idempotency_ttl,
+            Retention {
+                idempotency: idempotency_ttl,
+                changes: chrono::Duration::days(settings.sync.retention_days),
+                keep_latest: settings.sync.keep_latest,
+            },
         );
         tracing::info!(
             port,
@@ -348,20 +389,52 @@ async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     })
 }
 
-/// Hourly: deletes idempotency records past their TTL and expired refresh tokens with the
-/// sessions they leave empty, so these tables hold live rows only. Every instance runs it;
-/// the deletes are idempotent, so instances racing each other is harmless.
+/// How long housekeeping keeps things.
+#[derive(Debug, Clone, Copy)]
+struct Retention {
+    idempotency: chrono::Duration,
+    changes: chrono::Duration,
+    keep_latest: u32,
+}
+
+/// On SIGTERM/SIGINT, tells every live socket to reconnect (1001) while actix drains
+/// requests; otherwise sockets would hold the shutdown until its timeout.
+fn spawn_shutdown_notice(hub: Arc<Hub>) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let Ok(mut term) = signal(SignalKind::terminate()) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        hub.shutdown();
+    });
+}
+
+/// Hourly: deletes idempotency records past their TTL, expired refresh tokens with the
+/// sessions they leave empty, and change-log entries past retention, so these tables
+/// hold live rows only. Every instance runs it; the deletes are idempotent, so instances
+/// racing each other is harmless.
 fn spawn_housekeeping(
     state: web::Data<AppState>,
     idempotency: Arc<dyn IdempotencyStore>,
     clock: Arc<dyn Clock>,
-    ttl: chrono::Duration,
+    retention: Retention,
 ) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            match idempotency.purge(clock.now() - ttl).await {
+            match idempotency.purge(clock.now() - retention.idempotency).await {
                 Ok(n) if n > 0 => tracing::info!(deleted = n, "purged expired idempotency keys"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purging idempotency keys"),
@@ -370,6 +443,12 @@ fn spawn_housekeeping(
                 Ok(n) if n > 0 => tracing::info!(deleted = n, "purged expired sessions"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purging expired sessions"),
+            }
+            let horizon = clock.now() - retention.changes;
+            match state.changes.purge(horizon, retention.keep_latest).await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "purged old sync changes"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging old sync changes"),
             }
         }
     });

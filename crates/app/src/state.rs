@@ -1,13 +1,14 @@
 //! What every handler can reach, built once in [`crate::startup::Application::build`].
 
 use crate::http::Idempotency;
+use crate::sync::{Hub, SyncConfig};
 use ayubi_cache::Redis;
 use ayubi_db::Database;
 use ayubi_finance::FinanceService;
 use ayubi_habits::HabitService;
 use ayubi_identity::IdentityService;
 use ayubi_journal::JournalService;
-use ayubi_kernel::ChangeLog;
+use ayubi_kernel::{ChangeLog, Clock};
 use ayubi_settings::SettingsService;
 use ayubi_sport::SportService;
 use ayubi_travel::TravelService;
@@ -40,4 +41,10 @@ pub struct AppState {
     pub redis: Option<Redis>,
     /// Whether to send HSTS.
     pub hsts: bool,
+    /// The service clock.
+    pub clock: Arc<dyn Clock>,
+    /// This instance's live-sync sockets.
+    pub hub: Arc<Hub>,
+    /// Live-sync settings.
+    pub sync: SyncConfig,
 }

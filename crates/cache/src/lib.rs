@@ -1,9 +1,12 @@
 //! Ayubi's Redis adapter (deadpool-redis).
 //!
-//! Today it owns the pool and the readiness ping; the response cache and the
-//! cross-instance pub/sub that fans sync events out live here as they are built. Redis is
-//! optional: without `REDIS_URL` the server runs on in-process fallbacks.
+//! It owns the pool, the readiness ping, and the pub/sub bus ([`bus`]) that wakes other
+//! instances' sync sockets. Redis is optional: without `REDIS_URL` the server runs on
+//! in-process fallbacks.
 
+pub mod bus;
+
+pub use bus::Publisher;
 use deadpool_redis::{Config, Pool, Runtime};
 use std::time::Duration;
 
@@ -23,6 +26,8 @@ pub enum CacheError {
 pub struct Redis {
     pool: Pool,
     timeout: Duration,
+    /// Kept for the pub/sub subscriber, which needs a dedicated connection.
+    url: String,
 }
 
 impl std::fmt::Debug for Redis {
@@ -44,7 +49,11 @@ impl Redis {
         let pool = cfg
             .create_pool(Some(Runtime::Tokio1))
             .map_err(|e| CacheError::Config(e.to_string()))?;
-        Ok(Self { pool, timeout })
+        Ok(Self {
+            pool,
+            timeout,
+            url: url.to_owned(),
+        })
     }
 
     /// `PING`, bounded by the configured timeout.

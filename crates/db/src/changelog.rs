@@ -7,7 +7,7 @@ use crate::pool::Database;
 use ayubi_kernel::{
     Change, ChangeLog, ChangePage, Event, StoreError, TimeZone, UserId, UserTimeZones, Write,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
@@ -50,7 +50,8 @@ pub(crate) async fn next_seq<C: ConnectionTrait>(c: &C, user: UserId) -> Result<
     row.try_get("", "last_seq")
 }
 
-/// Appends one change with a freshly allocated `seq`; returns the `seq`.
+/// Appends one change with a freshly allocated `seq`; returns it, for the notifier to
+/// announce once the transaction commits.
 pub(crate) async fn append<C: ConnectionTrait>(
     c: &C,
     user: UserId,
@@ -59,7 +60,10 @@ pub(crate) async fn append<C: ConnectionTrait>(
     id: &serde_json::Value,
     data: &serde_json::Value,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<Change, DbErr> {
+    // Stored at microseconds (PostgreSQL's precision), so a change sent live and the same
+    // change replayed from the log are byte-identical.
+    let now = now.trunc_subsecs(6);
     row::Entity::insert(row::ActiveModel {
         user_id: Set(user.get()),
         seq: Set(seq),
@@ -71,7 +75,14 @@ pub(crate) async fn append<C: ConnectionTrait>(
     })
     .exec_without_returning(c)
     .await?;
-    Ok(())
+    Ok(Change {
+        seq,
+        event: event.name.to_owned(),
+        entity: event.entity.to_owned(),
+        id: id.clone(),
+        data: data.clone(),
+        at: now,
+    })
 }
 
 /// Records a write besides its rows: the change-log entry (with `seq`, allocated by the
@@ -83,9 +94,9 @@ pub(crate) async fn record<C: ConnectionTrait, T>(
     write: Write<T>,
     written: &T,
     id: serde_json::Value,
-) -> Result<(), StoreError> {
+) -> Result<Change, StoreError> {
     let data = (write.view)(written);
-    append(c, user, seq, write.event, &id, &data, write.now)
+    let change = append(c, user, seq, write.event, &id, &data, write.now)
         .await
         .map_err(store_err)?;
     if let Some(idem) = write.idempotent {
@@ -97,23 +108,43 @@ pub(crate) async fn record<C: ConnectionTrait, T>(
             }
         })?;
     }
-    Ok(())
+    Ok(change)
 }
 
 /// One write transaction: allocate the user's `seq` first, run `rows` (which returns the
-/// written value and its id), record the change and the saved response, commit. Any
-/// error drops the transaction: no rows, no `seq` consumed.
+/// written value and its id), record the change and the saved response, commit, then
+/// announce the change. Any error drops the transaction: no rows, no `seq` consumed.
 pub(crate) async fn write_txn<T>(
     db: &Database,
     user: UserId,
     write: Write<T>,
     rows: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, serde_json::Value), StoreError>,
 ) -> Result<T, StoreError> {
+    write_txn_with(db, user, write, async |txn, _| rows(txn).await).await
+}
+
+/// [`write_txn`] for a write that records further changes of its own (appending them to
+/// the `Vec` it is given, after allocating their `seq`s with [`next_seq`]); they commit and
+/// are announced with the main one, in `seq` order.
+pub(crate) async fn write_txn_with<T>(
+    db: &Database,
+    user: UserId,
+    write: Write<T>,
+    rows: impl AsyncFnOnce(
+        &DatabaseTransaction,
+        &mut Vec<Change>,
+    ) -> Result<(T, serde_json::Value), StoreError>,
+) -> Result<T, StoreError> {
     let txn = db.conn().begin().await.map_err(store_err)?;
     let seq = next_seq(&txn, user).await.map_err(store_err)?;
-    let (written, id) = rows(&txn).await?;
-    record(&txn, user, seq, write, &written, id).await?;
+    let mut extra = Vec::new();
+    let (written, id) = rows(&txn, &mut extra).await?;
+    let change = record(&txn, user, seq, write, &written, id).await?;
     txn.commit().await.map_err(store_err)?;
+    db.committed(user, &change);
+    for change in &extra {
+        db.committed(user, change);
+    }
     Ok(written)
 }
 
@@ -134,10 +165,12 @@ pub(crate) async fn delete_txn(
         return Err(StoreError::NotFound);
     }
     let data = serde_json::json!({ "id": id });
-    append(&txn, user, seq, event, &id, &data, now)
+    let change = append(&txn, user, seq, event, &id, &data, now)
         .await
         .map_err(store_err)?;
-    txn.commit().await.map_err(store_err)
+    txn.commit().await.map_err(store_err)?;
+    db.committed(user, &change);
+    Ok(())
 }
 
 /// Deletes row `id` of `E` if it belongs to `user`; returns how many rows went (0 or 1).
@@ -188,7 +221,19 @@ impl SqlChangeLog {
 #[async_trait::async_trait]
 impl ChangeLog for SqlChangeLog {
     async fn since(&self, user: UserId, since: i64, limit: u32) -> Result<ChangePage, StoreError> {
+        // Three reads without a shared snapshot, in an order that never makes a live
+        // cursor look lost: `latest` first (every change up to it is committed), then the
+        // rows, then the oldest kept. A write landing in between can only add rows after
+        // `latest`; only a purge can make `oldest` skip past the cursor.
         let c = self.db.conn();
+        let latest: i64 = user::Entity::find_by_id(user.get())
+            .select_only()
+            .column(user::Column::LastSeq)
+            .into_tuple::<i64>()
+            .one(c)
+            .await
+            .map_err(store_err)?
+            .unwrap_or(0);
         let rows = row::Entity::find()
             .filter(row::Column::UserId.eq(user.get()))
             .filter(row::Column::Seq.gt(since))
@@ -206,14 +251,7 @@ impl ChangeLog for SqlChangeLog {
             .await
             .map_err(store_err)?
             .flatten();
-        let latest: i64 = user::Entity::find_by_id(user.get())
-            .select_only()
-            .column(user::Column::LastSeq)
-            .into_tuple::<i64>()
-            .one(c)
-            .await
-            .map_err(store_err)?
-            .unwrap_or(0);
+        let latest = rows.last().map_or(latest, |r| r.seq.max(latest));
         let changes = rows
             .into_iter()
             .map(|r| Change {
@@ -230,6 +268,20 @@ impl ChangeLog for SqlChangeLog {
             oldest_kept: oldest,
             latest,
         })
+    }
+
+    async fn purge(&self, before: DateTime<Utc>, keep_latest: u32) -> Result<u64, StoreError> {
+        // `seq` is gap-free per user, so "the newest N" is `seq > last_seq - N`: no window
+        // function, the same statement on both databases, served by the `created_at`
+        // index and the primary key.
+        let st = stmt(
+            self.db.conn().get_database_backend(),
+            "DELETE FROM change_log WHERE created_at < ? \
+             AND seq <= (SELECT u.last_seq FROM users u WHERE u.id = change_log.user_id) - ?",
+            vec![before.into(), i64::from(keep_latest).into()],
+        );
+        let res = self.db.conn().execute_raw(st).await.map_err(store_err)?;
+        Ok(res.rows_affected())
     }
 }
 

@@ -235,8 +235,9 @@ impl HabitStore for SqlHabitStore {
             .await
         };
         inserted.map_err(store_err)?;
-        record(&txn, user, seq, write, &day, json!(day.habit_id)).await?;
+        let change = record(&txn, user, seq, write, &day, json!(day.habit_id)).await?;
         txn.commit().await.map_err(store_err)?;
+        self.db.committed(user, &change);
         Ok((day, true))
     }
 
@@ -271,10 +272,13 @@ impl HabitStore for SqlHabitStore {
             return Err(StoreError::NotFound);
         }
         let data = json!({"habit_id": day.habit_id, "date": day.date});
-        crate::changelog::append(&txn, user, seq, event, &json!(day.habit_id), &data, now)
-            .await
-            .map_err(store_err)?;
-        txn.commit().await.map_err(store_err)
+        let change =
+            crate::changelog::append(&txn, user, seq, event, &json!(day.habit_id), &data, now)
+                .await
+                .map_err(store_err)?;
+        txn.commit().await.map_err(store_err)?;
+        self.db.committed(user, &change);
+        Ok(())
     }
 
     async fn completions(

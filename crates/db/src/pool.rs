@@ -1,8 +1,10 @@
 //! Connecting, pooling, migrating and pinging.
 
+use ayubi_kernel::{Change, ChangeNotifier, UserId};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbErr};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Pool and connection settings (mapped from the app's configuration).
@@ -40,6 +42,7 @@ pub enum Backend {
 pub struct Database {
     conn: DatabaseConnection,
     backend: Backend,
+    notifier: Option<Arc<dyn ChangeNotifier>>,
 }
 
 impl Database {
@@ -82,7 +85,27 @@ impl Database {
                 .create_if_missing(true)
         });
         let conn = sea_orm::Database::connect(opts).await?;
-        Ok(Self { conn, backend })
+        Ok(Self {
+            conn,
+            backend,
+            notifier: None,
+        })
+    }
+
+    /// The same pool, announcing every committed change to `notifier` (the live sync
+    /// fan-out). Repositories built from the returned value announce; earlier clones
+    /// do not.
+    #[must_use]
+    pub fn with_notifier(mut self, notifier: Arc<dyn ChangeNotifier>) -> Self {
+        self.notifier = Some(notifier);
+        self
+    }
+
+    /// Announces a committed change (no-op without a notifier).
+    pub(crate) fn committed(&self, user: UserId, change: &Change) {
+        if let Some(n) = &self.notifier {
+            n.committed(user, change);
+        }
     }
 
     /// Applies every pending migration.

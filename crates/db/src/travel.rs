@@ -1,6 +1,6 @@
 //! [`TravelStore`] over SQL.
 
-use crate::changelog::{append, delete_txn, next_seq, stmt, write_txn};
+use crate::changelog::{append, delete_txn, next_seq, stmt, write_txn, write_txn_with};
 use crate::entity::{travel_visited as visited, travel_wishlist as wish};
 use crate::error::store_err;
 use crate::pool::Database;
@@ -131,7 +131,7 @@ impl TravelStore for SqlTravelStore {
     ) -> Result<Visit, StoreError> {
         let iso3 = visit.country.iso3.as_str();
         let now = write.now;
-        write_txn(&self.db, user, write, async |txn| {
+        write_txn_with(&self.db, user, write, async |txn, extra| {
             if visited_already(txn, user, iso3).await? {
                 return Err(StoreError::Conflict("already visited".into()));
             }
@@ -156,7 +156,7 @@ impl TravelStore for SqlTravelStore {
                 .map_err(store_err)?;
             if removed.rows_affected > 0 {
                 let seq = next_seq(txn, user).await.map_err(store_err)?;
-                append(
+                let change = append(
                     txn,
                     user,
                     seq,
@@ -167,6 +167,7 @@ impl TravelStore for SqlTravelStore {
                 )
                 .await
                 .map_err(store_err)?;
+                extra.push(change);
             }
             Ok((visit.clone(), json!(iso3)))
         })

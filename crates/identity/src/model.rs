@@ -246,6 +246,9 @@ pub struct Principal {
     pub user: UserId,
     /// How they proved it.
     pub via: Credential,
+    /// When the credential stops working on its own (`None`: a personal access token
+    /// without expiry).
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// The kind of bearer token a request carried.

@@ -183,12 +183,21 @@ pub trait AccessTokens: Send + Sync + std::fmt::Debug {
     /// [`crate::IdentityError::Store`] if signing fails.
     fn issue(&self, claims: AccessClaims, now: DateTime<Utc>) -> Result<(String, i64)>;
 
-    /// Verifies signature, algorithm and expiry and returns the claims.
+    /// Verifies signature, algorithm and expiry and returns the claims and when the
+    /// token expires (long-lived connections close then).
     ///
     /// # Errors
     /// MUST return [`crate::IdentityError::Unauthenticated`] for any token that is not
     /// one this server issued and that is still unexpired.
-    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims>;
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<(AccessClaims, DateTime<Utc>)>;
+}
+
+/// Told when credentials of a user stop working before they expire (logout, password
+/// change, account deletion, a revoked personal access token, refresh-token reuse), so
+/// connections that authenticated once — live sync sockets — check again at once.
+pub trait Revocations: Send + Sync + std::fmt::Debug {
+    /// Some of `user`'s credentials were revoked. Must not block.
+    fn revoked(&self, user: UserId);
 }
 
 /// Opaque secrets (refresh tokens, personal access tokens) and their digests.

@@ -2,7 +2,7 @@
 
 use crate::error::{IdentityError, Result};
 use crate::model::*;
-use crate::ports::{AccessTokens, IdentityStore, PasswordHasher, Secrets};
+use crate::ports::{AccessTokens, IdentityStore, PasswordHasher, Revocations, Secrets};
 use ayubi_kernel::{Clock, Idempotent, Limit, StoreError, UserId};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
@@ -41,6 +41,7 @@ pub struct IdentityService {
     secrets: Arc<dyn Secrets>,
     clock: Arc<dyn Clock>,
     config: IdentityConfig,
+    revocations: Option<Arc<dyn Revocations>>,
 }
 
 impl IdentityService {
@@ -61,6 +62,20 @@ impl IdentityService {
             secrets,
             clock,
             config,
+            revocations: None,
+        }
+    }
+
+    /// The same service, telling `revocations` whenever credentials are revoked.
+    #[must_use]
+    pub fn with_revocations(mut self, revocations: Arc<dyn Revocations>) -> Self {
+        self.revocations = Some(revocations);
+        self
+    }
+
+    fn revoked(&self, user: UserId) {
+        if let Some(r) = &self.revocations {
+            r.revoked(user);
         }
     }
 
@@ -164,7 +179,10 @@ impl IdentityService {
             .revoke_session(record.user, record.session, now)
             .await
         {
-            Ok(()) => IdentityError::Unauthenticated,
+            Ok(()) => {
+                self.revoked(record.user);
+                IdentityError::Unauthenticated
+            }
             Err(e) => e.into(),
         }
     }
@@ -182,6 +200,7 @@ impl IdentityService {
         self.store
             .revoke_session(record.user, record.session, self.clock.now())
             .await?;
+        self.revoked(record.user);
         Ok(())
     }
 
@@ -210,9 +229,10 @@ impl IdentityService {
             return Ok(Principal {
                 user: record.user,
                 via: Credential::PersonalToken(record.id),
+                expires_at: record.expires_at,
             });
         }
-        let claims = self.tokens.verify(bearer, now)?;
+        let (claims, expires_at) = self.tokens.verify(bearer, now)?;
         if !self
             .store
             .session_active(claims.user, claims.session)
@@ -223,6 +243,7 @@ impl IdentityService {
         Ok(Principal {
             user: claims.user,
             via: Credential::Session(claims.session),
+            expires_at: Some(expires_at),
         })
     }
 
@@ -245,6 +266,7 @@ impl IdentityService {
     pub async fn delete_account(&self, user: UserId, password: String) -> Result<()> {
         self.confirm(user, password).await?;
         self.store.delete_user(user).await?;
+        self.revoked(user);
         Ok(())
     }
 
@@ -265,6 +287,7 @@ impl IdentityService {
         let now = self.clock.now();
         let (session, refresh) = self.new_session(now);
         self.store.change_password(user, &hash, &session).await?;
+        self.revoked(user);
         let pair = self.pair(user, session.id, refresh, now)?;
         Ok((account, pair))
     }
@@ -324,7 +347,9 @@ impl IdentityService {
     /// # Errors
     /// `NotFound` when the user has no such token; `Store`.
     pub async fn delete_token(&self, user: UserId, id: i64) -> Result<()> {
-        Ok(self.store.delete_token(user, id).await?)
+        self.store.delete_token(user, id).await?;
+        self.revoked(user);
+        Ok(())
     }
 
     /// Deletes expired refresh tokens and the sessions they leave empty, so a device

@@ -15,7 +15,9 @@ mod ids;
 mod page;
 mod time;
 
-pub use change::{Change, ChangeLog, ChangePage, Event, UserTimeZones, View, Write, today};
+pub use change::{
+    Change, ChangeLog, ChangeNotifier, ChangePage, Event, UserTimeZones, View, Write, today,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::StoreError;
 pub use idempotency::{IdempotencyStore, Idempotent, SavedRecord, SavedResponse};

@@ -232,3 +232,99 @@ mod tests {
         assert_eq!(body["title"], "Method Not Allowed");
     }
 }
+
+/// An access token that came as `?access_token=` (browsers cannot set headers on a
+/// WebSocket handshake or an `EventSource`), moved out of the URL by [`scrub_access_token`].
+#[derive(Debug, Clone)]
+pub struct QueryToken(pub String);
+
+/// Takes `access_token` out of the query string before anything logs or reports the URL
+/// (tracing, Sentry, metrics) and keeps it in the request's extensions as [`QueryToken`].
+/// It must wrap every other middleware.
+pub async fn scrub_access_token(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if let Some((token, rest)) = take_param(req.uri(), "access_token") {
+        let path = req.uri().path();
+        let rebuilt = if rest.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{rest}")
+        };
+        if let Ok(uri) = rebuilt.parse() {
+            req.head_mut().uri = uri;
+            // The match info was computed from the original URI; recompute it.
+            let uri = req.uri().clone();
+            req.match_info_mut().get_mut().update(&uri);
+        }
+        req.extensions_mut().insert(QueryToken(token));
+    }
+    next.call(req).await
+}
+
+/// `(value of name, the query without it)` when the query has `name`.
+fn take_param(uri: &actix_web::http::Uri, name: &str) -> Option<(String, String)> {
+    let query = uri.query()?;
+    let mut value = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
+            if key == name {
+                if value.is_none() {
+                    let v = pair.split_once('=').map_or("", |(_, v)| v);
+                    value = Some(percent_decode(v));
+                }
+                false
+            } else {
+                true
+            }
+        })
+        .collect();
+    value.map(|v| (v, rest.join("&")))
+}
+
+/// Tokens are URL-safe already; decoding `%XX` covers clients that escape anyway.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod scrub_tests {
+    use super::take_param;
+
+    #[test]
+    fn the_access_token_is_taken_out_of_the_query() {
+        let uri = "/api/v1/ws/sync?since=5&access_token=a.b%2Dc&x=1"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            take_param(&uri, "access_token"),
+            Some(("a.b-c".to_owned(), "since=5&x=1".to_owned()))
+        );
+        let uri = "/api/v1/events?access_token=t".parse().unwrap();
+        assert_eq!(
+            take_param(&uri, "access_token"),
+            Some(("t".to_owned(), String::new()))
+        );
+        let uri = "/api/v1/events?since=1".parse().unwrap();
+        assert_eq!(take_param(&uri, "access_token"), None);
+    }
+}

@@ -1,10 +1,16 @@
-//! `/api/v1/sync/changes`: the user's change log, for clients that cannot hold a socket.
+//! The user's change log, three ways: `GET /sync/changes` (pull), `WS /ws/sync` and
+//! `GET /events` (Server-Sent Events). All three serve the same stream from the same
+//! cursor (`seq`).
 
 use crate::error::{ApiError, Problem};
 use crate::http::AuthUser;
+use crate::http::middleware::QueryToken;
 use crate::state::AppState;
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, web};
+use crate::sync::feed::Feed;
+use crate::sync::socket::{self, WsOutlet};
+use crate::sync::sse::SseOutlet;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, web};
 use ayubi_kernel::Change;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -84,9 +90,7 @@ pub async fn changes(
     }
     let limit = crate::http::parse_limit(q.limit)?;
     let page = state.changes.since(auth.id(), since, limit.get()).await?;
-    let lost = page.oldest_kept.is_some_and(|oldest| since < oldest - 1)
-        || (page.oldest_kept.is_none() && since < page.latest);
-    if lost || since > page.latest {
+    if page.resync_required(since) {
         return Err(ApiError::new(
             StatusCode::GONE,
             "resync required: the changes after this cursor are no longer available; refetch and restart from the latest seq",
@@ -100,7 +104,156 @@ pub async fn changes(
     }))
 }
 
+/// `?since=` of the live endpoints.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StreamParams {
+    /// The last `seq` the client applied (default 0). For SSE, `Last-Event-ID` wins.
+    pub since: Option<i64>,
+}
+
+/// The bearer token of a live connection: `Authorization: Bearer`, the subprotocol pair
+/// `Sec-WebSocket-Protocol: bearer, <token>`, or `?access_token=` (already moved out of
+/// the URL by the scrubbing middleware, so it is never logged).
+fn stream_token(req: &HttpRequest) -> Option<String> {
+    if let Some(t) = crate::http::auth::bearer(req) {
+        return Some(t);
+    }
+    let offered = req
+        .headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    if let Some(i) = offered.iter().position(|p| *p == "bearer")
+        && let Some(token) = offered.get(i + 1).filter(|t| !t.is_empty())
+    {
+        return Some((*token).to_owned());
+    }
+    req.extensions().get::<QueryToken>().map(|t| t.0.clone())
+}
+
+async fn authenticate(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<(String, ayubi_identity::Principal), ApiError> {
+    let token = stream_token(req).ok_or_else(|| {
+        ApiError::unauthorized(
+            "missing token: send Authorization: Bearer, the subprotocols `bearer, <token>`, or ?access_token=",
+        )
+    })?;
+    let principal = state.identity.authenticate(&token).await?;
+    Ok((token, principal))
+}
+
+fn cursor(since: Option<i64>, field: &str) -> Result<i64, ApiError> {
+    match since {
+        Some(s) if s < 0 => Err(ApiError::invalid(field, "must be 0 or more")),
+        other => Ok(other.unwrap_or(0)),
+    }
+}
+
+/// The live stream over a WebSocket: every change after `since`, then live changes, each
+/// as a `change` message; `{"type":"resync_required","seq":n}` when the cursor is older
+/// than the kept log (refetch, then continue from `n`). Close codes: 1001 server
+/// restarting, 4001 token expired or revoked, 4008 slow consumer, 4400 protocol error,
+/// 4429 too many sockets.
+#[utoipa::path(tag = "sync", security(("bearer" = [])), params(StreamParams), responses(
+    (status = 101, description = "switching to the WebSocket protocol"),
+    (status = 400, description = "not a WebSocket handshake", body = Problem),
+    (status = 401, body = Problem),
+    (status = 422, body = Problem),
+))]
+#[get("/ws/sync")]
+pub async fn ws(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+    q: web::Query<StreamParams>,
+) -> Result<HttpResponse, ApiError> {
+    let since = cursor(q.since, "since")?;
+    let (token, principal) = authenticate(&state, &req).await?;
+    let (response, session, stream) = actix_ws::handle_with_protocols(&req, body, &["bearer"])
+        .map_err(|e| ApiError::bad_request(format!("not a WebSocket handshake: {e}")))?;
+    let Some(sub) = state.hub.subscribe(principal.user) else {
+        actix_web::rt::spawn(socket::refuse(session, socket::too_many()));
+        return Ok(response);
+    };
+    let feed = Feed::new(
+        principal.user,
+        since,
+        state.changes.clone(),
+        state.sync.batch_size,
+        sub,
+    );
+    let timing = state.sync.timing;
+    actix_web::rt::spawn(socket::drive(
+        WsOutlet::new(session, stream),
+        feed,
+        state,
+        token,
+        principal,
+        timing,
+    ));
+    Ok(response)
+}
+
+/// The live stream as Server-Sent Events: `id: <seq>`, `event: change`, `data:` the
+/// change message. Resumes after `Last-Event-ID` (else `since`). `event:
+/// resync_required` when the cursor is older than the kept log; `event: close` (with
+/// the socket's close code) before the server ends the stream.
+#[utoipa::path(tag = "sync", security(("bearer" = [])), params(StreamParams), responses(
+    (status = 200, content_type = "text/event-stream", description = "the event stream"),
+    (status = 401, body = Problem),
+    (status = 422, body = Problem),
+    (status = 429, description = "too many live connections for this user", body = Problem),
+))]
+#[get("/events")]
+pub async fn events(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<StreamParams>,
+) -> Result<HttpResponse, ApiError> {
+    let since = match req.headers().get("last-event-id") {
+        Some(v) => {
+            let parsed = v.to_str().ok().and_then(|s| s.trim().parse::<i64>().ok());
+            cursor(
+                Some(parsed.ok_or_else(|| {
+                    ApiError::invalid("Last-Event-ID", "must be a seq (an integer)")
+                })?),
+                "Last-Event-ID",
+            )?
+        }
+        None => cursor(q.since, "since")?,
+    };
+    let (token, principal) = authenticate(&state, &req).await?;
+    let sub = state.hub.subscribe(principal.user).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many live connections for this user: close another device's first",
+        )
+    })?;
+    let feed = Feed::new(
+        principal.user,
+        since,
+        state.changes.clone(),
+        state.sync.batch_size,
+        sub,
+    );
+    let (outlet, body) = SseOutlet::new();
+    let timing = state.sync.timing;
+    actix_web::rt::spawn(socket::drive(outlet, feed, state, token, principal, timing));
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        // No compression (it would buffer events) and no proxy buffering.
+        .insert_header((header::CONTENT_ENCODING, "identity"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body))
+}
+
 /// Registers the sync routes.
 pub fn config(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(changes);
+    cfg.service(changes).service(ws).service(events);
 }

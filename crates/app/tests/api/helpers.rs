@@ -96,7 +96,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub address: String,
     pub client: Client,
-    pub db: TestDb,
+    /// Shared by instances started with [`spawn_beside`].
+    pub db: Arc<TestDb>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -121,7 +122,16 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
-    let db = TestDb::new().await;
+    spawn_on(Arc::new(TestDb::new().await), customise).await
+}
+
+/// A second instance on the same database (and the same Redis, when the tests have one),
+/// as two machines of one deployment are.
+pub async fn spawn_beside(app: &TestApp, customise: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_on(app.db.clone(), customise).await
+}
+
+async fn spawn_on(db: Arc<TestDb>, customise: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings();
     settings.database.url = SecretString::from(db.url().to_owned());
     if let Ok(redis) = std::env::var("TEST_REDIS_URL") {

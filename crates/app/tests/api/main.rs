@@ -12,6 +12,7 @@ mod helpers;
 mod housekeeping;
 mod idempotency;
 mod journal;
+mod live;
 mod ops;
 mod plans;
 mod settings;

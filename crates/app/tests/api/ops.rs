@@ -101,6 +101,8 @@ const ROUTES: &[&str] = &[
     "GET /api/v1/water",
     "DELETE /api/v1/water/{id}",
     "GET /api/v1/sync/changes",
+    "GET /api/v1/ws/sync",
+    "GET /api/v1/events",
     "GET /api/v1/travel/wishlist",
     "POST /api/v1/travel/wishlist",
     "DELETE /api/v1/travel/wishlist/{iso3}",

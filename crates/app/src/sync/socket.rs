@@ -1,0 +1,320 @@
+//! Driving one live connection (WebSocket or SSE): replay, live changes, heartbeats,
+//! token expiry and revocation, slow consumers. [`drive`] owns the policy; an [`Outlet`]
+//! only knows how to write to its transport.
+
+use super::feed::{Feed, Item};
+use crate::state::AppState;
+use actix_web::web;
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use ayubi_identity::{IdentityError, Principal};
+use std::time::{Duration, Instant};
+
+/// Close codes of the sync protocol (api.md / sync.md).
+pub mod code {
+    /// The server is shutting down: reconnect (with jitter).
+    pub const GOING_AWAY: u16 = 1001;
+    /// The client sent too many messages.
+    pub const POLICY: u16 = 1008;
+    /// The server failed (the log could not be read): reconnect later.
+    pub const SERVER_ERROR: u16 = 1011;
+    /// The token expired or was revoked: refresh, then resume from the cursor.
+    pub const UNAUTHORIZED: u16 = 4001;
+    /// Slow consumer: resume from the last `seq` applied.
+    pub const SLOW: u16 = 4008;
+    /// The client broke the protocol (unknown message, binary frame, oversized frame).
+    pub const PROTOCOL: u16 = 4400;
+    /// The user already holds the maximum number of sockets.
+    pub const TOO_MANY: u16 = 4429;
+}
+
+/// Why a connection ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Close {
+    /// The close code.
+    pub code: u16,
+    /// A short reason for humans.
+    pub reason: &'static str,
+}
+
+impl Close {
+    const fn new(code: u16, reason: &'static str) -> Self {
+        Self { code, reason }
+    }
+}
+
+/// What the client did, as far as the driver cares.
+#[derive(Debug)]
+pub enum Inbound {
+    /// It showed it is alive (any frame); nothing to answer.
+    Heard,
+    /// It asked for this answer (`{"type":"pong"}` to a ping).
+    Reply(&'static str),
+    /// It broke the rules.
+    Violation(Close),
+    /// It went away.
+    Gone,
+}
+
+/// A transport the driver writes to.
+// Connections run on actix's single-threaded workers, so the futures need not be `Send`.
+#[allow(async_fn_in_trait)]
+pub trait Outlet {
+    /// Sends one message (a change, `resync_required`). Only `Err` when the peer is gone.
+    async fn send(&mut self, seq: i64, event: &'static str, text: &str) -> Result<(), ()>;
+    /// A heartbeat (WebSocket ping, SSE comment).
+    async fn keep_alive(&mut self) -> Result<(), ()>;
+    /// The next thing the client did. Must be cancel-safe.
+    async fn inbound(&mut self) -> Inbound;
+    /// How long the client has been silent (SSE clients cannot talk: zero).
+    fn silent_for(&self) -> Duration;
+    /// Ends the connection.
+    async fn close(self, close: Close);
+}
+
+/// Timings of a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// Between heartbeats; two silent intervals end a WebSocket.
+    pub ping: Duration,
+    /// Longest a single send may take before the client counts as slow.
+    pub send: Duration,
+}
+
+/// Runs a connection until it ends, then closes it with the reason.
+pub async fn drive<O: Outlet>(
+    mut out: O,
+    mut feed: Feed,
+    state: web::Data<AppState>,
+    token: String,
+    principal: Principal,
+    timing: Timing,
+) {
+    let close = run(&mut out, &mut feed, &state, &token, principal, timing).await;
+    tracing::debug!(user = %principal.user, code = close.code, reason = close.reason, cursor = feed.cursor(), "sync connection closed");
+    // The close frame queues behind what the client has not read yet: a slow client that
+    // still reads gets its code (and resumes from its cursor); one that stopped reading
+    // entirely is dropped after as long as it would take to be presumed dead.
+    let grace = (timing.ping * 2).max(timing.send);
+    let _ = tokio::time::timeout(grace, out.close(close)).await;
+}
+
+async fn run<O: Outlet>(
+    out: &mut O,
+    feed: &mut Feed,
+    state: &AppState,
+    token: &str,
+    principal: Principal,
+    timing: Timing,
+) -> Close {
+    let expired = Close::new(code::UNAUTHORIZED, "token expired: refresh and resume");
+    let slow = Close::new(code::SLOW, "slow consumer: resume from your last seq");
+    let clock = state.clock.clone();
+    // Wall-clock sleep until expiry; the heartbeat also compares with the service clock,
+    // which tests move by hand.
+    let until_expiry = principal.expires_at.map_or(Duration::MAX, |at| {
+        (at - clock.now()).to_std().unwrap_or(Duration::ZERO)
+    });
+    let expiry = tokio::time::sleep(until_expiry.min(Duration::from_secs(366 * 86_400)));
+    tokio::pin!(expiry);
+    let mut heartbeat =
+        tokio::time::interval_at(tokio::time::Instant::now() + timing.ping, timing.ping);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            item = feed.next() => {
+                let sent = match item {
+                    Ok(Item::Change(seq, text)) => {
+                        tokio::time::timeout(timing.send, out.send(seq, "change", &text)).await
+                    }
+                    Ok(Item::Resync { latest }) => {
+                        let text = format!(r#"{{"type":"resync_required","seq":{latest}}}"#);
+                        tokio::time::timeout(timing.send, out.send(latest, "resync_required", &text)).await
+                    }
+                    Ok(Item::Revoked) => {
+                        match state.identity.authenticate(token).await {
+                            Err(IdentityError::Unauthenticated) => {
+                                return Close::new(code::UNAUTHORIZED, "credentials revoked: log in again");
+                            }
+                            Err(e) => tracing::warn!(error = %e, "re-checking a socket's token"),
+                            Ok(_) => {}
+                        }
+                        continue;
+                    }
+                    Ok(Item::Lagged) => return slow,
+                    Ok(Item::Shutdown) => return Close::new(code::GOING_AWAY, "server restarting: reconnect"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading the change log for a socket");
+                        return Close::new(code::SERVER_ERROR, "change log unavailable: reconnect later");
+                    }
+                };
+                match sent {
+                    Ok(Ok(())) => {}
+                    Ok(Err(())) => return Close::new(code::GOING_AWAY, "peer gone"),
+                    Err(_) => return slow,
+                }
+            }
+            inbound = out.inbound() => match inbound {
+                Inbound::Heard => {}
+                Inbound::Reply(text) => {
+                    if tokio::time::timeout(timing.send, out.send(feed.cursor(), "pong", text)).await.is_err() {
+                        return slow;
+                    }
+                }
+                Inbound::Violation(close) => return close,
+                Inbound::Gone => return Close::new(code::GOING_AWAY, "peer gone"),
+            },
+            _ = heartbeat.tick() => {
+                if principal.expires_at.is_some_and(|at| at <= clock.now()) {
+                    return expired;
+                }
+                if out.silent_for() > timing.ping * 2 {
+                    return Close::new(code::GOING_AWAY, "no pong: connection presumed dead");
+                }
+                match tokio::time::timeout(timing.send, out.keep_alive()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(())) => return Close::new(code::GOING_AWAY, "peer gone"),
+                    Err(_) => return slow,
+                }
+            }
+            () = &mut expiry => return expired,
+        }
+    }
+}
+
+/// The WebSocket transport.
+pub struct WsOutlet {
+    session: Session,
+    stream: AggregatedMessageStream,
+    last_heard: Instant,
+    /// Inbound messages allowed right now (refilled at `RATE` per second up to `BURST`).
+    allowance: f64,
+    refilled: Instant,
+}
+
+impl std::fmt::Debug for WsOutlet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WsOutlet").finish_non_exhaustive()
+    }
+}
+
+/// Inbound messages per second a client may send on average…
+const RATE: f64 = 5.0;
+/// …and in a burst.
+const BURST: f64 = 20.0;
+/// Largest inbound frame or message.
+pub const MAX_FRAME: usize = 64 * 1024;
+
+impl WsOutlet {
+    /// Wraps an upgraded connection.
+    #[must_use]
+    pub fn new(session: Session, stream: actix_ws::MessageStream) -> Self {
+        Self {
+            session,
+            stream: stream
+                .max_frame_size(MAX_FRAME)
+                .aggregate_continuations()
+                .max_continuation_size(MAX_FRAME),
+            last_heard: Instant::now(),
+            allowance: BURST,
+            refilled: Instant::now(),
+        }
+    }
+
+    fn within_rate(&mut self) -> bool {
+        let now = Instant::now();
+        let earned = now.duration_since(self.refilled).as_secs_f64() * RATE;
+        self.refilled = now;
+        self.allowance = (self.allowance + earned).min(BURST);
+        if self.allowance >= 1.0 {
+            self.allowance -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+impl Outlet for WsOutlet {
+    async fn send(&mut self, _seq: i64, _event: &'static str, text: &str) -> Result<(), ()> {
+        self.session.text(text.to_owned()).await.map_err(|_| ())
+    }
+
+    async fn keep_alive(&mut self) -> Result<(), ()> {
+        self.session.ping(b"").await.map_err(|_| ())
+    }
+
+    async fn inbound(&mut self) -> Inbound {
+        let Some(msg) = self.stream.recv().await else {
+            return Inbound::Gone;
+        };
+        self.last_heard = Instant::now();
+        match msg {
+            Ok(AggregatedMessage::Pong(_)) => Inbound::Heard,
+            Ok(AggregatedMessage::Ping(bytes)) => {
+                if self.within_rate() {
+                    let _ = self.session.pong(&bytes).await;
+                    Inbound::Heard
+                } else {
+                    Inbound::Violation(Close::new(code::POLICY, "too many messages"))
+                }
+            }
+            Ok(AggregatedMessage::Text(text)) => {
+                if !self.within_rate() {
+                    return Inbound::Violation(Close::new(code::POLICY, "too many messages"));
+                }
+                #[derive(serde::Deserialize)]
+                struct ClientMessage {
+                    #[serde(rename = "type")]
+                    kind: String,
+                }
+                match serde_json::from_str::<ClientMessage>(&text) {
+                    Ok(m) if m.kind == "ping" => Inbound::Reply(r#"{"type":"pong"}"#),
+                    _ => Inbound::Violation(Close::new(
+                        code::PROTOCOL,
+                        r#"unknown message: only {"type":"ping"} is accepted"#,
+                    )),
+                }
+            }
+            Ok(AggregatedMessage::Binary(_)) => Inbound::Violation(Close::new(
+                code::PROTOCOL,
+                "binary frames are not part of the protocol",
+            )),
+            Ok(AggregatedMessage::Close(_)) => Inbound::Gone,
+            Err(_) => Inbound::Violation(Close::new(
+                code::PROTOCOL,
+                "malformed or oversized frame (64 KiB at most)",
+            )),
+        }
+    }
+
+    fn silent_for(&self) -> Duration {
+        self.last_heard.elapsed()
+    }
+
+    async fn close(self, close: Close) {
+        let reason = CloseReason {
+            code: CloseCode::from(close.code),
+            description: Some(close.reason.to_owned()),
+        };
+        let _ = self.session.close(Some(reason)).await;
+    }
+}
+
+/// Accepts the upgrade only to close at once: browsers cannot read the status of a
+/// refused handshake, but they can read a close code.
+pub async fn refuse(session: Session, close: Close) {
+    let reason = CloseReason {
+        code: CloseCode::from(close.code),
+        description: Some(close.reason.to_owned()),
+    };
+    let _ = session.close(Some(reason)).await;
+}
+
+/// The close for a user over the socket limit.
+#[must_use]
+pub fn too_many() -> Close {
+    Close::new(
+        code::TOO_MANY,
+        "too many sockets for this user: close another device's first",
+    )
+}
