@@ -177,9 +177,11 @@ pub async fn ws(
     let (response, session, stream) = actix_ws::handle_with_protocols(&req, body, &["bearer"])
         .map_err(|e| ApiError::bad_request(format!("not a WebSocket handshake: {e}")))?;
     let Some(sub) = state.hub.subscribe(principal.user) else {
+        tracing::debug!(user = %principal.user, "sync socket refused: too many");
         actix_web::rt::spawn(socket::refuse(session, socket::too_many()));
         return Ok(response);
     };
+    tracing::debug!(user = %principal.user, since, "sync socket opened");
     let feed = Feed::new(
         principal.user,
         since,

@@ -5,7 +5,7 @@ use crate::helpers::repo_root;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 fn ayubi(db_dir: &std::path::Path) -> Command {
@@ -30,7 +30,13 @@ fn ayubi(db_dir: &std::path::Path) -> Command {
 }
 
 /// Starts the server and returns it with its port, read from its "listening on" log line.
-fn start(mut cmd: Command) -> (Child, u16) {
+fn start(cmd: Command) -> (Child, u16) {
+    let (child, port, _) = start_logged(cmd);
+    (child, port)
+}
+
+/// [`start`], also keeping every line the server logs.
+fn start_logged(mut cmd: Command) -> (Child, u16, Arc<Mutex<Vec<String>>>) {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -38,18 +44,21 @@ fn start(mut cmd: Command) -> (Child, u16) {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let kept = logs.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
                 let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
                 let _ = tx.send(port.parse::<u16>().unwrap());
             }
+            kept.lock().unwrap().push(line);
         }
     });
     let port = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("server did not start");
-    (child, port)
+    (child, port, logs)
 }
 
 fn request(stream: &mut TcpStream, raw: &str) -> String {
@@ -185,4 +194,59 @@ fn migrate_commands_report_and_apply() {
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("usage"));
+}
+
+/// SIGTERM tells live sockets to reconnect (1001) instead of holding the shutdown for its
+/// whole timeout; an `?access_token=` never reaches the logs.
+#[tokio::test]
+async fn sigterm_closes_live_sockets_with_1001_and_query_tokens_stay_out_of_logs() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = ayubi(dir.path());
+    cmd.env("AYUBI__TELEMETRY__LOG_FILTER", "debug,sqlx=warn,sea_orm=warn");
+    let (mut child, port, logs) = start_logged(cmd);
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("http://127.0.0.1:{port}/api/v1/auth/register"))
+        .json(&serde_json::json!({"email": "ada@example.com", "password": crate::helpers::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let body: serde_json::Value = res.json().await.unwrap();
+    let token = body["access_token"].as_str().unwrap().to_owned();
+
+    let url = format!("ws://127.0.0.1:{port}/api/v1/ws/sync?since=0&access_token={token}");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let started = Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let close = loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => break frame,
+            Ok(Some(Ok(_))) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(close.map(|f| u16::from(f.code)), Some(1001));
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the socket did not hold the shutdown"
+    );
+    let logs = logs.lock().unwrap();
+    assert!(
+        logs.iter().any(|l| l.contains("/api/v1/ws/sync")),
+        "the request was logged"
+    );
+    assert!(
+        !logs.iter().any(|l| l.contains(&token)),
+        "the token never appears in the logs"
+    );
 }

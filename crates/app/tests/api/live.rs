@@ -646,3 +646,25 @@ async fn a_write_through_one_instance_reaches_a_socket_held_by_another() {
     silent(&mut on_a, 300).await;
     silent(&mut on_b, 100).await;
 }
+
+#[tokio::test]
+async fn a_client_that_answers_no_pings_is_closed_as_dead() {
+    let app = spawn_app().await; // pings every second in the test config
+    let s = app.register("ada@example.com").await;
+    let mut req = ws_url(&app, "?since=0").into_client_request().unwrap();
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        format!("bearer, {}", s.access).parse().unwrap(),
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    // Not reading means not answering pings: after two silent intervals the server gives
+    // up. A client that reads (and so answers) stays open.
+    let mut alive = open(&app, &s.access, 0).await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let mut dead = Client::new(ws);
+    let (code, reason) = closed(&mut dead).await;
+    assert_eq!(code, 1001, "{reason}");
+    assert!(reason.contains("pong"), "{reason}");
+    water(&app, &s.access, 100).await;
+    assert_eq!(message(&mut alive).await["seq"], 1);
+}
