@@ -36,3 +36,9 @@ ci:
 # Finance with 20,000 entries on SQLite: a month's list and summary, p50/p95 (target < 20 ms).
 bench-finance:
     cargo run --release -p ayubi-db --example finance_bench
+
+# Live sync: delivery latency p50/p99 and RSS per socket at 1,000 and 10,000 sockets
+# (targets: p99 < 50 ms at 1,000; 10,000 idle sockets < 200 MB). ARGS e.g. --redis redis://127.0.0.1:6379
+bench-sync *ARGS:
+    cargo build --release -p ayubi-app --bin ayubi --example sync_bench
+    ulimit -n 20000 && target/release/examples/sync_bench {{ARGS}}

@@ -219,7 +219,7 @@ pub struct SyncSettings {
     pub send_timeout_secs: u64,
     /// Sockets (WebSocket + SSE) one user may hold on one instance; beyond, 4429.
     pub max_sockets_per_user: usize,
-    /// Changes a socket may fall behind the live stream before it is closed with 4008.
+    /// Live changes queued per user; a socket further behind re-reads the log.
     pub queue_capacity: usize,
     /// Changes read from the log per query while replaying.
     pub batch_size: u32,

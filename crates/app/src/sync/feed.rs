@@ -4,8 +4,9 @@
 //! The subscription to the hub is taken *before* the first log read, so a change committed
 //! while the replay runs is either in what the replay reads or queued behind it; anything
 //! at or below the last `seq` sent is skipped. A live change that is not the next `seq`
-//! (an earlier one is still in flight, a hint was dropped, Redis carried no body) sends
-//! the feed back to the log, which is the truth.
+//! (an earlier one is still in flight, a hint was dropped, Redis carried no body), or a
+//! queue overflow, sends the feed back to the log, which is the truth. Memory stays
+//! bounded either way: the queue is fixed-size and the log is read in batches.
 
 use super::hub::{Signal, Subscription};
 use crate::routes::sync::ChangeDto;
@@ -27,8 +28,6 @@ pub enum Item {
     },
     /// Credentials of the user were revoked: re-check this connection's.
     Revoked,
-    /// The socket fell too far behind the live stream.
-    Lagged,
     /// The server is shutting down.
     Shutdown,
 }
@@ -123,7 +122,10 @@ impl Feed {
                 Ok(Signal::CatchUp) => self.behind = true,
                 Ok(Signal::Revoked) => return Ok(Item::Revoked),
                 Ok(Signal::Shutdown) | Err(RecvError::Closed) => return Ok(Item::Shutdown),
-                Err(RecvError::Lagged(_)) => return Ok(Item::Lagged),
+                // More changes than the queue holds arrived at once (a burst, or this
+                // socket is slow): read them from the log instead. A socket that is really
+                // slow is caught by the send timeout.
+                Err(RecvError::Lagged(_)) => self.behind = true,
             }
         }
     }

@@ -2,11 +2,13 @@
 //!
 //! Writers announce committed changes through [`Fanout`] (the kernel's
 //! [`ChangeNotifier`]); the hub hands them to this instance's sockets of that user and, with
-//! Redis, publishes a hint so other instances do the same for theirs. A socket that falls
-//! `queue_capacity` changes behind sees `Lagged` and is closed with 4008; nothing is ever
-//! buffered without bound. Whatever a socket misses (a lag, a hint dropped by Redis, a
-//! change published while the subscription was down) it re-reads from the change log by
-//! its cursor, so the channel is only a fast path.
+//! Redis, publishes a hint so other instances do the same for theirs. The channel holds
+//! `queue_capacity` signals; a socket that falls further behind (a burst such as an
+//! import, or a slow client) re-reads the log, and one that cannot take messages within
+//! the send timeout is closed with 4008: nothing is buffered without bound. Whatever a
+//! socket misses (a lag, a hint dropped by Redis, a change published while the
+//! subscription was down) it re-reads from the change log by its cursor, so the channel
+//! is only a fast path.
 
 use crate::routes::sync::ChangeDto;
 use ayubi_cache::Publisher;

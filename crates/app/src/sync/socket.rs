@@ -140,7 +140,6 @@ async fn run<O: Outlet>(
                         }
                         continue;
                     }
-                    Ok(Item::Lagged) => return slow,
                     Ok(Item::Shutdown) => return Close::new(code::GOING_AWAY, "server restarting: reconnect"),
                     Err(e) => {
                         tracing::warn!(error = %e, "reading the change log for a socket");

@@ -229,7 +229,17 @@ async fn a_socket_resumes_after_its_cursor_and_answers_pings() {
 
 #[tokio::test]
 async fn the_seam_between_replay_and_live_has_no_gap_and_no_duplicate() {
-    let app = spawn_app().await;
+    seam(spawn_app().await).await;
+}
+
+/// With a one-slot queue the sockets lag behind concurrent writers all the time and
+/// must fill in from the log.
+#[tokio::test]
+async fn sockets_that_overflow_their_queue_catch_up_from_the_log() {
+    seam(spawn_with(|s| s.sync.queue_capacity = 1).await).await;
+}
+
+async fn seam(app: TestApp) {
     let s = app.register("ada@example.com").await;
     const WRITERS: usize = 4;
     const EACH: usize = 40;
