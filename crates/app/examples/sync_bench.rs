@@ -45,10 +45,7 @@ fn args() -> anyhow::Result<Args> {
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--sockets" => {
-                a.sockets = value
-                    .split(',')
-                    .map(str::parse)
-                    .collect::<Result<_, _>>()?;
+                a.sockets = value.split(',').map(str::parse).collect::<Result<_, _>>()?;
             }
             "--rate" => a.rate = value.parse()?,
             "--seconds" => a.seconds = value.parse()?,
@@ -89,7 +86,10 @@ impl Server {
                 "DATABASE_URL",
                 format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()),
             )
-            .env("JWT_SECRET_KEY", "bench-secret-bench-secret-bench-secret-0123")
+            .env(
+                "JWT_SECRET_KEY",
+                "bench-secret-bench-secret-bench-secret-0123",
+            )
             .env("PORT", "0")
             .env("NO_COLOR", "1")
             .env("AYUBI__TELEMETRY__LOG_FILTER", "warn,ayubi=info")

@@ -51,10 +51,12 @@ pub struct Argon2Hasher {
 }
 
 /// Blocks (1 KiB each) reserved for one hash's working area, whatever its `m_cost`: more
-/// than glibc's largest dynamic mmap threshold (32 MiB), so the area is always a mapping
-/// of its own that goes back to the OS when the hash is done. At 19 MiB it would come
-/// from a thread's heap arena and stay resident after being freed: RSS reached 1 GB after
-/// a burst of 1,000 registrations. Only the `m_cost` blocks are ever touched.
+/// than glibc's largest dynamic mmap threshold (32 MiB), so under the system allocator
+/// the area is always a mapping of its own that goes back to the OS when the hash is
+/// done. At 19 MiB it came from a thread's heap arena and stayed resident after being
+/// freed: RSS reached 1.1 GB after a burst of 1,000 registrations. (The `ayubi` binary
+/// uses jemalloc, which also returns it; the library does not rely on that.) Only the
+/// `m_cost` blocks are ever touched.
 const WORK_AREA_BLOCKS: usize = 33 * 1024;
 
 /// Salt length in bytes (the PHC recommendation).
@@ -74,12 +76,7 @@ fn hash_phc(argon: &Argon2<'_>, params: &Params, password: &[u8]) -> Option<Stri
     SystemRandom::new().fill(&mut salt).ok()?;
     let mut out = [0u8; OUTPUT_LEN];
     argon
-        .hash_password_into_with_memory(
-            password,
-            &salt,
-            &mut out,
-            work_area(params.block_count()),
-        )
+        .hash_password_into_with_memory(password, &salt, &mut out, work_area(params.block_count()))
         .ok()?;
     let phc = Phc {
         algorithm: Algorithm::Argon2id.ident(),
@@ -431,8 +428,16 @@ mod tests {
         let phc = hash_phc(&ours, &params, b"hunter42").unwrap();
         // Our PHC strings verify with the crate's own code, and not for another password.
         let parsed = Phc::new(&phc).unwrap();
-        assert!(Argon2::default().verify_password(b"hunter42", &parsed).is_ok());
-        assert!(Argon2::default().verify_password(b"hunter43", &parsed).is_err());
+        assert!(
+            Argon2::default()
+                .verify_password(b"hunter42", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"hunter43", &parsed)
+                .is_err()
+        );
         // Hashes the crate made, with other parameters (older or cheaper settings), verify
         // with ours.
         let cheap = Params::new(4096, 1, 1, None).unwrap();

@@ -7,7 +7,7 @@ use crate::http::AuthUser;
 use crate::http::middleware::QueryToken;
 use crate::state::AppState;
 use crate::sync::feed::Feed;
-use crate::sync::socket::{self, WsOutlet};
+use crate::sync::socket::{self, Conn, WsOutlet};
 use crate::sync::sse::SseOutlet;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, web};
@@ -190,14 +190,16 @@ pub async fn ws(
         sub,
     );
     let timing = state.sync.timing;
-    actix_web::rt::spawn(socket::drive(
-        WsOutlet::new(session, stream),
+    let task = socket::drive(Box::new(Conn {
+        out: WsOutlet::new(session, stream),
         feed,
         state,
         token,
         principal,
         timing,
-    ));
+    }));
+    tracing::trace!(bytes = std::mem::size_of_val(&task), "sync socket task");
+    actix_web::rt::spawn(task);
     Ok(response)
 }
 
@@ -245,7 +247,14 @@ pub async fn events(
     );
     let (outlet, body) = SseOutlet::new();
     let timing = state.sync.timing;
-    actix_web::rt::spawn(socket::drive(outlet, feed, state, token, principal, timing));
+    actix_web::rt::spawn(socket::drive(Box::new(Conn {
+        out: outlet,
+        feed,
+        state,
+        token,
+        principal,
+        timing,
+    })));
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))

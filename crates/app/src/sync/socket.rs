@@ -37,7 +37,8 @@ pub struct Close {
 }
 
 impl Close {
-    const fn new(code: u16, reason: &'static str) -> Self {
+    /// A close with a code and a reason.
+    pub const fn new(code: u16, reason: &'static str) -> Self {
         Self { code, reason }
     }
 }
@@ -80,65 +81,94 @@ pub struct Timing {
     pub send: Duration,
 }
 
+/// One live connection: its transport, its place in the log, and who it is.
+#[derive(Debug)]
+pub struct Conn<O> {
+    /// The transport.
+    pub out: O,
+    /// The position in the user's log.
+    pub feed: Feed,
+    /// Services (identity for re-checks, the clock).
+    pub state: web::Data<AppState>,
+    /// The bearer token it authenticated with (re-checked on revocations).
+    pub token: String,
+    /// Who it is, and until when.
+    pub principal: Principal,
+    /// Heartbeat and send timeout.
+    pub timing: Timing,
+}
+
 /// Runs a connection until it ends, then closes it with the reason.
-pub async fn drive<O: Outlet>(
-    mut out: O,
-    mut feed: Feed,
-    state: web::Data<AppState>,
-    token: String,
-    principal: Principal,
-    timing: Timing,
-) {
-    let close = run(&mut out, &mut feed, &state, &token, principal, timing).await;
-    tracing::debug!(user = %principal.user, code = close.code, reason = close.reason, cursor = feed.cursor(), "sync connection closed");
+///
+/// This future lives as long as the connection, so its size is memory per socket (the
+/// idle-socket memory target): the connection's state is one heap block rather than
+/// copied into the future, the heartbeat and the expiry share one timer, and the paths an
+/// idle socket is not parked in (sending, re-authenticating, closing) are boxed and
+/// allocated only while they run.
+pub async fn drive<O: Outlet>(mut conn: Box<Conn<O>>) {
+    let close = run(&mut conn).await;
+    tracing::debug!(user = %conn.principal.user, code = close.code, reason = close.reason, cursor = conn.feed.cursor(), "sync connection closed");
     // The close frame queues behind what the client has not read yet: a slow client that
     // still reads gets its code (and resumes from its cursor); one that stopped reading
     // entirely is dropped after as long as it would take to be presumed dead.
-    let grace = (timing.ping * 2).max(timing.send);
-    let _ = tokio::time::timeout(grace, out.close(close)).await;
+    let grace = (conn.timing.ping * 2).max(conn.timing.send);
+    let Conn { out, .. } = *conn;
+    let _ = Box::pin(tokio::time::timeout(grace, out.close(close))).await;
 }
 
-async fn run<O: Outlet>(
-    out: &mut O,
-    feed: &mut Feed,
-    state: &AppState,
-    token: &str,
-    principal: Principal,
-    timing: Timing,
-) -> Close {
-    let expired = Close::new(code::UNAUTHORIZED, "token expired: refresh and resume");
-    let slow = Close::new(code::SLOW, "slow consumer: resume from your last seq");
-    let clock = state.clock.clone();
-    // Wall-clock sleep until expiry; the heartbeat also compares with the service clock,
-    // which tests move by hand.
-    let until_expiry = principal.expires_at.map_or(Duration::MAX, |at| {
-        (at - clock.now()).to_std().unwrap_or(Duration::ZERO)
+const EXPIRED: Close = Close::new(code::UNAUTHORIZED, "token expired: refresh and resume");
+const SLOW: Close = Close::new(code::SLOW, "slow consumer: resume from your last seq");
+const GONE: Close = Close::new(code::GOING_AWAY, "peer gone");
+
+/// `Ok(())` sent; else why the connection ends.
+async fn timed(limit: Duration, send: impl Future<Output = Result<(), ()>>) -> Result<(), Close> {
+    match tokio::time::timeout(limit, send).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(())) => Err(GONE),
+        Err(_) => Err(SLOW),
+    }
+}
+
+async fn run<O: Outlet>(conn: &mut Conn<O>) -> Close {
+    let Conn {
+        out,
+        feed,
+        state,
+        token,
+        principal,
+        timing,
+    } = conn;
+    let expires_at = principal.expires_at;
+    // Wall-clock deadline for expiry; each heartbeat also compares with the service
+    // clock, which tests move by hand.
+    let until_expiry = expires_at.map_or(Duration::MAX, |at| {
+        (at - state.clock.now()).to_std().unwrap_or(Duration::ZERO)
     });
-    let expiry = tokio::time::sleep(until_expiry.min(Duration::from_secs(366 * 86_400)));
-    tokio::pin!(expiry);
-    let mut heartbeat =
-        tokio::time::interval_at(tokio::time::Instant::now() + timing.ping, timing.ping);
-    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let now = tokio::time::Instant::now();
+    let expiry = now + until_expiry.min(Duration::from_secs(366 * 86_400));
+    let mut next_ping = now + timing.ping;
+    let timer = tokio::time::sleep_until(next_ping.min(expiry));
+    tokio::pin!(timer);
     loop {
         tokio::select! {
             item = feed.next() => {
                 let sent = match item {
                     Ok(Item::Change(seq, text)) => {
-                        tokio::time::timeout(timing.send, out.send(seq, "change", &text)).await
+                        Box::pin(timed(timing.send, out.send(seq, "change", &text))).await
                     }
                     Ok(Item::Resync { latest }) => {
                         let text = format!(r#"{{"type":"resync_required","seq":{latest}}}"#);
-                        tokio::time::timeout(timing.send, out.send(latest, "resync_required", &text)).await
+                        Box::pin(timed(timing.send, out.send(latest, "resync_required", &text))).await
                     }
                     Ok(Item::Revoked) => {
-                        match state.identity.authenticate(token).await {
+                        match Box::pin(state.identity.authenticate(token)).await {
                             Err(IdentityError::Unauthenticated) => {
                                 return Close::new(code::UNAUTHORIZED, "credentials revoked: log in again");
                             }
                             Err(e) => tracing::warn!(error = %e, "re-checking a socket's token"),
                             Ok(_) => {}
                         }
-                        continue;
+                        Ok(())
                     }
                     Ok(Item::Shutdown) => return Close::new(code::GOING_AWAY, "server restarting: reconnect"),
                     Err(e) => {
@@ -146,36 +176,36 @@ async fn run<O: Outlet>(
                         return Close::new(code::SERVER_ERROR, "change log unavailable: reconnect later");
                     }
                 };
-                match sent {
-                    Ok(Ok(())) => {}
-                    Ok(Err(())) => return Close::new(code::GOING_AWAY, "peer gone"),
-                    Err(_) => return slow,
+                if let Err(close) = sent {
+                    return close;
                 }
             }
             inbound = out.inbound() => match inbound {
                 Inbound::Heard => {}
                 Inbound::Reply(text) => {
-                    if tokio::time::timeout(timing.send, out.send(feed.cursor(), "pong", text)).await.is_err() {
-                        return slow;
+                    if let Err(close) = Box::pin(timed(timing.send, out.send(feed.cursor(), "pong", text))).await {
+                        return close;
                     }
                 }
                 Inbound::Violation(close) => return close,
-                Inbound::Gone => return Close::new(code::GOING_AWAY, "peer gone"),
+                Inbound::Gone => return GONE,
             },
-            _ = heartbeat.tick() => {
-                if principal.expires_at.is_some_and(|at| at <= clock.now()) {
-                    return expired;
+            () = &mut timer => {
+                let now = tokio::time::Instant::now();
+                if now >= expiry || expires_at.is_some_and(|at| at <= state.clock.now()) {
+                    return EXPIRED;
                 }
-                if out.silent_for() > timing.ping * 2 {
-                    return Close::new(code::GOING_AWAY, "no pong: connection presumed dead");
+                if now >= next_ping {
+                    if out.silent_for() > timing.ping * 2 {
+                        return Close::new(code::GOING_AWAY, "no pong: connection presumed dead");
+                    }
+                    if let Err(close) = Box::pin(timed(timing.send, out.keep_alive())).await {
+                        return close;
+                    }
+                    next_ping = tokio::time::Instant::now() + timing.ping;
                 }
-                match tokio::time::timeout(timing.send, out.keep_alive()).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(())) => return Close::new(code::GOING_AWAY, "peer gone"),
-                    Err(_) => return slow,
-                }
+                timer.as_mut().reset(next_ping.min(expiry));
             }
-            () = &mut expiry => return expired,
         }
     }
 }
@@ -251,7 +281,7 @@ impl Outlet for WsOutlet {
             Ok(AggregatedMessage::Pong(_)) => Inbound::Heard,
             Ok(AggregatedMessage::Ping(bytes)) => {
                 if self.within_rate() {
-                    let _ = self.session.pong(&bytes).await;
+                    let _ = Box::pin(self.session.pong(&bytes)).await;
                     Inbound::Heard
                 } else {
                     Inbound::Violation(Close::new(code::POLICY, "too many messages"))

@@ -205,12 +205,17 @@ async fn sigterm_closes_live_sockets_with_1001_and_query_tokens_stay_out_of_logs
 
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = ayubi(dir.path());
-    cmd.env("AYUBI__TELEMETRY__LOG_FILTER", "debug,sqlx=warn,sea_orm=warn");
+    cmd.env(
+        "AYUBI__TELEMETRY__LOG_FILTER",
+        "debug,sqlx=warn,sea_orm=warn",
+    );
     let (mut child, port, logs) = start_logged(cmd);
     let client = reqwest::Client::new();
     let res = client
         .post(format!("http://127.0.0.1:{port}/api/v1/auth/register"))
-        .json(&serde_json::json!({"email": "ada@example.com", "password": crate::helpers::PASSWORD}))
+        .json(
+            &serde_json::json!({"email": "ada@example.com", "password": crate::helpers::PASSWORD}),
+        )
         .send()
         .await
         .unwrap();
