@@ -16,7 +16,7 @@ mod m20261126_000003_travel_and_settings;
 mod m20261126_000004_habits;
 mod m20261126_000005_finance;
 mod m20261126_000006_journal;
-mod m20261126_000007_change_log_retention;
+mod m20261126_000007_sync;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -32,7 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_habits::Migration),
             Box::new(m20261126_000005_finance::Migration),
             Box::new(m20261126_000006_journal::Migration),
-            Box::new(m20261126_000007_change_log_retention::Migration),
+            Box::new(m20261126_000007_sync::Migration),
         ]
     }
 }

@@ -30,7 +30,7 @@ use ayubi_finance::FinanceService;
 use ayubi_habits::HabitService;
 use ayubi_identity::{IdentityConfig, IdentityService};
 use ayubi_journal::JournalService;
-use ayubi_kernel::{Clock, IdempotencyStore, SystemClock};
+use ayubi_kernel::{ChangeLog, Clock, IdempotencyStore, SystemClock};
 use ayubi_settings::SettingsService;
 use ayubi_sport::SportService;
 use ayubi_travel::TravelService;
@@ -109,20 +109,29 @@ impl Application {
             settings.sync.queue_capacity,
             settings.sync.max_sockets_per_user,
         ));
+        let channel = sync::hub::channel(
+            &db.deployment_id()
+                .await
+                .context("reading the deployment id")?,
+        );
         let fanout = Arc::new(Fanout::new(
             hub.clone(),
-            redis.as_ref().map(|r| r.publisher(sync::hub::CHANNEL)),
+            redis.as_ref().map(|r| r.publisher(&channel)),
         ));
         if let Some(r) = &redis {
             hub.set_redis_up(false);
             let (on_message, on_state) = (fanout.clone(), hub.clone());
             r.subscribe(
-                sync::hub::CHANNEL,
+                &channel,
                 move |payload| on_message.received(payload),
                 move |up| on_state.set_redis_up(up),
             );
         }
-        hub.spawn_poller(Duration::from_secs(settings.sync.poll_interval_secs.max(1)));
+        let change_log: Arc<dyn ChangeLog> = Arc::new(SqlChangeLog::new(db.clone()));
+        hub.spawn_poller(
+            change_log.clone(),
+            Duration::from_secs(settings.sync.poll_interval_secs.max(1)),
+        );
         spawn_shutdown_notice(hub.clone());
         let db = db.with_notifier(fanout.clone());
 
@@ -176,7 +185,7 @@ impl Application {
                 Arc::new(SqlSettingsStore::new(db.clone())),
                 clock.clone(),
             ),
-            changes: Arc::new(SqlChangeLog::new(db.clone())),
+            changes: change_log,
             idempotency,
             db: db.clone(),
             redis,

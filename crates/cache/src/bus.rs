@@ -18,6 +18,11 @@ const PUBLISH_QUEUE: usize = 8192;
 const PUBLISH_BATCH: usize = 256;
 /// How often an idle subscription is pinged, so a silently dead connection is noticed.
 const SUBSCRIBER_PING: Duration = Duration::from_secs(5);
+/// Reconnect backoff bounds.
+const MIN_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// A subscription that lasted this long counts as healthy (the backoff starts over).
+const STABLE: Duration = Duration::from_secs(30);
 
 /// The sending half: cheap to clone, never blocks.
 #[derive(Debug, Clone)]
@@ -87,14 +92,17 @@ impl Redis {
         let channel = channel.to_owned();
         let timeout = self.timeout;
         tokio::spawn(async move {
-            let mut backoff = Duration::from_millis(200);
+            let mut backoff = MIN_BACKOFF;
             loop {
                 match subscription(&url, &channel, timeout).await {
                     Ok(pubsub) => {
-                        backoff = Duration::from_millis(200);
+                        let since = tokio::time::Instant::now();
                         on_state(true);
                         let (mut sink, mut stream) = pubsub.split();
-                        let mut ping = tokio::time::interval(SUBSCRIBER_PING);
+                        let mut ping = tokio::time::interval_at(
+                            tokio::time::Instant::now() + SUBSCRIBER_PING,
+                            SUBSCRIBER_PING,
+                        );
                         loop {
                             tokio::select! {
                                 msg = stream.next() => match msg {
@@ -102,7 +110,9 @@ impl Redis {
                                     None => break,
                                 },
                                 _ = ping.tick() => {
-                                    let alive = tokio::time::timeout(timeout, sink.ping::<String>()).await;
+                                    // A subscribed connection answers PING with an array
+                                    // (RESP2) or a push (RESP3): any reply will do.
+                                    let alive = tokio::time::timeout(timeout, sink.ping::<redis::Value>()).await;
                                     if !matches!(alive, Ok(Ok(_))) {
                                         break;
                                     }
@@ -111,6 +121,11 @@ impl Redis {
                         }
                         tracing::warn!("redis subscription lost; reconnecting");
                         on_state(false);
+                        // A subscription that keeps dropping right away backs off like one
+                        // that cannot connect: each reconnect makes every instance recheck.
+                        if since.elapsed() >= STABLE {
+                            backoff = MIN_BACKOFF;
+                        }
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "redis subscription failed; retrying");
@@ -118,7 +133,7 @@ impl Redis {
                     }
                 }
                 tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
+                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         });
     }

@@ -270,6 +270,24 @@ impl ChangeLog for SqlChangeLog {
         })
     }
 
+    async fn latest(&self, users: &[UserId]) -> Result<Vec<(UserId, i64)>, StoreError> {
+        let mut out = Vec::with_capacity(users.len());
+        // Chunked: SQLite caps bound parameters, and one huge IN list plans badly.
+        for chunk in users.chunks(500) {
+            let rows: Vec<(i64, i64)> = user::Entity::find()
+                .select_only()
+                .column(user::Column::Id)
+                .column(user::Column::LastSeq)
+                .filter(user::Column::Id.is_in(chunk.iter().map(|u| u.get())))
+                .into_tuple()
+                .all(self.db.conn())
+                .await
+                .map_err(store_err)?;
+            out.extend(rows.into_iter().map(|(id, seq)| (UserId::new(id), seq)));
+        }
+        Ok(out)
+    }
+
     async fn purge(&self, before: DateTime<Utc>, keep_latest: u32) -> Result<u64, StoreError> {
         // `seq` is gap-free per user, so "the newest N" is `seq > last_seq - N`: no window
         // function, the same statement on both databases, served by the `created_at`

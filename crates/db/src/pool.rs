@@ -3,7 +3,7 @@
 use ayubi_kernel::{Change, ChangeNotifier, UserId};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbErr, Statement};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -147,6 +147,31 @@ impl Database {
     /// When the database does not answer.
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.execute_unprepared("SELECT 1").await.map(|_| ())
+    }
+
+    /// This deployment's id: made on first call, stored in the database, so every
+    /// instance sharing the database reads the same one. It namespaces what instances
+    /// share through Redis.
+    ///
+    /// # Errors
+    /// When the database cannot be reached or is not migrated.
+    pub async fn deployment_id(&self) -> Result<String, DbErr> {
+        let insert = crate::changelog::stmt(
+            self.conn.get_database_backend(),
+            "INSERT INTO ayubi_meta (key, value) VALUES ('deployment_id', ?) \
+             ON CONFLICT (key) DO NOTHING",
+            vec![uuid::Uuid::new_v4().simple().to_string().into()],
+        );
+        self.conn.execute_raw(insert).await?;
+        let row = self
+            .conn
+            .query_one_raw(Statement::from_string(
+                self.conn.get_database_backend(),
+                "SELECT value FROM ayubi_meta WHERE key = 'deployment_id'",
+            ))
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("deployment_id".into()))?;
+        row.try_get("", "value")
     }
 
     /// Which database this is.

@@ -102,6 +102,13 @@ pub trait ChangeLog: Send + Sync + std::fmt::Debug {
     /// [`StoreError::Unavailable`].
     async fn since(&self, user: UserId, since: i64, limit: u32) -> Result<ChangePage, StoreError>;
 
+    /// The latest `seq` of each of `users` (missing users are left out): one query for
+    /// many users, so an instance can poll for news when its wake-ups are not arriving.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    async fn latest(&self, users: &[UserId]) -> Result<Vec<(UserId, i64)>, StoreError>;
+
     /// Retention: deletes changes recorded before `before`, except each user's newest
     /// `keep_latest`, so a device that was away a long time can still catch up on a
     /// quiet account. Returns how many went.

@@ -13,15 +13,19 @@
 use crate::routes::sync::ChangeDto;
 use ayubi_cache::Publisher;
 use ayubi_identity::ports::Revocations;
-use ayubi_kernel::{Change, ChangeNotifier, UserId};
+use ayubi_kernel::{Change, ChangeLog, ChangeNotifier, UserId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::{Notify, broadcast};
 
-/// The Redis channel the hints travel on.
-pub const CHANNEL: &str = "ayubi:sync";
+/// The Redis channel the hints of deployment `id` travel on: namespaced, because
+/// deployments sharing a Redis must not wake each other's sockets (user ids repeat).
+#[must_use]
+pub fn channel(deployment: &str) -> String {
+    format!("ayubi:sync:{deployment}")
+}
 /// Above this, a change is announced on Redis without its body and remote sockets read
 /// it from the log (keeps Redis messages small).
 const INLINE_LIMIT: usize = 64 * 1024;
@@ -44,10 +48,20 @@ pub enum Signal {
     Shutdown,
 }
 
+/// One user's queue on this instance.
+#[derive(Debug)]
+struct Queue {
+    tx: broadcast::Sender<Signal>,
+    /// The highest `seq` announced to the queue: what the poller compares the log with.
+    seen: i64,
+}
+
 /// The sockets of this instance, by user.
 #[derive(Debug)]
 pub struct Hub {
-    users: Mutex<HashMap<UserId, broadcast::Sender<Signal>>>,
+    users: Mutex<HashMap<UserId, Queue>>,
+    /// Wakes the poller for a one-off check (the Redis subscription came back).
+    recheck: Notify,
     capacity: usize,
     max_per_user: usize,
     /// Set while the Redis subscription is down (changes from other instances then only
@@ -62,6 +76,7 @@ impl Hub {
     pub fn new(capacity: usize, max_per_user: usize) -> Self {
         Self {
             users: Mutex::new(HashMap::new()),
+            recheck: Notify::new(),
             capacity: capacity.max(1),
             max_per_user,
             redis_down: AtomicBool::new(false),
@@ -69,7 +84,7 @@ impl Hub {
         }
     }
 
-    fn users(&self) -> MutexGuard<'_, HashMap<UserId, broadcast::Sender<Signal>>> {
+    fn users(&self) -> MutexGuard<'_, HashMap<UserId, Queue>> {
         // A panic while holding the lock cannot leave the map inconsistent (every
         // operation is a single insert/remove/lookup), so a poisoned lock is still good.
         self.users
@@ -85,13 +100,14 @@ impl Hub {
             return None;
         }
         let mut users = self.users();
-        let tx = users
-            .entry(user)
-            .or_insert_with(|| broadcast::channel(self.capacity).0);
-        if tx.receiver_count() >= self.max_per_user {
+        let queue = users.entry(user).or_insert_with(|| Queue {
+            tx: broadcast::channel(self.capacity).0,
+            seen: 0,
+        });
+        if queue.tx.receiver_count() >= self.max_per_user {
             return None;
         }
-        let rx = tx.subscribe();
+        let rx = queue.tx.subscribe();
         Some(Subscription {
             hub: self.clone(),
             user,
@@ -101,26 +117,26 @@ impl Hub {
 
     /// Tells this instance's sockets of `user`.
     pub fn deliver(&self, user: UserId, signal: Signal) {
-        if let Some(tx) = self.users().get(&user) {
+        if let Some(queue) = self.users().get_mut(&user) {
+            if let Signal::Change { seq, .. } = signal {
+                queue.seen = queue.seen.max(seq);
+            }
             // An error only means no socket is listening right now.
-            let _ = tx.send(signal);
+            let _ = queue.tx.send(signal);
         }
     }
 
     /// Tells every socket on this instance.
     pub fn deliver_all(&self, signal: &Signal) {
-        for tx in self.users().values() {
-            let _ = tx.send(signal.clone());
+        for queue in self.users().values() {
+            let _ = queue.tx.send(signal.clone());
         }
     }
 
     /// Open sockets on this instance.
     #[must_use]
     pub fn sockets(&self) -> usize {
-        self.users()
-            .values()
-            .map(broadcast::Sender::receiver_count)
-            .sum()
+        self.users().values().map(|q| q.tx.receiver_count()).sum()
     }
 
     /// Closes every socket with 1001 and refuses new ones.
@@ -129,12 +145,12 @@ impl Hub {
         self.deliver_all(&Signal::Shutdown);
     }
 
-    /// Records the Redis subscription's state. When it comes back, every socket re-reads
-    /// the log once, for what was published while it was down.
+    /// Records the Redis subscription's state. When it comes back, the log is checked
+    /// once more for what was published while it was down.
     pub fn set_redis_up(&self, up: bool) {
         let was_down = self.redis_down.swap(!up, Ordering::Relaxed);
         if up && was_down {
-            self.deliver_all(&Signal::CatchUp);
+            self.recheck.notify_one();
         }
     }
 
@@ -144,17 +160,54 @@ impl Hub {
         self.redis_down.load(Ordering::Relaxed)
     }
 
-    /// While the Redis subscription is down, asks every socket to re-read the log each
-    /// `every`: changes written through other instances arrive late but arrive.
-    pub fn spawn_poller(self: &Arc<Self>, every: Duration) {
+    /// Compares the log with what this instance has announced, for every user with an
+    /// open socket here, in one query per 500 users (not one per socket); users with news
+    /// re-read the log. Returns how many had news.
+    pub async fn check(&self, log: &dyn ChangeLog) -> usize {
+        let users: Vec<UserId> = self.users().keys().copied().collect();
+        if users.is_empty() {
+            return 0;
+        }
+        match log.latest(&users).await {
+            Ok(latest) => {
+                let mut map = self.users();
+                let mut news = 0;
+                for (user, seq) in latest {
+                    if let Some(queue) = map.get_mut(&user)
+                        && seq > queue.seen
+                    {
+                        queue.seen = seq;
+                        let _ = queue.tx.send(Signal::CatchUp);
+                        news += 1;
+                    }
+                }
+                news
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "polling the change log for open sockets");
+                0
+            }
+        }
+    }
+
+    /// While the Redis subscription is down, [`Hub::check`]s every `every`: changes
+    /// written through other instances arrive late but arrive. Also checks once when the
+    /// subscription comes back, for what was published while it was down.
+    pub fn spawn_poller(self: &Arc<Self>, log: Arc<dyn ChangeLog>, every: Duration) {
         let hub = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
-                tick.tick().await;
+                let forced = {
+                    let Some(hub) = hub.upgrade() else { return };
+                    tokio::select! {
+                        _ = tick.tick() => false,
+                        () = hub.recheck.notified() => true,
+                    }
+                };
                 let Some(hub) = hub.upgrade() else { return };
-                if hub.redis_down() {
-                    hub.deliver_all(&Signal::CatchUp);
+                if forced || hub.redis_down() {
+                    hub.check(log.as_ref()).await;
                 }
             }
         });
@@ -176,7 +229,7 @@ impl Drop for Subscription {
         // `self.rx` is still alive here: the last socket of the user sees a count of 1.
         if users
             .get(&self.user)
-            .is_some_and(|tx| tx.receiver_count() <= 1)
+            .is_some_and(|q| q.tx.receiver_count() <= 1)
         {
             users.remove(&self.user);
         }

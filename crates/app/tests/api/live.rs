@@ -399,6 +399,13 @@ async fn bad_handshakes_and_bad_messages_are_refused() {
     let mut c = open(&app, &s.access, 0).await;
     let (code, reason) = closed(&mut c).await;
     assert_eq!(code, 4429, "{reason}");
+    // The limit counts SSE streams too, which get a 429 problem instead.
+    let p = problem(
+        app.get("/api/v1/events", Some(&s.access)).await,
+        StatusCode::TOO_MANY_REQUESTS,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("too many"), "{p}");
 
     a.send(Message::text("hello")).await;
     assert_eq!(closed(&mut a).await.0, 4400);
@@ -629,17 +636,21 @@ async fn server_sent_events_serve_the_same_stream_and_resume_from_last_event_id(
 #[tokio::test]
 async fn a_write_through_one_instance_reaches_a_socket_held_by_another() {
     // With TEST_REDIS_URL (CI's second run, on PostgreSQL) the hint travels over Redis
-    // pub/sub; without it, both instances point at a Redis that is down and fall back to
-    // polling the shared log. Either way the change arrives.
-    let unreachable = std::env::var("TEST_REDIS_URL").is_err();
+    // pub/sub, and polling is off so nothing else could carry it. Without Redis, both
+    // instances point at a Redis that is down and fall back to polling the shared log.
+    let redis = std::env::var("TEST_REDIS_URL").is_ok();
     let custom = |s: &mut ayubi_app::config::Settings| {
-        if unreachable {
+        if redis {
+            s.sync.poll_interval_secs = 3600;
+        } else {
             s.redis.url = "redis://127.0.0.1:1".to_owned().into();
         }
     };
     let a = spawn_with(custom).await;
     let b = spawn_beside(&a, custom).await;
     let s = a.register("ada@example.com").await;
+    // Subscriptions are set up in the background at start.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let mut on_b = open(&b, &s.access, 0).await;
     let mut on_a = open(&a, &s.access, 0).await;
     silent(&mut on_b, 200).await;
@@ -655,6 +666,116 @@ async fn a_write_through_one_instance_reaches_a_socket_held_by_another() {
     assert_eq!(message(&mut on_b).await["seq"], 2);
     silent(&mut on_a, 300).await;
     silent(&mut on_b, 100).await;
+}
+
+/// A TCP proxy in front of Redis that the test can cut and restore.
+struct Cuttable {
+    port: u16,
+    target: String,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Cuttable {
+    async fn start(target: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut proxy = Self {
+            port,
+            target,
+            tasks: Vec::new(),
+        };
+        proxy.serve(listener);
+        proxy
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let target = self.target.clone();
+        let conns = std::sync::Arc::new(std::sync::Mutex::new(
+            Vec::<tokio::task::JoinHandle<()>>::new(),
+        ));
+        let accept = tokio::spawn(async move {
+            let mut live = Vec::new();
+            let _guard = Aborter(conns);
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                live.push(tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                }));
+                _guard.0.lock().unwrap().extend(live.drain(..));
+            }
+        });
+        self.tasks.push(accept);
+    }
+
+    /// Drops every connection and stops listening.
+    fn cut(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+    }
+
+    async fn restore(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        self.serve(listener);
+    }
+}
+
+/// Aborts the proxied connections when the accept loop is aborted.
+struct Aborter(std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>);
+
+impl Drop for Aborter {
+    fn drop(&mut self) {
+        for t in self.0.lock().unwrap().drain(..) {
+            t.abort();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_change_made_while_redis_was_cut_arrives_when_it_returns() {
+    let Ok(url) = std::env::var("TEST_REDIS_URL") else {
+        // Needs a real Redis to cut; the run without Redis covers the polling fallback
+        // (the test above).
+        return;
+    };
+    let target = url
+        .trim_start_matches("redis://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut proxy = Cuttable::start(target).await;
+    let port = proxy.port;
+    let custom = move |s: &mut ayubi_app::config::Settings| {
+        s.redis.url = format!("redis://127.0.0.1:{port}").into();
+        // No polling: only the recheck on reconnect can deliver the missed change.
+        s.sync.poll_interval_secs = 3600;
+    };
+    let a = spawn_with(custom).await;
+    let b = spawn_beside(&a, custom).await;
+    let s = a.register("ada@example.com").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut on_b = open(&b, &s.access, 0).await;
+    let mut on_a = open(&a, &s.access, 0).await;
+    water(&a, &s.access, 100).await;
+    assert_eq!(message(&mut on_b).await["seq"], 1, "pub/sub works");
+    assert_eq!(message(&mut on_a).await["seq"], 1);
+
+    proxy.cut();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Written through A while Redis is unreachable: A's own sockets get it at once, A's
+    // publish fails, B hears nothing yet.
+    let written = water(&a, &s.access, 200).await;
+    assert_eq!(message(&mut on_a).await["data"], written);
+    silent(&mut on_b, 1000).await;
+
+    proxy.restore().await;
+    // B resubscribes (backoff up to a few seconds) and rechecks the log.
+    let got = message(&mut on_b).await;
+    assert_eq!((got["seq"].as_i64(), &got["data"]), (Some(2), &written));
+    silent(&mut on_b, 300).await;
 }
 
 #[tokio::test]
@@ -677,4 +798,20 @@ async fn a_client_that_answers_no_pings_is_closed_as_dead() {
     assert!(reason.contains("pong"), "{reason}");
     water(&app, &s.access, 100).await;
     assert_eq!(message(&mut alive).await["seq"], 1);
+}
+
+#[tokio::test]
+async fn deployments_sharing_a_redis_do_not_wake_each_others_sockets() {
+    // Two databases, one Redis (when the tests have one): both first users are user 1.
+    let prod = spawn_app().await;
+    let staging = spawn_app().await;
+    let p = prod.register("ada@example.com").await;
+    let s = staging.register("bob@example.com").await;
+    assert_eq!(p.id, s.id, "the same user id in both");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut on_staging = open(&staging, &s.access, 0).await;
+    let mut on_prod = open(&prod, &p.access, 0).await;
+    water(&prod, &p.access, 100).await;
+    assert_eq!(message(&mut on_prod).await["seq"], 1);
+    silent(&mut on_staging, 500).await;
 }
