@@ -815,3 +815,165 @@ async fn deployments_sharing_a_redis_do_not_wake_each_others_sockets() {
     assert_eq!(message(&mut on_prod).await["seq"], 1);
     silent(&mut on_staging, 500).await;
 }
+
+/// Every write path announces its change the moment it commits: each write below must
+/// show up on the socket, with the next `seq`, before the next write is made (a path that
+/// forgot to announce would only surface when a later change sent the socket to the log).
+#[tokio::test]
+async fn every_kind_of_write_reaches_the_socket_as_it_commits() {
+    let app = spawn_app().await;
+    let s = app.register("ada@example.com").await;
+    let mut ws = open(&app, &s.access, 0).await;
+    let mut seq = 0;
+    let mut expect = async |ws: &mut Client, event: &str| {
+        seq += 1;
+        let m = message(ws).await;
+        assert_eq!(
+            (m["seq"].as_i64(), m["event"].as_str()),
+            (Some(seq), Some(event)),
+            "{m}"
+        );
+        m
+    };
+    let send = async |method: &str, path: &str, body: Value| {
+        let res = app
+            .client
+            .request(method.parse().unwrap(), app.url(path))
+            .bearer_auth(&s.access)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_success(),
+            "{method} {path}: {}",
+            res.status()
+        );
+        res.text().await.unwrap()
+    };
+
+    send("POST", "/api/v1/sport/water", json!({"ml": 250})).await;
+    expect(&mut ws, "water:added").await;
+    send(
+        "POST",
+        "/api/v1/sport/food",
+        json!({"name": "soup", "kcal": 300}),
+    )
+    .await;
+    expect(&mut ws, "food:added").await;
+    send(
+        "POST",
+        "/api/v1/sport/workout",
+        json!({"name": "yoga", "duration_min": 30, "kcal_burned": 90}),
+    )
+    .await;
+    expect(&mut ws, "workout:added").await;
+    send(
+        "PUT",
+        "/api/v1/settings/goals",
+        json!({"water_ml_per_day": 2000, "kcal_per_day": 1800}),
+    )
+    .await;
+    expect(&mut ws, "goals:updated").await;
+    let habit: Value =
+        serde_json::from_str(&send("POST", "/api/v1/habits", json!({"name": "Read"})).await)
+            .unwrap();
+    expect(&mut ws, "habit:created").await;
+    let h = habit["id"].as_i64().unwrap();
+    send(
+        "PUT",
+        &format!("/api/v1/habits/{h}"),
+        json!({"name": "Read more"}),
+    )
+    .await;
+    expect(&mut ws, "habit:updated").await;
+    send(
+        "POST",
+        &format!("/api/v1/habits/{h}/completions"),
+        json!({}),
+    )
+    .await;
+    expect(&mut ws, "habit:completed").await;
+    let today = habit_today(&app);
+    let res = app
+        .delete_json(
+            &format!("/api/v1/habits/{h}/completions/{today}"),
+            None,
+            &s.access,
+        )
+        .await;
+    assert!(res.status().is_success());
+    expect(&mut ws, "habit:uncompleted").await;
+    send(
+        "POST",
+        &format!("/api/v1/habits/{h}/skips"),
+        json!({ "date": today }),
+    )
+    .await;
+    expect(&mut ws, "habit:skipped").await;
+    let res = app
+        .delete_json(
+            &format!("/api/v1/habits/{h}/skips/{today}"),
+            None,
+            &s.access,
+        )
+        .await;
+    assert!(res.status().is_success());
+    expect(&mut ws, "habit:unskipped").await;
+    let cat: Value = serde_json::from_str(
+        &send(
+            "POST",
+            "/api/v1/finance/categories",
+            json!({"name": "Food", "kind": "expense"}),
+        )
+        .await,
+    )
+    .unwrap();
+    expect(&mut ws, "finance_category:created").await;
+    send(
+        "POST",
+        "/api/v1/finance/entries",
+        json!({"kind": "expense", "amount": 12.5, "category_id": cat["id"]}),
+    )
+    .await;
+    expect(&mut ws, "finance:created").await;
+    send(
+        "POST",
+        "/api/v1/journal",
+        json!({"title": "day", "content": "fine"}),
+    )
+    .await;
+    expect(&mut ws, "journal:created").await;
+    send(
+        "POST",
+        "/api/v1/travel/wishlist",
+        json!({"country_iso3": "JPN"}),
+    )
+    .await;
+    expect(&mut ws, "travel:wishlist_added").await;
+    send("PUT", "/api/v1/settings", json!({"currency": "USD"})).await;
+    expect(&mut ws, "settings:updated").await;
+    send(
+        "PUT",
+        "/api/v1/settings/profile",
+        json!({"display_name": "Ada"}),
+    )
+    .await;
+    expect(&mut ws, "profile:updated").await;
+    let res = app
+        .delete_json(&format!("/api/v1/habits/{h}"), None, &s.access)
+        .await;
+    assert!(res.status().is_success());
+    expect(&mut ws, "habit:deleted").await;
+
+    // And the socket saw exactly what the log holds.
+    let pulled = app.get_ok("/api/v1/sync/changes?since=0", &s.access).await;
+    assert_eq!(pulled["next_since"], seq);
+}
+
+/// Today's date as the habits API sees it (a new user's zone is UTC; the app's clock).
+fn habit_today(app: &TestApp) -> String {
+    ayubi_kernel::Clock::now(app.clock.as_ref())
+        .date_naive()
+        .to_string()
+}
