@@ -223,8 +223,8 @@ pub struct SyncSettings {
     pub queue_capacity: usize,
     /// Changes read from the log per query while replaying.
     pub batch_size: u32,
-    /// While the Redis subscription is down, seconds between re-reads of the log for
-    /// every open socket (changes made through other instances arrive this late).
+    /// Without Redis, or while its subscription is down, seconds between checks of the
+    /// log for other instances' changes (they arrive this late).
     pub poll_interval_secs: u64,
 }
 

@@ -118,13 +118,16 @@ impl Application {
             hub.clone(),
             redis.as_ref().map(|r| r.publisher(&channel)),
         ));
+        // Poll the log until wake-ups from other instances flow. Without Redis they never
+        // do: instances sharing a PostgreSQL then still reach each other's sockets,
+        // `sync.poll_interval_secs` late (one query per interval, not per socket).
+        hub.set_wakeups_live(false);
         if let Some(r) = &redis {
-            hub.set_redis_up(false);
             let (on_message, on_state) = (fanout.clone(), hub.clone());
             r.subscribe(
                 &channel,
                 move |payload| on_message.received(payload),
-                move |up| on_state.set_redis_up(up),
+                move |up| on_state.set_wakeups_live(up),
             );
         }
         let change_log: Arc<dyn ChangeLog> = Arc::new(SqlChangeLog::new(db.clone()));

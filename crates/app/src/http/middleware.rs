@@ -233,19 +233,23 @@ mod tests {
     }
 }
 
-/// An access token that came as `?access_token=` (browsers cannot set headers on a
-/// WebSocket handshake or an `EventSource`), moved out of the URL by [`scrub_access_token`].
+/// An access token that came where browsers can put one on a WebSocket handshake or an
+/// `EventSource` — `?access_token=` or the subprotocol pair `bearer, <token>` — moved out
+/// of the request by [`scrub_access_token`].
 #[derive(Debug, Clone)]
-pub struct QueryToken(pub String);
+pub struct StreamToken(pub String);
 
-/// Takes `access_token` out of the query string before anything logs or reports the URL
-/// (tracing, Sentry, metrics) and keeps it in the request's extensions as [`QueryToken`].
-/// It must wrap every other middleware.
+/// Takes a token out of the query string (`access_token`) and out of
+/// `Sec-WebSocket-Protocol` (`bearer, <token>` becomes `bearer`) before anything logs or
+/// reports the request (tracing, Sentry — which scrubs `Authorization` but not these —,
+/// metrics), and keeps it in the request's extensions as [`StreamToken`]. It must wrap
+/// every other middleware.
 pub async fn scrub_access_token(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    if let Some((token, rest)) = take_param(req.uri(), "access_token") {
+    let mut token = None;
+    if let Some((t, rest)) = take_param(req.uri(), "access_token") {
         let path = req.uri().path();
         let rebuilt = if rest.is_empty() {
             path.to_owned()
@@ -258,9 +262,43 @@ pub async fn scrub_access_token(
             let uri = req.uri().clone();
             req.match_info_mut().get_mut().update(&uri);
         }
-        req.extensions_mut().insert(QueryToken(token));
+        token = Some(t);
+    }
+    let protocols = req
+        .headers()
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .map(take_subprotocol_token);
+    if let Some(Some((t, rest))) = protocols {
+        match HeaderValue::from_str(&rest) {
+            Ok(v) => {
+                req.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, v);
+            }
+            Err(_) => {
+                req.headers_mut().remove(header::SEC_WEBSOCKET_PROTOCOL);
+            }
+        }
+        token = token.or(Some(t));
+    }
+    if let Some(t) = token {
+        req.extensions_mut().insert(StreamToken(t));
     }
     next.call(req).await
+}
+
+/// `(token, the other protocols)` of a `Sec-WebSocket-Protocol` value that offers
+/// `bearer, <token>`.
+fn take_subprotocol_token(value: &str) -> Option<(String, String)> {
+    let offered: Vec<&str> = value.split(',').map(str::trim).collect();
+    let at = offered.iter().position(|p| *p == "bearer")?;
+    let token = offered.get(at + 1).filter(|t| !t.is_empty())?;
+    let rest: Vec<&str> = offered
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != at + 1)
+        .map(|(_, p)| *p)
+        .collect();
+    Some(((*token).to_owned(), rest.join(", ")))
 }
 
 /// `(value of name, the query without it)` when the query has `name`.
@@ -308,7 +346,21 @@ fn percent_decode(s: &str) -> String {
 
 #[cfg(test)]
 mod scrub_tests {
-    use super::take_param;
+    use super::{take_param, take_subprotocol_token};
+
+    #[test]
+    fn the_token_is_taken_out_of_the_subprotocols() {
+        assert_eq!(
+            take_subprotocol_token("bearer, eyJ.a.b"),
+            Some(("eyJ.a.b".to_owned(), "bearer".to_owned()))
+        );
+        assert_eq!(
+            take_subprotocol_token("v2, bearer, tok"),
+            Some(("tok".to_owned(), "v2, bearer".to_owned()))
+        );
+        assert_eq!(take_subprotocol_token("bearer"), None);
+        assert_eq!(take_subprotocol_token("chat"), None);
+    }
 
     #[test]
     fn the_access_token_is_taken_out_of_the_query() {

@@ -4,7 +4,7 @@
 
 use crate::error::{ApiError, Problem};
 use crate::http::AuthUser;
-use crate::http::middleware::QueryToken;
+use crate::http::middleware::StreamToken;
 use crate::state::AppState;
 use crate::sync::feed::Feed;
 use crate::sync::socket::{self, Conn, WsOutlet};
@@ -112,26 +112,12 @@ pub struct StreamParams {
     pub since: Option<i64>,
 }
 
-/// The bearer token of a live connection: `Authorization: Bearer`, the subprotocol pair
-/// `Sec-WebSocket-Protocol: bearer, <token>`, or `?access_token=` (already moved out of
-/// the URL by the scrubbing middleware, so it is never logged).
+/// The bearer token of a live connection: `Authorization: Bearer`, or one the scrubbing
+/// middleware moved out of the subprotocols (`bearer, <token>`) or the query
+/// (`?access_token=`), so it is never logged.
 fn stream_token(req: &HttpRequest) -> Option<String> {
-    if let Some(t) = crate::http::auth::bearer(req) {
-        return Some(t);
-    }
-    let offered = req
-        .headers()
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect::<Vec<_>>();
-    if let Some(i) = offered.iter().position(|p| *p == "bearer")
-        && let Some(token) = offered.get(i + 1).filter(|t| !t.is_empty())
-    {
-        return Some((*token).to_owned());
-    }
-    req.extensions().get::<QueryToken>().map(|t| t.0.clone())
+    crate::http::auth::bearer(req)
+        .or_else(|| req.extensions().get::<StreamToken>().map(|t| t.0.clone()))
 }
 
 async fn authenticate(

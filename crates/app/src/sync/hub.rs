@@ -64,9 +64,9 @@ pub struct Hub {
     recheck: Notify,
     capacity: usize,
     max_per_user: usize,
-    /// Set while the Redis subscription is down (changes from other instances then only
-    /// arrive by polling the log).
-    redis_down: AtomicBool,
+    /// Set while no live wake-ups arrive from other instances (no Redis, or its
+    /// subscription is down): their changes then arrive by polling the log.
+    polling: AtomicBool,
     shutting_down: AtomicBool,
 }
 
@@ -79,7 +79,7 @@ impl Hub {
             recheck: Notify::new(),
             capacity: capacity.max(1),
             max_per_user,
-            redis_down: AtomicBool::new(false),
+            polling: AtomicBool::new(false),
             shutting_down: AtomicBool::new(false),
         }
     }
@@ -145,19 +145,20 @@ impl Hub {
         self.deliver_all(&Signal::Shutdown);
     }
 
-    /// Records the Redis subscription's state. When it comes back, the log is checked
-    /// once more for what was published while it was down.
-    pub fn set_redis_up(&self, up: bool) {
-        let was_down = self.redis_down.swap(!up, Ordering::Relaxed);
-        if up && was_down {
+    /// Records whether wake-ups from other instances arrive (the Redis subscription is
+    /// up). When they start again, the log is checked once more for what was published
+    /// while they did not.
+    pub fn set_wakeups_live(&self, live: bool) {
+        let was_polling = self.polling.swap(!live, Ordering::Relaxed);
+        if live && was_polling {
             self.recheck.notify_one();
         }
     }
 
-    /// Whether the Redis subscription is down.
+    /// Whether this instance polls the log for other instances' changes.
     #[must_use]
-    pub fn redis_down(&self) -> bool {
-        self.redis_down.load(Ordering::Relaxed)
+    pub fn polling(&self) -> bool {
+        self.polling.load(Ordering::Relaxed)
     }
 
     /// Compares the log with what this instance has announced, for every user with an
@@ -190,9 +191,9 @@ impl Hub {
         }
     }
 
-    /// While the Redis subscription is down, [`Hub::check`]s every `every`: changes
-    /// written through other instances arrive late but arrive. Also checks once when the
-    /// subscription comes back, for what was published while it was down.
+    /// While [`Hub::polling`], [`Hub::check`]s every `every`: changes written through
+    /// other instances arrive late but arrive. Also checks once when wake-ups resume,
+    /// for what was published while they did not arrive.
     pub fn spawn_poller(self: &Arc<Self>, log: Arc<dyn ChangeLog>, every: Duration) {
         let hub = Arc::downgrade(self);
         tokio::spawn(async move {
@@ -206,7 +207,7 @@ impl Hub {
                     }
                 };
                 let Some(hub) = hub.upgrade() else { return };
-                if forced || hub.redis_down() {
+                if forced || hub.polling() {
                     hub.check(log.as_ref()).await;
                 }
             }

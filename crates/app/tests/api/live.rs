@@ -977,3 +977,19 @@ fn habit_today(app: &TestApp) -> String {
         .date_naive()
         .to_string()
 }
+
+#[tokio::test]
+async fn instances_without_redis_reach_each_other_by_polling_the_log() {
+    let custom = |s: &mut ayubi_app::config::Settings| {
+        s.redis.url = String::new().into();
+    };
+    let a = spawn_with(custom).await;
+    let b = spawn_beside(&a, custom).await;
+    let s = a.register("ada@example.com").await;
+    let mut on_b = open(&b, &s.access, 0).await;
+    let written = water(&a, &s.access, 250).await;
+    // One poll interval (1 s in the test config) late, but there.
+    let got = message(&mut on_b).await;
+    assert_eq!((got["seq"].as_i64(), &got["data"]), (Some(1), &written));
+    silent(&mut on_b, 1500).await;
+}
