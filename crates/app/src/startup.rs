@@ -12,7 +12,7 @@ use crate::routes::auth::AuthLimits;
 use crate::security::{Argon2Hasher, JwtTokens, RandomSecrets, ResponseSealer};
 use crate::state::AppState;
 use crate::sync::socket::Timing;
-use crate::sync::{self, Fanout, Hub, SyncConfig};
+use crate::sync::{self, Fanout, Hub, SyncConfig, SyncMetrics};
 use actix_cors::Cors;
 use actix_governor::GovernorConfigBuilder;
 use actix_web::dev::Server;
@@ -105,9 +105,19 @@ impl Application {
         // Live sync: committed changes reach this instance's sockets through the hub and
         // other instances' through Redis. The notifier is attached to the pool before
         // any repository is built from it.
+        let metrics = PrometheusMetricsBuilder::new("ayubi")
+            .endpoint("/metrics")
+            .mask_unmatched_patterns("UNMATCHED")
+            .build()
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        let sync_metrics = SyncMetrics::new();
+        sync_metrics
+            .register(&metrics.registry)
+            .context("registering sync metrics")?;
         let hub = Arc::new(Hub::new(
             settings.sync.queue_capacity,
             settings.sync.max_sockets_per_user,
+            sync_metrics,
         ));
         let channel = sync::hub::channel(
             &db.deployment_id()
@@ -209,11 +219,6 @@ impl Application {
             login: per_window(&client_ip, settings.auth.login_per_minute, 60)?,
             register: per_window(&client_ip, settings.auth.register_per_hour, 3600)?,
         };
-        let metrics = PrometheusMetricsBuilder::new("ayubi")
-            .endpoint("/metrics")
-            .mask_unmatched_patterns("UNMATCHED")
-            .build()
-            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         let origins = settings.server.cors_origins.clone();
         let body_limit = settings.server.body_limit_bytes;
 

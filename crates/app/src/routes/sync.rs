@@ -164,6 +164,12 @@ pub async fn ws(
         .map_err(|e| ApiError::bad_request(format!("not a WebSocket handshake: {e}")))?;
     let Some(sub) = state.hub.subscribe(principal.user) else {
         tracing::debug!(user = %principal.user, "sync socket refused: too many");
+        state
+            .hub
+            .metrics
+            .closes
+            .with_label_values(&[&socket::code::TOO_MANY.to_string()])
+            .inc();
         actix_web::rt::spawn(socket::refuse(session, socket::too_many()));
         return Ok(response);
     };

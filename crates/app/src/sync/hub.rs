@@ -10,6 +10,7 @@
 //! subscription was down) it re-reads from the change log by its cursor, so the channel
 //! is only a fast path.
 
+use super::SyncMetrics;
 use crate::routes::sync::ChangeDto;
 use ayubi_cache::Publisher;
 use ayubi_identity::ports::Revocations;
@@ -68,12 +69,14 @@ pub struct Hub {
     /// subscription is down): their changes then arrive by polling the log.
     polling: AtomicBool,
     shutting_down: AtomicBool,
+    /// Connections, polling state, closes.
+    pub metrics: SyncMetrics,
 }
 
 impl Hub {
     /// An empty hub.
     #[must_use]
-    pub fn new(capacity: usize, max_per_user: usize) -> Self {
+    pub fn new(capacity: usize, max_per_user: usize, metrics: SyncMetrics) -> Self {
         Self {
             users: Mutex::new(HashMap::new()),
             recheck: Notify::new(),
@@ -81,6 +84,7 @@ impl Hub {
             max_per_user,
             polling: AtomicBool::new(false),
             shutting_down: AtomicBool::new(false),
+            metrics,
         }
     }
 
@@ -108,6 +112,7 @@ impl Hub {
             return None;
         }
         let rx = queue.tx.subscribe();
+        self.metrics.connections.inc();
         Some(Subscription {
             hub: self.clone(),
             user,
@@ -150,6 +155,7 @@ impl Hub {
     /// while they did not.
     pub fn set_wakeups_live(&self, live: bool) {
         let was_polling = self.polling.swap(!live, Ordering::Relaxed);
+        self.metrics.polling.set(i64::from(!live));
         if live && was_polling {
             self.recheck.notify_one();
         }
@@ -226,6 +232,7 @@ pub struct Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
+        self.hub.metrics.connections.dec();
         let mut users = self.hub.users();
         // `self.rx` is still alive here: the last socket of the user sees a count of 1.
         if users
@@ -395,22 +402,24 @@ mod tests {
 
     #[test]
     fn the_hub_caps_sockets_per_user_and_forgets_users_without_sockets() {
-        let hub = Arc::new(Hub::new(4, 2));
+        let hub = Arc::new(Hub::new(4, 2, SyncMetrics::new()));
         let a = hub.subscribe(UserId::new(1));
         let b = hub.subscribe(UserId::new(1));
         assert!(a.is_some() && b.is_some());
         assert!(hub.subscribe(UserId::new(1)).is_none());
         assert!(hub.subscribe(UserId::new(2)).is_some());
         assert_eq!(hub.sockets(), 2);
+        assert_eq!(hub.metrics.connections.get(), 2);
         drop(a);
         drop(b);
         assert_eq!(hub.sockets(), 0);
+        assert_eq!(hub.metrics.connections.get(), 0);
         assert!(hub.users().is_empty());
     }
 
     #[test]
     fn a_lagging_socket_is_told_so() {
-        let hub = Arc::new(Hub::new(2, 10));
+        let hub = Arc::new(Hub::new(2, 10, SyncMetrics::new()));
         let Some(mut sub) = hub.subscribe(UserId::new(1)) else {
             panic!("subscribe")
         };

@@ -4,10 +4,12 @@
 
 pub mod feed;
 pub mod hub;
+pub mod metrics;
 pub mod socket;
 pub mod sse;
 
 pub use hub::{Fanout, Hub};
+pub use metrics::SyncMetrics;
 
 /// Live-sync runtime settings, from `[sync]`.
 #[derive(Debug, Clone, Copy)]

@@ -107,6 +107,12 @@ pub struct Conn<O> {
 /// allocated only while they run.
 pub async fn drive<O: Outlet>(mut conn: Box<Conn<O>>) {
     let close = run(&mut conn).await;
+    conn.state
+        .hub
+        .metrics
+        .closes
+        .with_label_values(&[&close.code.to_string()])
+        .inc();
     tracing::debug!(user = %conn.principal.user, code = close.code, reason = close.reason, cursor = conn.feed.cursor(), "sync connection closed");
     // The close frame queues behind what the client has not read yet: a slow client that
     // still reads gets its code (and resumes from its cursor); one that stopped reading

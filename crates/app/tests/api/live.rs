@@ -407,6 +407,11 @@ async fn bad_handshakes_and_bad_messages_are_refused() {
     .await;
     assert!(p["detail"].as_str().unwrap().contains("too many"), "{p}");
 
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        metrics.contains("ayubi_sync_connections 2"),
+        "two open: {metrics}"
+    );
     a.send(Message::text("hello")).await;
     assert_eq!(closed(&mut a).await.0, 4400);
     b.send(Message::binary(vec![1, 2, 3])).await;
@@ -414,6 +419,12 @@ async fn bad_handshakes_and_bad_messages_are_refused() {
     // Their slots are free again.
     let mut d = open(&app, &s.access, 0).await;
     silent(&mut d, 200).await;
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"ayubi_sync_closes_total{code="4400"} 2"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("ayubi_sync_connections 1"), "{metrics}");
 }
 
 #[tokio::test]

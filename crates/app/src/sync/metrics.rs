@@ -1,0 +1,63 @@
+//! Live-sync metrics, served by `/metrics` with the HTTP ones.
+
+use prometheus::{IntCounterVec, IntGauge, Opts, Registry};
+
+/// What operators watch: open connections, whether this instance is polling for other
+/// instances' changes, and why connections end (4008 slow consumers, 4001 expiry…).
+#[derive(Debug, Clone)]
+pub struct SyncMetrics {
+    /// `ayubi_sync_connections`: open WebSocket and SSE connections on this instance.
+    pub connections: IntGauge,
+    /// `ayubi_sync_polling`: 1 while no wake-ups arrive from other instances (no Redis,
+    /// or its subscription is down) and the log is polled instead.
+    pub polling: IntGauge,
+    /// `ayubi_sync_closes_total{code}`: connections the server ended, by close code.
+    pub closes: IntCounterVec,
+}
+
+impl SyncMetrics {
+    /// Unregistered metrics (they count all the same).
+    ///
+    /// # Panics
+    /// Never: the names and labels are constant and valid.
+    #[must_use]
+    #[allow(clippy::expect_used)]
+    pub fn new() -> Self {
+        Self {
+            connections: IntGauge::new(
+                "ayubi_sync_connections",
+                "Open live-sync connections (WebSocket and SSE) on this instance",
+            )
+            .expect("valid metric"),
+            polling: IntGauge::new(
+                "ayubi_sync_polling",
+                "1 while this instance polls the change log for other instances' changes",
+            )
+            .expect("valid metric"),
+            closes: IntCounterVec::new(
+                Opts::new(
+                    "ayubi_sync_closes_total",
+                    "Live-sync connections ended by the server, by close code",
+                ),
+                &["code"],
+            )
+            .expect("valid metric"),
+        }
+    }
+
+    /// Adds them to `registry` (the one `/metrics` serves).
+    ///
+    /// # Errors
+    /// When a metric of the same name is already registered there.
+    pub fn register(&self, registry: &Registry) -> prometheus::Result<()> {
+        registry.register(Box::new(self.connections.clone()))?;
+        registry.register(Box::new(self.polling.clone()))?;
+        registry.register(Box::new(self.closes.clone()))
+    }
+}
+
+impl Default for SyncMetrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
