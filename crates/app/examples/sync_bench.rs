@@ -8,7 +8,8 @@
 //! the end-to-end latency: HTTP request → database commit → fan-out → socket. Reports
 //! p50/p99/max and any change that never arrived.
 //!
-//! Usage: `sync_bench [--sockets 1000,10000] [--rate 100] [--seconds 10] [--redis URL]`.
+//! Usage: `sync_bench [--sockets 1000,10000] [--rate 100] [--seconds 10] [--redis URL]
+//! [--instances 2]` (two instances: writes go to one, sockets are held by the other).
 //! Needs a file-descriptor limit above the socket count (`ulimit -n 20000`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -31,6 +32,7 @@ struct Args {
     rate: u64,
     seconds: u64,
     redis: Option<String>,
+    instances: usize,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -39,6 +41,7 @@ fn args() -> anyhow::Result<Args> {
         rate: 100,
         seconds: 10,
         redis: None,
+        instances: 1,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -50,6 +53,7 @@ fn args() -> anyhow::Result<Args> {
             "--rate" => a.rate = value.parse()?,
             "--seconds" => a.seconds = value.parse()?,
             "--redis" => a.redis = Some(value),
+            "--instances" => a.instances = value.parse()?,
             other => bail!("unknown flag {other}"),
         }
     }
@@ -59,7 +63,6 @@ fn args() -> anyhow::Result<Args> {
 struct Server {
     child: Child,
     port: u16,
-    _dir: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -70,21 +73,20 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn start(redis: Option<&str>) -> anyhow::Result<Self> {
+    fn start(redis: Option<&str>, dir: &std::path::Path) -> anyhow::Result<Self> {
         let exe = std::env::current_exe()?;
         let bin = exe
             .parent()
             .and_then(|p| p.parent())
             .context("locating target/release")?
             .join("ayubi");
-        let dir = tempfile::tempdir()?;
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut cmd = Command::new(&bin);
         cmd.current_dir(root)
             .env("AYUBI_ENV", "development")
             .env(
                 "DATABASE_URL",
-                format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()),
+                format!("sqlite://{}/bench.db?mode=rwc", dir.display()),
             )
             .env(
                 "JWT_SECRET_KEY",
@@ -113,11 +115,7 @@ impl Server {
         let port = rx
             .recv_timeout(Duration::from_secs(60))
             .context("server did not start")?;
-        Ok(Self {
-            child,
-            port,
-            _dir: dir,
-        })
+        Ok(Self { child, port })
     }
 
     /// Resident set size in bytes, from /proc.
@@ -212,8 +210,17 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 }
 
 async fn run(sockets: usize, a: &Args) -> anyhow::Result<()> {
-    let server = Server::start(a.redis.as_deref())?;
+    let dir = tempfile::tempdir()?;
+    let server = Server::start(a.redis.as_deref(), dir.path())?;
+    // With two instances (they share the database and Redis) the writer talks to the
+    // first and the sockets to the second, so every change crosses instances.
+    let writer = if a.instances > 1 {
+        Some(Server::start(a.redis.as_deref(), dir.path())?)
+    } else {
+        None
+    };
     let port = server.port;
+    let write_port = writer.as_ref().map_or(port, |w| w.port);
     let http = reqwest::Client::new();
     let users = sockets.div_ceil(PER_USER);
     let t = Instant::now();
@@ -257,7 +264,7 @@ async fn run(sockets: usize, a: &Args) -> anyhow::Result<()> {
         let (http, token) = (http.clone(), tokens[i % users].clone());
         let sent = base.elapsed().as_micros() as u64;
         inflight.push(tokio::spawn(async move {
-            http.post(format!("http://127.0.0.1:{port}/api/v1/journal"))
+            http.post(format!("http://127.0.0.1:{write_port}/api/v1/journal"))
                 .bearer_auth(token)
                 .json(&json!({"title": format!("t:{sent}"), "content": "bench"}))
                 .send()
@@ -300,14 +307,17 @@ async fn run(sockets: usize, a: &Args) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let a = args()?;
+    if a.instances > 1 && a.redis.is_none() {
+        bail!("--instances 2 needs --redis (without it instances only poll)");
+    }
     println!(
         "sync bench: {} writes/s for {} s, {PER_USER} sockets per user, {}",
         a.rate,
         a.seconds,
-        if a.redis.is_some() {
-            "through Redis pub/sub"
-        } else {
-            "in-process fan-out"
+        match (a.instances > 1, a.redis.is_some()) {
+            (true, _) => "writes through one instance, sockets on another, via Redis",
+            (false, true) => "through Redis pub/sub",
+            (false, false) => "in-process fan-out",
         }
     );
     println!(
