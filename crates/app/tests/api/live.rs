@@ -1004,3 +1004,26 @@ async fn instances_without_redis_reach_each_other_by_polling_the_log() {
     assert_eq!((got["seq"].as_i64(), &got["data"]), (Some(1), &written));
     silent(&mut on_b, 1500).await;
 }
+
+#[tokio::test]
+async fn a_client_flooding_the_socket_is_closed_with_1008() {
+    let app = spawn_app().await;
+    let s = app.register("ada@example.com").await;
+    let mut ws = open(&app, &s.access, 0).await;
+    // A burst of 20 is allowed (answered), then 5 a second.
+    for _ in 0..40 {
+        ws.send(Message::text(r#"{"type":"ping"}"#)).await;
+    }
+    let mut pongs = 0;
+    let (code, reason) = loop {
+        match recv(&mut ws).await {
+            Got::Json(m) => {
+                assert_eq!(m, json!({"type": "pong"}));
+                pongs += 1;
+            }
+            Got::Closed(code, reason) => break (code, reason),
+        }
+    };
+    assert_eq!(code, 1008, "{reason}");
+    assert!((20..40).contains(&pongs), "{pongs} pongs");
+}
