@@ -27,6 +27,8 @@ use tokio::sync::{Notify, broadcast};
 pub fn channel(deployment: &str) -> String {
     format!("ayubi:sync:{deployment}")
 }
+/// While wake-ups flow, the poller still checks the log every this many intervals.
+const SAFETY_NET: u32 = 15;
 /// Above this, a change is announced on Redis without its body and remote sockets read
 /// it from the log (keeps Redis messages small).
 const INLINE_LIMIT: usize = 64 * 1024;
@@ -199,11 +201,14 @@ impl Hub {
 
     /// While [`Hub::polling`], [`Hub::check`]s every `every`: changes written through
     /// other instances arrive late but arrive. Also checks once when wake-ups resume,
-    /// for what was published while they did not arrive.
+    /// for what was published while they did not arrive, and every `SAFETY_NET` ticks
+    /// even while they flow: a hint another instance failed to publish (a Redis timeout,
+    /// a full publish queue) is then at most that late.
     pub fn spawn_poller(self: &Arc<Self>, log: Arc<dyn ChangeLog>, every: Duration) {
         let hub = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
+            let mut ticks: u32 = 0;
             loop {
                 let forced = {
                     let Some(hub) = hub.upgrade() else { return };
@@ -212,8 +217,9 @@ impl Hub {
                         () = hub.recheck.notified() => true,
                     }
                 };
+                ticks = ticks.wrapping_add(1);
                 let Some(hub) = hub.upgrade() else { return };
-                if forced || hub.polling() {
+                if forced || hub.polling() || ticks.is_multiple_of(SAFETY_NET) {
                     hub.check(log.as_ref()).await;
                 }
             }
