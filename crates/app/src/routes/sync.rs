@@ -6,7 +6,6 @@ use crate::error::{ApiError, Problem};
 use crate::http::AuthUser;
 use crate::http::middleware::StreamToken;
 use crate::state::AppState;
-use crate::sync::feed::Feed;
 use crate::sync::socket::{self, Conn, WsOutlet};
 use crate::sync::sse::SseOutlet;
 use actix_web::http::{StatusCode, header};
@@ -174,22 +173,14 @@ pub async fn ws(
         return Ok(response);
     };
     tracing::debug!(user = %principal.user, since, "sync socket opened");
-    let feed = Feed::new(
-        principal.user,
-        since,
-        state.changes.clone(),
-        state.sync.batch_size,
-        sub,
-    );
-    let timing = state.sync.timing;
-    let task = socket::drive(Box::new(Conn {
-        out: WsOutlet::new(session, stream),
-        feed,
+    let task = socket::drive(Conn::new(
+        WsOutlet::new(session, stream),
         state,
+        sub,
+        since,
         token,
         principal,
-        timing,
-    }));
+    ));
     tracing::trace!(bytes = std::mem::size_of_val(&task), "sync socket task");
     actix_web::rt::spawn(task);
     Ok(response)
@@ -230,23 +221,10 @@ pub async fn events(
             "too many live connections for this user: close another device's first",
         )
     })?;
-    let feed = Feed::new(
-        principal.user,
-        since,
-        state.changes.clone(),
-        state.sync.batch_size,
-        sub,
-    );
     let (outlet, body) = SseOutlet::new();
-    let timing = state.sync.timing;
-    actix_web::rt::spawn(socket::drive(Box::new(Conn {
-        out: outlet,
-        feed,
-        state,
-        token,
-        principal,
-        timing,
-    })));
+    actix_web::rt::spawn(socket::drive(Conn::new(
+        outlet, state, sub, since, token, principal,
+    )));
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))

@@ -73,11 +73,6 @@ impl Feed {
         self.sent
     }
 
-    /// Re-read the log on the next call (a periodic safety net).
-    pub fn catch_up(&mut self) {
-        self.behind = true;
-    }
-
     /// The next thing to send. Cancel-safe: state only changes after an await completes.
     ///
     /// # Errors

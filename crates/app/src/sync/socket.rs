@@ -3,6 +3,7 @@
 //! only knows how to write to its transport.
 
 use super::feed::{Feed, Item};
+use super::hub::Subscription;
 use crate::state::AppState;
 use actix_web::web;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
@@ -96,6 +97,37 @@ pub struct Conn<O> {
     pub principal: Principal,
     /// Heartbeat and send timeout.
     pub timing: Timing,
+}
+
+impl<O> Conn<O> {
+    /// A connection of `principal` on `out`, streaming its user's log from `since`
+    /// through `sub` (already registered with the hub), with the configured timings.
+    #[must_use]
+    pub fn new(
+        out: O,
+        state: web::Data<AppState>,
+        sub: Subscription,
+        since: i64,
+        token: String,
+        principal: Principal,
+    ) -> Box<Self> {
+        let feed = Feed::new(
+            principal.user,
+            since,
+            state.changes.clone(),
+            state.sync.batch_size,
+            sub,
+        );
+        let timing = state.sync.timing;
+        Box::new(Self {
+            out,
+            feed,
+            state,
+            token,
+            principal,
+            timing,
+        })
+    }
 }
 
 /// Runs a connection until it ends, then closes it with the reason.

@@ -117,6 +117,18 @@ pub fn test_settings() -> Settings {
     s
 }
 
+/// A pool of its own on the app's database, for tests that drive a repository directly.
+pub async fn pool(app: &TestApp) -> ayubi_db::Database {
+    let mut cfg = Settings::db_config(&test_settings());
+    cfg.url = app.db.url().to_owned();
+    ayubi_db::Database::connect(&ayubi_db::DbConfig {
+        min_connections: 0,
+        ..cfg
+    })
+    .await
+    .unwrap()
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_with(|_| {}).await
 }

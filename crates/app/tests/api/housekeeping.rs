@@ -1,23 +1,12 @@
 //! The hourly housekeeping, run directly against the test database.
 
 use crate::helpers::*;
-use ayubi_db::{Database, DbConfig, SqlIdempotencyStore, SqlIdentityStore};
+use ayubi_db::{SqlIdempotencyStore, SqlIdentityStore};
 use ayubi_identity::ports::IdentityStore;
 use ayubi_kernel::IdempotencyStore;
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::json;
-
-async fn pool(app: &TestApp) -> Database {
-    let mut cfg = ayubi_app::config::Settings::db_config(&test_settings());
-    cfg.url = app.db.url().to_owned();
-    Database::connect(&DbConfig {
-        min_connections: 0,
-        ..cfg
-    })
-    .await
-    .unwrap()
-}
 
 #[tokio::test]
 async fn expired_refresh_tokens_and_empty_sessions_are_purged() {

@@ -48,8 +48,12 @@ impl Client {
     }
 }
 
-/// Opens a socket authenticated the browser way: `Sec-WebSocket-Protocol: bearer, <token>`.
-async fn open(app: &TestApp, token: &str, since: i64) -> Client {
+/// A handshake authenticated the browser way: `Sec-WebSocket-Protocol: bearer, <token>`.
+fn handshake(
+    app: &TestApp,
+    token: &str,
+    since: i64,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
     let mut req = ws_url(app, &format!("?since={since}"))
         .into_client_request()
         .unwrap();
@@ -57,6 +61,12 @@ async fn open(app: &TestApp, token: &str, since: i64) -> Client {
         "sec-websocket-protocol",
         format!("bearer, {token}").parse().unwrap(),
     );
+    req
+}
+
+/// Opens a socket with [`handshake`] and starts reading it.
+async fn open(app: &TestApp, token: &str, since: i64) -> Client {
+    let req = handshake(app, token, since);
     let (ws, res) = tokio_tungstenite::connect_async(req).await.unwrap();
     assert_eq!(
         res.headers()["sec-websocket-protocol"],
@@ -445,11 +455,7 @@ async fn a_slow_consumer_is_closed_with_4008_and_resumes_from_its_cursor() {
         .connect(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
         .await
         .unwrap();
-    let mut req = ws_url(&app, "?since=0").into_client_request().unwrap();
-    req.headers_mut().insert(
-        "sec-websocket-protocol",
-        format!("bearer, {}", s.access).parse().unwrap(),
-    );
+    let req = handshake(&app, &s.access, 0);
     let (ws, _) =
         tokio_tungstenite::client_async(req, tokio_tungstenite::MaybeTlsStream::Plain(stream))
             .await
@@ -528,17 +534,6 @@ async fn a_cursor_older_than_the_kept_log_gets_resync_required() {
         .get("/api/v1/sync/changes?since=1", Some(&s.access))
         .await;
     problem(res, StatusCode::GONE).await;
-}
-
-async fn pool(app: &TestApp) -> ayubi_db::Database {
-    let mut cfg = ayubi_app::config::Settings::db_config(&test_settings());
-    cfg.url = app.db.url().to_owned();
-    ayubi_db::Database::connect(&ayubi_db::DbConfig {
-        min_connections: 0,
-        ..cfg
-    })
-    .await
-    .unwrap()
 }
 
 /// Reads SSE events (`id`, `event`, `data`) from a streaming response.
@@ -793,11 +788,7 @@ async fn a_change_made_while_redis_was_cut_arrives_when_it_returns() {
 async fn a_client_that_answers_no_pings_is_closed_as_dead() {
     let app = spawn_app().await; // pings every second in the test config
     let s = app.register("ada@example.com").await;
-    let mut req = ws_url(&app, "?since=0").into_client_request().unwrap();
-    req.headers_mut().insert(
-        "sec-websocket-protocol",
-        format!("bearer, {}", s.access).parse().unwrap(),
-    );
+    let req = handshake(&app, &s.access, 0);
     let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     // Not reading means not answering pings: after two silent intervals the server gives
     // up. A client that reads (and so answers) stays open.
