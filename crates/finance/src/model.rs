@@ -198,6 +198,33 @@ pub struct EntryFields {
     pub note: Option<String>,
 }
 
+impl EntryFields {
+    /// Assembles an entry's fields: `note` at most 1000 characters.
+    ///
+    /// # Errors
+    /// `Invalid` on `note`.
+    pub fn new(
+        kind: Kind,
+        amount: Money,
+        currency: Currency,
+        category_id: Option<i64>,
+        date: NaiveDate,
+        note: Option<String>,
+    ) -> Result<Self> {
+        if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
+            return Err(invalid("note", "must be at most 1000 characters"));
+        }
+        Ok(Self {
+            kind,
+            amount,
+            currency,
+            category_id,
+            date,
+            note,
+        })
+    }
+}
+
 /// List filters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct EntryFilter {

@@ -81,25 +81,11 @@ impl FinanceService {
             Some(c) => Currency::parse(&c)?,
             None => self.store.default_currency(user).await?,
         };
-        if input
-            .note
-            .as_ref()
-            .is_some_and(|n| n.chars().count() > 1000)
-        {
-            return Err(invalid("note", "must be at most 1000 characters"));
-        }
         let date = match input.date {
             Some(d) => d,
             None => ayubi_kernel::today(&*self.zones, &*self.clock, user).await?,
         };
-        Ok(EntryFields {
-            kind,
-            amount,
-            currency,
-            category_id: input.category_id,
-            date,
-            note: input.note,
-        })
+        EntryFields::new(kind, amount, currency, input.category_id, date, input.note)
     }
 
     /// Creates a category.

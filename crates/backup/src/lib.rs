@@ -1,0 +1,32 @@
+//! Ayubi backup: a person's whole dashboard as one versioned JSON document, and back.
+//!
+//! Owns the document ([`document`]: `format`, `version`, `exported_at` and one section per
+//! context), the streaming [`encode::Encoder`] that writes it row by row so an export of
+//! any size needs a few kilobytes of memory, the validation of an uploaded document into
+//! an [`Import`] (every row through the owning context's own rules, every fault named by
+//! its path, e.g. `finance.entries[1042].amount`), the merge rule that makes importing the
+//! same document twice create nothing ([`merge`]), and backup [`schedule`]s.
+//!
+//! It does not own the rows (each context does), the transaction that applies an import
+//! (the storage adapter, behind [`ports::ImportStore`]), nor where stored backups live
+//! (an object store, chosen by the app). Event: `backup:imported`.
+
+pub mod document;
+pub mod encode;
+pub mod error;
+pub mod import;
+pub mod merge;
+pub mod ports;
+pub mod schedule;
+
+pub use document::{Document, FORMAT, VERSION};
+pub use error::{BackupError, Result};
+pub use import::{Import, Mode, Outcome};
+pub use schedule::{Interval, Keep, Schedule};
+
+/// The change recorded when an import commits (one entry for the whole import: clients
+/// refetch rather than replay thousands of row events).
+pub const IMPORTED: ayubi_kernel::Event = ayubi_kernel::Event {
+    name: "backup:imported",
+    entity: "backup",
+};

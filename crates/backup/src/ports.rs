@@ -1,0 +1,180 @@
+//! What backup needs from storage.
+
+use crate::document::Row;
+use crate::import::{Import, Mode, Outcome};
+use crate::schedule::Schedule;
+use ayubi_kernel::{StoreError, UserId};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Receives an export's rows.
+#[async_trait::async_trait]
+pub trait RowSink: Send {
+    /// Takes one row.
+    ///
+    /// # Errors
+    /// Whatever the sink's writer reports; the export stops.
+    async fn row(&mut self, row: Row) -> Result<(), StoreError>;
+}
+
+/// Reads a user's data for export.
+#[async_trait::async_trait]
+pub trait ExportSource: Send + Sync + std::fmt::Debug {
+    /// Sends every row of `user` to `sink` in document order, all read from one
+    /// consistent snapshot (a write committed during the export is wholly in or out),
+    /// a page at a time so memory stays flat.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database fails; a sink error is passed through.
+    async fn export(&self, user: UserId, sink: &mut dyn RowSink) -> Result<(), StoreError>;
+}
+
+/// Applies a checked import.
+#[async_trait::async_trait]
+pub trait ImportStore: Send + Sync + std::fmt::Debug {
+    /// Applies `import` for `user` in one transaction with one `backup:imported` change
+    /// (data: the outcome); with `dry_run` the transaction is rolled back, so the counts
+    /// are exactly what a real run would do. MUST write nothing when it fails.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database fails.
+    async fn import(
+        &self,
+        user: UserId,
+        import: &Import,
+        mode: Mode,
+        dry_run: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, StoreError>;
+}
+
+/// Who made a stored backup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// `POST /backup/history`.
+    Manual,
+    /// The schedule.
+    Scheduled,
+}
+
+impl Trigger {
+    /// The stored name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::Scheduled => "scheduled",
+        }
+    }
+}
+
+/// A stored backup's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBackup {
+    /// Id.
+    pub id: i64,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// Who made it.
+    pub trigger: Trigger,
+    /// Bytes.
+    pub size_bytes: i64,
+    /// Hex SHA-256 of the document.
+    pub sha256: String,
+    /// Where the object store keeps it.
+    pub object_key: String,
+}
+
+/// A backup about to be recorded (the object is already stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBackup {
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// Who made it.
+    pub trigger: Trigger,
+    /// Bytes.
+    pub size_bytes: i64,
+    /// Hex SHA-256.
+    pub sha256: String,
+    /// Object key.
+    pub object_key: String,
+}
+
+/// Stored backups' records and schedules.
+#[async_trait::async_trait]
+pub trait BackupRecords: Send + Sync + std::fmt::Debug {
+    /// Records a stored backup.
+    ///
+    /// # Errors
+    /// `NotFound` when the user is gone; `Unavailable`.
+    async fn record(&self, user: UserId, backup: NewBackup) -> Result<StoredBackup, StoreError>;
+
+    /// The user's backups, newest first, at most `limit`.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn list(&self, user: UserId, limit: u64) -> Result<Vec<StoredBackup>, StoreError>;
+
+    /// One of the user's backups.
+    ///
+    /// # Errors
+    /// `NotFound` (also for another user's id); `Unavailable`.
+    async fn get(&self, user: UserId, id: i64) -> Result<StoredBackup, StoreError>;
+
+    /// Forgets one backup and returns it (its object is the caller's to delete).
+    ///
+    /// # Errors
+    /// `NotFound`; `Unavailable`.
+    async fn remove(&self, user: UserId, id: i64) -> Result<StoredBackup, StoreError>;
+
+    /// Forgets the user's scheduled backups beyond the newest `keep`, returning them.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn prune(&self, user: UserId, keep: u8) -> Result<Vec<StoredBackup>, StoreError>;
+
+    /// The user's schedule ([`Schedule::OFF`] when never set).
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn schedule(&self, user: UserId) -> Result<Schedule, StoreError>;
+
+    /// Stores the user's schedule.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn set_schedule(&self, user: UserId, schedule: Schedule) -> Result<(), StoreError>;
+
+    /// Users whose run is due at `now` and not leased by a live instance, oldest due
+    /// first, at most `limit`.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn due(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<UserId>, StoreError>;
+
+    /// Takes the lease on the user's due run until `until`, if it is still due and no
+    /// other instance holds a live lease. Exactly one of several concurrent callers gets
+    /// `Some(schedule)`; the rest get `None`.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn claim(
+        &self,
+        user: UserId,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<Schedule>, StoreError>;
+
+    /// Ends `owner`'s lease: the next run is due at `next_run_at`.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn release(
+        &self,
+        user: UserId,
+        owner: &str,
+        next_run_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+}
