@@ -17,6 +17,7 @@ mod m20261126_000004_habits;
 mod m20261126_000005_finance;
 mod m20261126_000006_journal;
 mod m20261126_000007_sync;
+mod m20261126_000008_backup;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_finance::Migration),
             Box::new(m20261126_000006_journal::Migration),
             Box::new(m20261126_000007_sync::Migration),
+            Box::new(m20261126_000008_backup::Migration),
         ]
     }
 }

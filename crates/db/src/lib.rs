@@ -5,6 +5,7 @@
 //! Database errors are translated to [`ayubi_kernel::StoreError`] in one place
 //! ([`error`]): unique violations become `Conflict`, missing rows `NotFound`.
 
+mod backup;
 mod changelog;
 mod entity;
 pub mod error;
@@ -18,6 +19,7 @@ mod settings;
 pub mod sport;
 mod travel;
 
+pub use backup::SqlBackupStore;
 pub use changelog::{SqlChangeLog, SqlTimeZones};
 pub use finance::SqlFinanceStore;
 pub use habits::SqlHabitStore;

@@ -1,6 +1,8 @@
 //! sea-orm entities. Crate-private: rows are mapped to domain types at the repository
 //! boundary and never leave this crate.
 
+pub(crate) mod backup;
+pub(crate) mod backup_schedule;
 pub(crate) mod change_log;
 pub(crate) mod finance_category;
 pub(crate) mod finance_entry;
