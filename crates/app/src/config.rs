@@ -24,6 +24,8 @@ const LEGACY_ENV: &[(&str, &str)] = &[
     ("CORS_ORIGINS", "server.cors_origins"),
     ("STEAM_API_KEY", "games.steam_api_key"),
     ("FACEIT_API_KEY", "games.faceit_api_key"),
+    ("BACKUP_S3_ACCESS_KEY_ID", "backup.s3_access_key_id"),
+    ("BACKUP_S3_SECRET_ACCESS_KEY", "backup.s3_secret_access_key"),
 ];
 
 /// Which configuration profile runs.
@@ -85,6 +87,8 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     /// Steam and FACEIT.
     pub games: GamesSettings,
+    /// `[backup]`.
+    pub backup: BackupSettings,
     /// Live sync and the change log's retention.
     pub sync: SyncSettings,
 }
@@ -226,6 +230,48 @@ pub struct SyncSettings {
     /// Without Redis, or while its subscription is down, seconds between checks of the
     /// log for other instances' changes (they arrive this late).
     pub poll_interval_secs: u64,
+}
+
+/// `[backup]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSettings {
+    /// Directory of stored backups when no bucket is configured.
+    pub dir: String,
+    /// S3-compatible bucket (Cloudflare R2); empty: the local directory.
+    pub s3_bucket: String,
+    /// Endpoint URL of the bucket's service (R2: `https://<account>.r2.cloudflarestorage.com`).
+    pub s3_endpoint: String,
+    /// Region (`auto` for R2).
+    pub s3_region: String,
+    /// Access key id.
+    pub s3_access_key_id: SecretString,
+    /// Secret access key.
+    pub s3_secret_access_key: SecretString,
+    /// Largest import document accepted (bytes); larger gets 413.
+    pub max_import_bytes: usize,
+    /// Seconds between scheduler passes.
+    pub scheduler_interval_secs: u64,
+    /// Seconds a claimed scheduled run may take before another instance may retry it.
+    pub lease_secs: i64,
+}
+
+impl BackupSettings {
+    /// The object store these settings select.
+    #[must_use]
+    pub fn store(&self) -> ayubi_storage::StoreConfig {
+        if self.s3_bucket.is_empty() {
+            ayubi_storage::StoreConfig::Local(self.dir.clone().into())
+        } else {
+            ayubi_storage::StoreConfig::S3 {
+                bucket: self.s3_bucket.clone(),
+                endpoint: self.s3_endpoint.clone(),
+                region: self.s3_region.clone(),
+                access_key_id: self.s3_access_key_id.expose_secret().to_owned(),
+                secret_access_key: self.s3_secret_access_key.expose_secret().to_owned(),
+            }
+        }
+    }
 }
 
 /// `[games]`.

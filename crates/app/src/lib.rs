@@ -6,6 +6,7 @@
 //! for identity's ports ([`security`]), live sync ([`sync`]) and telemetry. Domain rules live in the domain
 //! crates; SQL lives in `ayubi-db`.
 
+pub mod backups;
 pub mod config;
 pub mod error;
 pub mod http;

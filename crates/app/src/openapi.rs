@@ -10,6 +10,7 @@ use utoipa::{Modify, OpenApi};
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Accounts, sessions and personal access tokens"),
+        (name = "backup", description = "Export, import, stored backups and their schedule"),
         (name = "operations", description = "Health, readiness, metrics"),
         (name = "finance", description = "Categories, entries in exact money, monthly summaries"),
         (name = "habits", description = "Habits, completions, skips and streaks"),

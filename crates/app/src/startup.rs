@@ -2,6 +2,7 @@
 //! works), wires adapters into services, and returns a server to run. `main` and the
 //! tests call the same code.
 
+use crate::backups::{BackupMetrics, Backups};
 use crate::config::{Settings, non_empty};
 use crate::error::ApiError;
 use crate::http::client_ip::ClientIp;
@@ -22,7 +23,9 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use actix_web_prom::PrometheusMetricsBuilder;
 use anyhow::Context;
 use ayubi_cache::Redis;
+use ayubi_storage::BlobStore;
 use ayubi_db::{
+    SqlBackupStore,
     Database, SqlChangeLog, SqlFinanceStore, SqlHabitStore, SqlIdempotencyStore, SqlIdentityStore,
     SqlJournalStore, SqlSettingsStore, SqlSportStore, SqlTimeZones, SqlTravelStore,
 };
@@ -175,6 +178,24 @@ impl Application {
             Arc::new(SqlTimeZones::new(db.clone())),
             clock.clone(),
         );
+        let backup_metrics = BackupMetrics::register(&metrics.registry)
+            .context("registering backup metrics")?;
+        let backup_store = Arc::new(SqlBackupStore::new(db.clone()));
+        let backups = Arc::new(Backups {
+            source: backup_store.clone(),
+            imports: backup_store.clone(),
+            records: backup_store,
+            blobs: BlobStore::open(&settings.backup.store())
+                .context("opening the backup object store")?,
+            clock: clock.clone(),
+            instance: uuid::Uuid::new_v4().to_string(),
+            lease: chrono::Duration::seconds(settings.backup.lease_secs.max(1)),
+            metrics: backup_metrics,
+            max_import_bytes: settings.backup.max_import_bytes,
+        });
+        backups.clone().spawn_scheduler(Duration::from_secs(
+            settings.backup.scheduler_interval_secs.max(1),
+        ));
         let state = web::Data::new(AppState {
             identity,
             sport,
@@ -212,6 +233,7 @@ impl Application {
                 },
                 batch_size: settings.sync.batch_size,
             },
+            backups,
         });
 
         let client_ip = ClientIp::new(&settings.server.trusted_client_ip_header)?;
@@ -256,7 +278,8 @@ impl Application {
                         .configure(routes::finance::config)
                         .configure(routes::journal::config)
                         .configure(routes::settings::config)
-                        .configure(routes::sync::config),
+                        .configure(routes::sync::config)
+                        .configure(routes::backup::config),
                 )
                 .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
                 .map(|app| {

@@ -47,4 +47,6 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Live-sync settings.
     pub sync: SyncConfig,
+    /// Backups.
+    pub backups: Arc<crate::backups::Backups>,
 }

@@ -133,7 +133,7 @@ impl Encoder {
     }
 
     /// Closes the document, writing any table that had no rows as empty.
-    pub fn finish(mut self, out: &mut Vec<u8>) {
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
         self.close_open(out);
         self.skip_to(TABLES.len(), out);
         if TABLES[TABLES.len() - 1].1.is_some() {

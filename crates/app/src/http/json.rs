@@ -85,7 +85,7 @@ pub fn parse<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<ApiJson<T>,
     Ok(ApiJson { value, canonical })
 }
 
-fn shape_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+pub(crate) fn shape_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     let path = e.path().to_string();
     let inner = e.inner().to_string();
     let named = |prefix: &str| {

@@ -2,6 +2,7 @@
 //! through utoipa-actix-web so the OpenAPI document lists exactly the routes served.
 
 pub mod auth;
+pub mod backup;
 pub mod finance;
 pub mod habits;
 pub mod journal;

@@ -28,6 +28,8 @@ pub enum TestDb {
         admin: String,
         name: String,
         url: String,
+        /// Files of the deployment besides the database (stored backups).
+        files: tempfile::TempDir,
     },
 }
 
@@ -45,13 +47,29 @@ impl TestDb {
                 conn.close().await.ok();
                 let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
                 let url = format!("{base}/{name}");
-                Self::Postgres { admin, name, url }
+                let files = tempfile::tempdir().expect("tempdir");
+                Self::Postgres {
+                    admin,
+                    name,
+                    url,
+                    files,
+                }
             }
-            _ => {
-                let dir = tempfile::tempdir().expect("tempdir");
-                let url = format!("sqlite://{}/ayubi.db?mode=rwc", dir.path().display());
-                Self::Sqlite(dir, url)
-            }
+            _ => Self::sqlite(),
+        }
+    }
+
+    /// A SQLite database whatever the environment says.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}/ayubi.db?mode=rwc", dir.path().display());
+        Self::Sqlite(dir, url)
+    }
+
+    /// A directory living as long as the database (stored backups go there).
+    pub fn files(&self) -> &std::path::Path {
+        match self {
+            Self::Sqlite(dir, _) | Self::Postgres { files: dir, .. } => dir.path(),
         }
     }
 
@@ -143,15 +161,30 @@ pub async fn spawn_beside(app: &TestApp, customise: impl FnOnce(&mut Settings)) 
     spawn_on(app.db.clone(), customise).await
 }
 
+/// An instance on the given database.
+pub async fn spawn_on_db(db: Arc<TestDb>) -> TestApp {
+    spawn_on(db, |_| {}).await
+}
+
 async fn spawn_on(db: Arc<TestDb>, customise: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_at(db, Utc::now(), customise).await
+}
+
+/// An instance on `db` whose clock starts at `now` (for what the app does at start).
+pub async fn spawn_at(
+    db: Arc<TestDb>,
+    now: chrono::DateTime<Utc>,
+    customise: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = test_settings();
+    settings.backup.dir = db.files().join("backups").display().to_string();
     settings.database.url = SecretString::from(db.url().to_owned());
     if let Ok(redis) = std::env::var("TEST_REDIS_URL") {
         settings.redis.url = SecretString::from(redis);
     }
     customise(&mut settings);
     ayubi_app::telemetry::init_logs(&settings);
-    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let clock = Arc::new(ManualClock::new(now));
     let app = Application::build_with_clock(settings, clock.clone())
         .await
         .expect("build app");

@@ -4,6 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth;
+mod backup;
+mod backup_gen;
+mod fake_s3;
 mod binary;
 mod contract;
 mod finance;

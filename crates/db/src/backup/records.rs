@@ -96,11 +96,13 @@ impl BackupRecords for SqlBackupStore {
             .filter(row::Column::Trigger.eq(Trigger::Scheduled.as_str()))
             .order_by_desc(row::Column::CreatedAt)
             .order_by_desc(row::Column::Id)
-            .offset(u64::from(keep))
             .all(&txn)
             .await
             .map_err(store_err)?
             .into_iter()
+            // In Rust rather than OFFSET: SQLite refuses OFFSET without LIMIT, and the
+            // list is at most `keep` + 1 long.
+            .skip(usize::from(keep))
             .map(to_stored)
             .collect();
         if !old.is_empty() {
