@@ -42,3 +42,9 @@ bench-finance:
 bench-sync *ARGS:
     cargo build --release -p ayubi-app --bin ayubi --example sync_bench
     ulimit -n 20000 && target/release/examples/sync_bench {{ARGS}}
+
+# Backup at 200,000 rows: import time, export time and the server's extra RSS while
+# exporting (target < 50 MB). ARGS e.g. --rows 50000 or --database postgres://…
+bench-backup *ARGS:
+    cargo build --release -p ayubi-app --bin ayubi --example backup_bench
+    target/release/examples/backup_bench {{ARGS}}

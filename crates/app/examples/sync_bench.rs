@@ -13,17 +13,19 @@
 //! Needs a file-descriptor limit above the socket count (`ulimit -n 20000`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use anyhow::{Context, bail};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use support::{Server, register};
 
 const PER_USER: usize = 10;
 
@@ -58,113 +60,6 @@ fn args() -> anyhow::Result<Args> {
         }
     }
     Ok(a)
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(redis: Option<&str>, dir: &std::path::Path) -> anyhow::Result<Self> {
-        let exe = std::env::current_exe()?;
-        let bin = exe
-            .parent()
-            .and_then(|p| p.parent())
-            .context("locating target/release")?
-            .join("ayubi");
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut cmd = Command::new(&bin);
-        cmd.current_dir(root)
-            .env("AYUBI_ENV", "development")
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}/bench.db?mode=rwc", dir.display()),
-            )
-            .env(
-                "JWT_SECRET_KEY",
-                "bench-secret-bench-secret-bench-secret-0123",
-            )
-            .env("PORT", "0")
-            .env("NO_COLOR", "1")
-            .env("AYUBI__TELEMETRY__LOG_FILTER", "warn,ayubi=info")
-            .env("AYUBI__AUTH__REGISTER_PER_HOUR", "1000000")
-            .env("REDIS_URL", redis.unwrap_or(""))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        let mut child = cmd
-            .spawn()
-            .with_context(|| format!("starting {} (build it first)", bin.display()))?;
-        let stdout = child.stdout.take().context("stdout")?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
-                    let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                    let _ = tx.send(port.parse::<u16>().unwrap_or(0));
-                }
-            }
-        });
-        let port = rx
-            .recv_timeout(Duration::from_secs(60))
-            .context("server did not start")?;
-        Ok(Self { child, port })
-    }
-
-    /// Resident set size in bytes, from /proc.
-    fn rss(&self) -> anyhow::Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let kb: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .context("VmRSS")?
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()?;
-        Ok(kb * 1024)
-    }
-}
-
-async fn register(
-    http: &reqwest::Client,
-    port: u16,
-    users: usize,
-    tag: usize,
-) -> anyhow::Result<Vec<String>> {
-    let tokens = futures_util::stream::iter(0..users)
-        .map(|i| {
-            let http = http.clone();
-            async move {
-                let res = http
-                    .post(format!("http://127.0.0.1:{port}/api/v1/auth/register"))
-                    .json(&json!({
-                        "email": format!("bench{tag}-{i}@example.com"),
-                        "password": "correct horse battery staple",
-                    }))
-                    .send()
-                    .await?;
-                if !res.status().is_success() {
-                    bail!("register: {}", res.status());
-                }
-                let body: Value = res.json().await?;
-                Ok(body["access_token"]
-                    .as_str()
-                    .context("access_token")?
-                    .to_owned())
-            }
-        })
-        .buffered(8)
-        .collect::<Vec<anyhow::Result<String>>>()
-        .await;
-    tokens.into_iter().collect()
 }
 
 /// Opens a socket and spawns its reader, which reports each change's latency.
@@ -211,11 +106,11 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 
 async fn run(sockets: usize, a: &Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let server = Server::start(a.redis.as_deref(), dir.path())?;
+    let server = Server::start(a.redis.as_deref(), dir.path(), &[])?;
     // With two instances (they share the database and Redis) the writer talks to the
     // first and the sockets to the second, so every change crosses instances.
     let writer = if a.instances > 1 {
-        Some(Server::start(a.redis.as_deref(), dir.path())?)
+        Some(Server::start(a.redis.as_deref(), dir.path(), &[])?)
     } else {
         None
     };

@@ -156,7 +156,11 @@ impl Backups {
     /// # Errors
     /// When the export, the upload or the record fails (a stored object without a
     /// record is deleted again).
-    pub async fn store(&self, user: UserId, trigger: Trigger) -> Result<StoredBackup, BackupFailure> {
+    pub async fn store(
+        &self,
+        user: UserId,
+        trigger: Trigger,
+    ) -> Result<StoredBackup, BackupFailure> {
         let mut spool = self.export(user).await?;
         let key = object_key(user, spool.exported_at);
         self.blobs.put(&key, &mut spool.file).await?;

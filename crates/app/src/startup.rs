@@ -23,11 +23,10 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use actix_web_prom::PrometheusMetricsBuilder;
 use anyhow::Context;
 use ayubi_cache::Redis;
-use ayubi_storage::BlobStore;
 use ayubi_db::{
-    SqlBackupStore,
-    Database, SqlChangeLog, SqlFinanceStore, SqlHabitStore, SqlIdempotencyStore, SqlIdentityStore,
-    SqlJournalStore, SqlSettingsStore, SqlSportStore, SqlTimeZones, SqlTravelStore,
+    Database, SqlBackupStore, SqlChangeLog, SqlFinanceStore, SqlHabitStore, SqlIdempotencyStore,
+    SqlIdentityStore, SqlJournalStore, SqlSettingsStore, SqlSportStore, SqlTimeZones,
+    SqlTravelStore,
 };
 use ayubi_finance::FinanceService;
 use ayubi_habits::HabitService;
@@ -36,6 +35,7 @@ use ayubi_journal::JournalService;
 use ayubi_kernel::{ChangeLog, Clock, IdempotencyStore, SystemClock};
 use ayubi_settings::SettingsService;
 use ayubi_sport::SportService;
+use ayubi_storage::BlobStore;
 use ayubi_travel::TravelService;
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
@@ -178,8 +178,8 @@ impl Application {
             Arc::new(SqlTimeZones::new(db.clone())),
             clock.clone(),
         );
-        let backup_metrics = BackupMetrics::register(&metrics.registry)
-            .context("registering backup metrics")?;
+        let backup_metrics =
+            BackupMetrics::register(&metrics.registry).context("registering backup metrics")?;
         let backup_store = Arc::new(SqlBackupStore::new(db.clone()));
         let backups = Arc::new(Backups {
             source: backup_store.clone(),

@@ -1,6 +1,6 @@
 //! Backup schedules: how often, how many to keep, when the next run is due.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde::Serialize;
 
 /// How often a scheduled backup runs.
@@ -98,6 +98,8 @@ impl Schedule {
     /// interval keeps its due time; a new one is first due one period from now.
     #[must_use]
     pub fn set(self, interval: Interval, keep: Keep, now: DateTime<Utc>) -> Self {
+        // Microseconds: what PostgreSQL stores, so the answer equals what is read back.
+        let now = now.trunc_subsecs(6);
         let next_run_at = if interval == self.interval && self.next_run_at.is_some() {
             self.next_run_at
         } else {

@@ -77,7 +77,9 @@ pub struct Download {
 
 impl std::fmt::Debug for Download {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Download").field("size", &self.size).finish()
+        f.debug_struct("Download")
+            .field("size", &self.size)
+            .finish()
     }
 }
 
@@ -155,7 +157,10 @@ impl BlobStore {
     pub async fn get(&self, key: &str) -> Result<Download, StorageError> {
         let r = self.store.get(&parse(key)?).await?;
         let size = r.meta.size;
-        let body = r.into_stream().map(|c| c.map_err(StorageError::from)).boxed();
+        let body = r
+            .into_stream()
+            .map(|c| c.map_err(StorageError::from))
+            .boxed();
         Ok(Download { size, body })
     }
 
@@ -203,6 +208,9 @@ mod tests {
         assert_eq!(got.concat(), body);
         store.delete("u/1/x.json").await.unwrap();
         store.delete("u/1/x.json").await.unwrap();
-        assert!(matches!(store.get("u/1/x.json").await, Err(StorageError::NotFound)));
+        assert!(matches!(
+            store.get("u/1/x.json").await,
+            Err(StorageError::NotFound)
+        ));
     }
 }

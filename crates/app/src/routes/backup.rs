@@ -275,14 +275,17 @@ pub async fn import(
 ) -> Result<HttpResponse, ApiError> {
     let mode = match q.mode.as_deref() {
         None => Mode::Merge,
-        Some(m) => Mode::parse(m)
-            .ok_or_else(|| ApiError::invalid("mode", "must be merge or replace"))?,
+        Some(m) => {
+            Mode::parse(m).ok_or_else(|| ApiError::invalid("mode", "must be merge or replace"))?
+        }
     };
     let json = matches!(req.mime_type(), Ok(Some(m))
         if m.type_() == mime::APPLICATION
             && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON)));
     if !json && req.headers().contains_key(CONTENT_TYPE) {
-        return Err(ApiError::bad_request("Content-Type must be application/json"));
+        return Err(ApiError::bad_request(
+            "Content-Type must be application/json",
+        ));
     }
     let body = read_limited(&req, payload, state.backups.max_import_bytes).await?;
     let checked = web::block(move || parse_document(&body))
@@ -347,7 +350,12 @@ pub async fn download(
         .await
         .map_err(BackupFailure::from)?;
     let body = object.body.map_err(std::io::Error::other);
-    Ok(document_response(object.size, &b.sha256, b.created_at, body))
+    Ok(document_response(
+        object.size,
+        &b.sha256,
+        b.created_at,
+        body,
+    ))
 }
 
 #[utoipa::path(tag = "backup", security(("bearer" = [])), params(("id" = i64, Path)),

@@ -8,7 +8,7 @@ use crate::helpers::{
 };
 use ayubi_backup::ports::BackupRecords;
 use ayubi_kernel::{Clock, UserId};
-use chrono::{Duration, Utc};
+use chrono::{Duration, SubsecRound, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -28,32 +28,120 @@ async fn seed(app: &TestApp, s: &Session) {
         assert!(r.status().is_success(), "{:?}", r.text().await);
     };
     ok(app.put_json("/api/v1/settings/profile", t, &json!({"display_name": "Ayu", "timezone": "Europe/Berlin", "steam_id": "76561197960287930"})).await).await;
-    ok(app.put_json("/api/v1/settings", t, &json!({"currency": "USD", "theme.accent": "teal"})).await).await;
-    ok(app.put_json("/api/v1/sport/goals", t, &json!({"water_ml_per_day": 2500, "kcal_per_day": 2100})).await).await;
+    ok(app
+        .put_json(
+            "/api/v1/settings",
+            t,
+            &json!({"currency": "USD", "theme.accent": "teal"}),
+        )
+        .await)
+    .await;
+    ok(app
+        .put_json(
+            "/api/v1/sport/goals",
+            t,
+            &json!({"water_ml_per_day": 2500, "kcal_per_day": 2100}),
+        )
+        .await)
+    .await;
     for ml in [250, 250, 500] {
-        ok(app.create("/api/v1/sport/water", t, None, &json!({"ml": ml, "date": "2026-11-20"})).await).await;
+        ok(app
+            .create(
+                "/api/v1/sport/water",
+                t,
+                None,
+                &json!({"ml": ml, "date": "2026-11-20"}),
+            )
+            .await)
+        .await;
     }
-    ok(app.create("/api/v1/sport/food", t, None, &json!({"name": "Oats", "kcal": 380, "protein": 12.5, "date": "2026-11-20"})).await).await;
-    ok(app.create("/api/v1/sport/workout", t, None, &json!({"name": "Run", "duration_min": 30, "kcal_burned": 300, "date": "2026-11-21"})).await).await;
-    ok(app.create("/api/v1/travel/visited", t, None, &json!({"country_iso3": "JPN", "visit_date": "2025-04-01", "notes": "sakura"})).await).await;
-    ok(app.create("/api/v1/travel/wishlist", t, None, &json!({"country_iso3": "PRT"})).await).await;
+    ok(app
+        .create(
+            "/api/v1/sport/food",
+            t,
+            None,
+            &json!({"name": "Oats", "kcal": 380, "protein": 12.5, "date": "2026-11-20"}),
+        )
+        .await)
+    .await;
+    ok(app
+        .create(
+            "/api/v1/sport/workout",
+            t,
+            None,
+            &json!({"name": "Run", "duration_min": 30, "kcal_burned": 300, "date": "2026-11-21"}),
+        )
+        .await)
+    .await;
+    ok(app
+        .create(
+            "/api/v1/travel/visited",
+            t,
+            None,
+            &json!({"country_iso3": "JPN", "visit_date": "2025-04-01", "notes": "sakura"}),
+        )
+        .await)
+    .await;
+    ok(app
+        .create(
+            "/api/v1/travel/wishlist",
+            t,
+            None,
+            &json!({"country_iso3": "PRT"}),
+        )
+        .await)
+    .await;
     let habit: Value = app
-        .create("/api/v1/habits", t, None, &json!({"name": "Read", "schedule": {"kind": "weekdays", "days": ["mon", "wed"]}}))
+        .create(
+            "/api/v1/habits",
+            t,
+            None,
+            &json!({"name": "Read", "schedule": {"kind": "weekdays", "days": ["mon", "wed"]}}),
+        )
         .await
         .json()
         .await
         .unwrap();
     let hid = habit["id"].as_i64().unwrap();
-    ok(app.create(&format!("/api/v1/habits/{hid}/completions"), t, None, &json!({"date": "2026-11-16"})).await).await;
-    ok(app.create(&format!("/api/v1/habits/{hid}/skips"), t, None, &json!({"date": "2026-11-18"})).await).await;
+    ok(app
+        .create(
+            &format!("/api/v1/habits/{hid}/completions"),
+            t,
+            None,
+            &json!({"date": "2026-11-16"}),
+        )
+        .await)
+    .await;
+    ok(app
+        .create(
+            &format!("/api/v1/habits/{hid}/skips"),
+            t,
+            None,
+            &json!({"date": "2026-11-18"}),
+        )
+        .await)
+    .await;
     let cat: Value = app
-        .create("/api/v1/finance/categories", t, None, &json!({"name": "Food", "kind": "expense"}))
+        .create(
+            "/api/v1/finance/categories",
+            t,
+            None,
+            &json!({"name": "Food", "kind": "expense"}),
+        )
         .await
         .json()
         .await
         .unwrap();
     ok(app.create("/api/v1/finance/entries", t, None, &json!({"kind": "expense", "amount": 12.34, "currency": "EUR", "category_id": cat["id"], "date": "2026-11-20", "note": "lunch"})).await).await;
-    ok(app.create("/api/v1/finance/entries", t, None, &json!({"kind": "income", "amount": 1000, "currency": "USD", "date": "2026-11-01"})).await).await;
+    ok(app
+        .create(
+            "/api/v1/finance/entries",
+            t,
+            None,
+            &json!({"kind": "income", "amount": 1000, "currency": "USD", "date": "2026-11-01"}),
+        )
+        .await)
+    .await;
     ok(app.create("/api/v1/journal", t, None, &json!({"title": "Day", "content": "Ran in the rain", "date": "2026-11-21", "mood": 4, "tags": ["run", "rain"]})).await).await;
 }
 
@@ -104,7 +192,14 @@ fn normalized(doc: &Value) -> Value {
     fn strip(v: &mut Value) {
         match v {
             Value::Object(m) => {
-                for k in ["id", "created_at", "updated_at", "added_at", "exported_at", "email"] {
+                for k in [
+                    "id",
+                    "created_at",
+                    "updated_at",
+                    "added_at",
+                    "exported_at",
+                    "email",
+                ] {
                     m.remove(k);
                 }
                 m.values_mut().for_each(strip);
@@ -127,10 +222,26 @@ async fn export_holds_every_table_with_its_hash_in_a_header() {
     let s = app.register("export@example.com").await;
     seed(&app, &s).await;
     let (doc, headers, bytes) = export(&app, &s.access).await;
-    assert_eq!(headers["x-content-sha256"].to_str().unwrap(), sha256_hex(&bytes));
-    assert!(headers["repr-digest"].to_str().unwrap().starts_with("sha-256=:"));
-    assert!(headers["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"ayubi-backup-"));
-    assert_eq!(headers["content-length"].to_str().unwrap(), bytes.len().to_string());
+    assert_eq!(
+        headers["x-content-sha256"].to_str().unwrap(),
+        sha256_hex(&bytes)
+    );
+    assert!(
+        headers["repr-digest"]
+            .to_str()
+            .unwrap()
+            .starts_with("sha-256=:")
+    );
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"ayubi-backup-")
+    );
+    assert_eq!(
+        headers["content-length"].to_str().unwrap(),
+        bytes.len().to_string()
+    );
     assert_eq!(doc["format"], "ayubi-backup");
     assert_eq!(doc["version"], 1);
     assert!(doc["exported_at"].is_string());
@@ -163,10 +274,14 @@ async fn export_holds_every_table_with_its_hash_in_a_header() {
         })
     );
     // Exporting has no side effect: the change log did not move.
-    let changes: Value = app.get_ok("/api/v1/sync/changes?since=0&limit=1000", &s.access).await;
+    let changes: Value = app
+        .get_ok("/api/v1/sync/changes?since=0&limit=1000", &s.access)
+        .await;
     let before = changes["changes"].as_array().unwrap().len();
     export(&app, &s.access).await;
-    let changes: Value = app.get_ok("/api/v1/sync/changes?since=0&limit=1000", &s.access).await;
+    let changes: Value = app
+        .get_ok("/api/v1/sync/changes?since=0&limit=1000", &s.access)
+        .await;
     assert_eq!(changes["changes"].as_array().unwrap().len(), before);
 }
 
@@ -213,7 +328,10 @@ async fn a_bad_row_is_named_and_nothing_changes() {
     let s = app.register("bad@example.com").await;
     seed(&app, &s).await;
     let (before, _, _) = export(&app, &s.access).await;
-    let seq_before = app.get_ok("/api/v1/sync/changes?since=0&limit=1000", &s.access).await["next_since"].clone();
+    let seq_before = app
+        .get_ok("/api/v1/sync/changes?since=0&limit=1000", &s.access)
+        .await["next_since"]
+        .clone();
     let mut entries: Vec<Value> = (0..1043)
         .map(|i| json!({"kind": "expense", "amount": 1 + i, "currency": "EUR", "date": "2026-11-02"}))
         .collect();
@@ -224,21 +342,62 @@ async fn a_bad_row_is_named_and_nothing_changes() {
         "finance": {"entries": entries}
     });
     for mode in ["merge", "replace"] {
-        let body = problem(import(&app, &s.access, &format!("?mode={mode}"), &doc).await, StatusCode::UNPROCESSABLE_ENTITY).await;
-        assert_eq!(body["errors"]["finance.entries[1042].amount"][0], "must be greater than 0", "{body}");
+        let body = problem(
+            import(&app, &s.access, &format!("?mode={mode}"), &doc).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(
+            body["errors"]["finance.entries[1042].amount"][0], "must be greater than 0",
+            "{body}"
+        );
         assert_eq!(body["errors"].as_object().unwrap().len(), 1);
     }
     // Wrong shapes are named by path too, and refused as a whole.
     let shape = json!({"format": "ayubi-backup", "version": 1, "journal": [{"content": "x", "date": "2026-11-01"}, {"content": "y", "date": "2026-13-01"}]});
-    let body = problem(import(&app, &s.access, "", &shape).await, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert!(body["errors"].as_object().unwrap().keys().any(|k| k.starts_with("journal[1].date")), "{body}");
+    let body = problem(
+        import(&app, &s.access, "", &shape).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        body["errors"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.starts_with("journal[1].date")),
+        "{body}"
+    );
     let unknown = json!({"format": "ayubi-backup", "version": 1, "sport": {"water": [{"date": "2026-11-01", "ml": 1, "user_id": 2}]}});
-    let body = problem(import(&app, &s.access, "", &unknown).await, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert!(body["errors"].as_object().unwrap().contains_key("sport.water[0].user_id"), "{body}");
+    let body = problem(
+        import(&app, &s.access, "", &unknown).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        body["errors"]
+            .as_object()
+            .unwrap()
+            .contains_key("sport.water[0].user_id"),
+        "{body}"
+    );
     let newer = json!({"format": "ayubi-backup", "version": 99});
-    let body = problem(import(&app, &s.access, "", &newer).await, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert!(body["errors"]["version"][0].as_str().unwrap().contains("newest"));
-    let body = problem(import(&app, &s.access, "?mode=overwrite", &newer).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let body = problem(
+        import(&app, &s.access, "", &newer).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        body["errors"]["version"][0]
+            .as_str()
+            .unwrap()
+            .contains("newest")
+    );
+    let body = problem(
+        import(&app, &s.access, "?mode=overwrite", &newer).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert!(body["errors"].as_object().unwrap().contains_key("mode"));
     let res = app
         .client
@@ -252,7 +411,10 @@ async fn a_bad_row_is_named_and_nothing_changes() {
     problem(res, StatusCode::BAD_REQUEST).await;
     let (after, _, _) = export(&app, &s.access).await;
     assert_eq!(normalized(&after), normalized(&before));
-    let seq_after = app.get_ok("/api/v1/sync/changes?since=0&limit=1000", &s.access).await["next_since"].clone();
+    let seq_after = app
+        .get_ok("/api/v1/sync/changes?since=0&limit=1000", &s.access)
+        .await["next_since"]
+        .clone();
     assert_eq!(seq_after, seq_before);
 }
 
@@ -281,7 +443,10 @@ async fn dry_run_counts_and_writes_nothing_and_replace_swaps_only_the_tables_pre
     assert_eq!(real["deleted"], dry["deleted"]);
     let (after, _, _) = export(&app, &s.access).await;
     let (a, b) = (normalized(&after), normalized(&before));
-    assert_eq!(a["sport"]["water"], json!([{"date": "2026-11-05", "ml": 750}]));
+    assert_eq!(
+        a["sport"]["water"],
+        json!([{"date": "2026-11-05", "ml": 750}])
+    );
     assert_eq!(a["habits"][0]["name"], "Stretch");
     assert_eq!(a["habits"].as_array().unwrap().len(), 1);
     // Everything the document does not hold is untouched.
@@ -296,7 +461,13 @@ async fn dry_run_counts_and_writes_nothing_and_replace_swaps_only_the_tables_pre
 async fn a_partial_document_from_the_web_app_merges_its_sections() {
     let app = spawn_app().await;
     let s = app.register("web@example.com").await;
-    app.create("/api/v1/travel/wishlist", &s.access, None, &json!({"country_iso3": "ITA"})).await;
+    app.create(
+        "/api/v1/travel/wishlist",
+        &s.access,
+        None,
+        &json!({"country_iso3": "ITA"}),
+    )
+    .await;
     // What the web app's localStorage holds: sport and travel only.
     let doc = json!({
         "format": "ayubi-backup", "version": 1,
@@ -304,12 +475,20 @@ async fn a_partial_document_from_the_web_app_merges_its_sections() {
         "travel": {"visited": [{"country_iso3": "ita"}], "wishlist": [{"country_iso3": "ISL"}, {"country_iso3": "ITA"}]}
     });
     let out = import_ok(&app, &s.access, "", &doc).await;
-    assert_eq!(out["created"], json!({"water": 1, "workouts": 1, "visited": 1, "wishlist": 1}));
+    assert_eq!(
+        out["created"],
+        json!({"water": 1, "workouts": 1, "visited": 1, "wishlist": 1})
+    );
     // Visiting Italy took it off the wishlist; the document's Italy entry is skipped.
     assert_eq!(out["skipped"]["wishlist"], 1);
     assert_eq!(out["deleted"]["wishlist"], 1);
     let (doc, _, _) = export(&app, &s.access).await;
-    let wl: Vec<&str> = doc["travel"]["wishlist"].as_array().unwrap().iter().map(|w| w["country_iso3"].as_str().unwrap()).collect();
+    let wl: Vec<&str> = doc["travel"]["wishlist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["country_iso3"].as_str().unwrap())
+        .collect();
     assert_eq!(wl, ["ISL"]);
     assert_eq!(doc["travel"]["visited"][0]["country_iso3"], "ITA");
     assert_eq!(doc["journal"], json!([]));
@@ -319,7 +498,9 @@ async fn a_partial_document_from_the_web_app_merges_its_sections() {
 async fn version_1_documents_keep_importing() {
     let app = spawn_app().await;
     let s = app.register("v1@example.com").await;
-    let fixture = std::fs::read(crate::helpers::repo_root().join("crates/app/tests/fixtures/backup-v1.json")).unwrap();
+    let fixture =
+        std::fs::read(crate::helpers::repo_root().join("crates/app/tests/fixtures/backup-v1.json"))
+            .unwrap();
     let doc: Value = serde_json::from_slice(&fixture).unwrap();
     let out = import_ok(&app, &s.access, "", &doc).await;
     assert_eq!(out["created"]["journal"], 2);
@@ -336,10 +517,19 @@ async fn a_document_above_the_limit_gets_a_413_that_says_so() {
     let app = spawn_with(|s| s.backup.max_import_bytes = 4096).await;
     let s = app.register("big@example.com").await;
     let doc = json!({"format": "ayubi-backup", "version": 1, "journal": [{"content": "x".repeat(5000), "date": "2026-11-01"}]});
-    let body = problem(import(&app, &s.access, "", &doc).await, StatusCode::PAYLOAD_TOO_LARGE).await;
-    assert!(body["detail"].as_str().unwrap().contains("import limit"), "{body}");
+    let body = problem(
+        import(&app, &s.access, "", &doc).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("import limit"),
+        "{body}"
+    );
     // Without a declared length (chunked), the limit still holds.
-    let chunks = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(serde_json::to_vec(&doc).unwrap())]);
+    let chunks = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(
+        serde_json::to_vec(&doc).unwrap(),
+    )]);
     let res = app
         .client
         .post(app.url("/api/v1/backup/import"))
@@ -374,7 +564,10 @@ async fn a_sqlite_export_imports_into_the_other_database() {
     // And back the other way.
     let c = lite.register("back@example.com").await;
     import_ok(&lite, &c.access, "?mode=replace", &back).await;
-    assert_eq!(normalized(&export(&lite, &c.access).await.0), normalized(&doc));
+    assert_eq!(
+        normalized(&export(&lite, &c.access).await.0),
+        normalized(&doc)
+    );
 }
 
 #[tokio::test]
@@ -382,20 +575,36 @@ async fn stored_backups_history_download_and_delete() {
     let app = spawn_app().await;
     let s = app.register("hist@example.com").await;
     seed(&app, &s).await;
-    let res = app.create("/api/v1/backup/history", &s.access, None, &json!({})).await;
+    let res = app
+        .create("/api/v1/backup/history", &s.access, None, &json!({}))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let first: Value = res.json().await.unwrap();
     assert_eq!(first["trigger"], "manual");
     app.clock.advance(Duration::minutes(1));
-    app.create("/api/v1/water", &s.access, None, &json!({"ml": 100})).await;
-    let second: Value = app.create("/api/v1/backup/history", &s.access, None, &json!({})).await.json().await.unwrap();
+    app.create("/api/v1/water", &s.access, None, &json!({"ml": 100}))
+        .await;
+    let second: Value = app
+        .create("/api/v1/backup/history", &s.access, None, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let list = app.get_ok("/api/v1/backup/history", &s.access).await;
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[0]["id"], second["id"]);
     assert_eq!(list[1]["id"], first["id"]);
-    let res = app.get(&format!("/api/v1/backup/history/{}", first["id"]), Some(&s.access)).await;
+    let res = app
+        .get(
+            &format!("/api/v1/backup/history/{}", first["id"]),
+            Some(&s.access),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["x-content-sha256"].to_str().unwrap(), first["sha256"]);
+    assert_eq!(
+        res.headers()["x-content-sha256"].to_str().unwrap(),
+        first["sha256"]
+    );
     let bytes = res.bytes().await.unwrap();
     assert_eq!(sha256_hex(&bytes), first["sha256"].as_str().unwrap());
     assert_eq!(bytes.len() as i64, first["size_bytes"].as_i64().unwrap());
@@ -403,21 +612,69 @@ async fn stored_backups_history_download_and_delete() {
     assert_eq!(doc["sport"]["water"].as_array().unwrap().len(), 3);
     // Another user sees none of it.
     let other = app.register("other@example.com").await;
-    assert_eq!(app.get(&format!("/api/v1/backup/history/{}", first["id"]), Some(&other.access)).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(app.get_ok("/api/v1/backup/history", &other.access).await, json!([]));
-    assert_eq!(app.delete_json(&format!("/api/v1/backup/history/{}", first["id"]), None, &other.access).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/backup/history/{}", first["id"]),
+            Some(&other.access)
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get_ok("/api/v1/backup/history", &other.access).await,
+        json!([])
+    );
+    assert_eq!(
+        app.delete_json(
+            &format!("/api/v1/backup/history/{}", first["id"]),
+            None,
+            &other.access
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
     // Deleting removes the record and the object.
     let objects = |dir: &std::path::Path| walk(dir).len();
     let store = app.db.files().join("backups");
     assert_eq!(objects(&store), 2);
-    assert_eq!(app.delete_json(&format!("/api/v1/backup/history/{}", first["id"]), None, &s.access).await.status(), StatusCode::NO_CONTENT);
-    assert_eq!(app.get(&format!("/api/v1/backup/history/{}", first["id"]), Some(&s.access)).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.delete_json(
+            &format!("/api/v1/backup/history/{}", first["id"]),
+            None,
+            &s.access
+        )
+        .await
+        .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/backup/history/{}", first["id"]),
+            Some(&s.access)
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(objects(&store), 1);
     // A stored backup restores.
     let fresh = app.register("restore@example.com").await;
-    let doc2: Value = app.get(&format!("/api/v1/backup/history/{}", second["id"]), Some(&s.access)).await.json().await.unwrap();
+    let doc2: Value = app
+        .get(
+            &format!("/api/v1/backup/history/{}", second["id"]),
+            Some(&s.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     import_ok(&app, &fresh.access, "", &doc2).await;
-    assert_eq!(normalized(&export(&app, &fresh.access).await.0), normalized(&doc2));
+    assert_eq!(
+        normalized(&export(&app, &fresh.access).await.0),
+        normalized(&doc2)
+    );
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -439,14 +696,47 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 async fn schedule_is_validated_and_reported() {
     let app = spawn_app().await;
     let s = app.register("sched@example.com").await;
-    assert_eq!(app.get_ok("/api/v1/backup/schedule", &s.access).await, json!({"interval": "off", "keep": 7, "next_run_at": null}));
-    let body = problem(app.create("/api/v1/backup/schedule", &s.access, None, &json!({"interval": "hourly"})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        app.get_ok("/api/v1/backup/schedule", &s.access).await,
+        json!({"interval": "off", "keep": 7, "next_run_at": null})
+    );
+    let body = problem(
+        app.create(
+            "/api/v1/backup/schedule",
+            &s.access,
+            None,
+            &json!({"interval": "hourly"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert!(body["errors"].as_object().unwrap().contains_key("interval"));
-    let body = problem(app.create("/api/v1/backup/schedule", &s.access, None, &json!({"interval": "daily", "keep": 101})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let body = problem(
+        app.create(
+            "/api/v1/backup/schedule",
+            &s.access,
+            None,
+            &json!({"interval": "daily", "keep": 101}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert!(body["errors"].as_object().unwrap().contains_key("keep"));
-    let set: Value = app.create("/api/v1/backup/schedule", &s.access, None, &json!({"interval": "weekly", "keep": 3})).await.json().await.unwrap();
+    let set: Value = app
+        .create(
+            "/api/v1/backup/schedule",
+            &s.access,
+            None,
+            &json!({"interval": "weekly", "keep": 3}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let due: chrono::DateTime<Utc> = set["next_run_at"].as_str().unwrap().parse().unwrap();
-    assert_eq!(due, app.clock.now() + Duration::days(7));
+    assert_eq!(due, (app.clock.now() + Duration::days(7)).trunc_subsecs(6));
     assert_eq!(set["keep"], 3);
     assert_eq!(app.get_ok("/api/v1/backup/schedule", &s.access).await, set);
 }
@@ -491,7 +781,13 @@ async fn scheduled_backups_run_when_due_and_keep_n() {
     let app = spawn_with(long_tokens).await;
     let s = app.register("due@example.com").await;
     seed(&app, &s).await;
-    app.create("/api/v1/backup/schedule", &s.access, None, &json!({"interval": "daily", "keep": 2})).await;
+    app.create(
+        "/api/v1/backup/schedule",
+        &s.access,
+        None,
+        &json!({"interval": "daily", "keep": 2}),
+    )
+    .await;
     passes(&app, 2.0).await;
     assert!(scheduled(&app, &s).await.is_empty(), "not due yet");
     for day in 1..=3 {
@@ -499,7 +795,12 @@ async fn scheduled_backups_run_when_due_and_keep_n() {
         passes(&app, 2.0).await;
         let made = scheduled(&app, &s).await;
         assert_eq!(made.len(), day.min(2), "day {day}");
-        let next: chrono::DateTime<Utc> = app.get_ok("/api/v1/backup/schedule", &s.access).await["next_run_at"].as_str().unwrap().parse().unwrap();
+        let next: chrono::DateTime<Utc> =
+            app.get_ok("/api/v1/backup/schedule", &s.access).await["next_run_at"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
         assert!(next > app.clock.now());
     }
     // Pruned objects are gone from the store too.
@@ -511,7 +812,14 @@ async fn scheduled_backups_run_when_due_and_keep_n() {
 async fn a_run_missed_while_down_runs_once_at_start_on_one_instance() {
     let first = spawn_with(long_tokens).await;
     let s = first.register("missed@example.com").await;
-    first.create("/api/v1/backup/schedule", &s.access, None, &json!({"interval": "daily", "keep": 10})).await;
+    first
+        .create(
+            "/api/v1/backup/schedule",
+            &s.access,
+            None,
+            &json!({"interval": "daily", "keep": 10}),
+        )
+        .await;
     let db = first.db.clone();
     drop(first);
     // Three days later two instances start on the same database.
@@ -522,9 +830,15 @@ async fn a_run_missed_while_down_runs_once_at_start_on_one_instance() {
     passes(&b, 3.0).await;
     let made = scheduled(&a, &s).await;
     assert_eq!(made.len(), 1, "{made:?}");
-    let next: chrono::DateTime<Utc> = a.get_ok("/api/v1/backup/schedule", &s.access).await["next_run_at"].as_str().unwrap().parse().unwrap();
+    let next: chrono::DateTime<Utc> =
+        a.get_ok("/api/v1/backup/schedule", &s.access).await["next_run_at"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
     assert!(next > later && next <= later + Duration::days(1), "{next}");
-    let runs = metric(&a, "ayubi_backup_runs_total").await + metric(&b, "ayubi_backup_runs_total").await;
+    let runs =
+        metric(&a, "ayubi_backup_runs_total").await + metric(&b, "ayubi_backup_runs_total").await;
     assert_eq!(runs, 1.0);
 }
 
@@ -532,7 +846,13 @@ async fn a_run_missed_while_down_runs_once_at_start_on_one_instance() {
 async fn exactly_one_concurrent_claim_takes_the_lease() {
     let app = spawn_app().await;
     let s = app.register("lease@example.com").await;
-    app.create("/api/v1/backup/schedule", &s.access, None, &json!({"interval": "daily"})).await;
+    app.create(
+        "/api/v1/backup/schedule",
+        &s.access,
+        None,
+        &json!({"interval": "daily"}),
+    )
+    .await;
     let store = Arc::new(ayubi_db::SqlBackupStore::new(pool(&app).await));
     let user = UserId::new(s.id);
     let now = Utc::now() + Duration::days(2);
@@ -540,7 +860,12 @@ async fn exactly_one_concurrent_claim_takes_the_lease() {
         let store = store.clone();
         tokio::spawn(async move {
             store
-                .claim(user, &format!("instance-{i}"), now, now + Duration::minutes(15))
+                .claim(
+                    user,
+                    &format!("instance-{i}"),
+                    now,
+                    now + Duration::minutes(15),
+                )
                 .await
                 .unwrap()
         })
@@ -552,9 +877,21 @@ async fn exactly_one_concurrent_claim_takes_the_lease() {
         .count();
     assert_eq!(won, 1);
     // A live lease keeps others out; an expired one lets the next instance take over.
-    assert!(store.claim(user, "late", now, now + Duration::minutes(15)).await.unwrap().is_none());
+    assert!(
+        store
+            .claim(user, "late", now, now + Duration::minutes(15))
+            .await
+            .unwrap()
+            .is_none()
+    );
     let after = now + Duration::minutes(16);
-    assert!(store.claim(user, "late", after, after + Duration::minutes(15)).await.unwrap().is_some());
+    assert!(
+        store
+            .claim(user, "late", after, after + Duration::minutes(15))
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert!(store.due(after, 10).await.unwrap().is_empty());
 }
 
@@ -570,7 +907,12 @@ async fn generated_documents_round_trip() {
         let doc = strategy.new_tree(&mut runner).unwrap().current();
         let s = app.register(&format!("gen{case}@example.com")).await;
         let res = import(&app, &s.access, "", &doc).await;
-        assert_eq!(res.status(), StatusCode::OK, "case {case}: {}\n{doc:#}", res.text().await.unwrap());
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "case {case}: {}\n{doc:#}",
+            res.text().await.unwrap()
+        );
         let (mine, _, _) = export(&app, &s.access).await;
         assert_eq!(normalized(&mine), normalized(&doc), "case {case}");
         // Into a second fresh user from the export, and merge twice adds nothing.
@@ -578,7 +920,10 @@ async fn generated_documents_round_trip() {
         import_ok(&app, &t.access, "", &mine).await;
         let again = import_ok(&app, &t.access, "", &mine).await;
         assert!(all_zero(&again["created"]), "case {case}: {again}");
-        assert_eq!(normalized(&export(&app, &t.access).await.0), normalized(&doc));
+        assert_eq!(
+            normalized(&export(&app, &t.access).await.0),
+            normalized(&doc)
+        );
     }
 }
 
@@ -596,19 +941,46 @@ async fn stored_backups_go_to_an_s3_bucket() {
     .await;
     let s = app.register("s3@example.com").await;
     seed(&app, &s).await;
-    let small: Value = app.create("/api/v1/backup/history", &s.access, None, &json!({})).await.json().await.unwrap();
+    let small: Value = app
+        .create("/api/v1/backup/history", &s.access, None, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(s3.objects().len(), 1);
     // Over one part (8 MiB): a multipart upload.
     let big = json!({"format": "ayubi-backup", "version": 1, "journal": (0..90).map(|i| json!({"content": format!("{i}{}", "z".repeat(99_990)), "date": "2026-11-01"})).collect::<Vec<_>>()});
     import_ok(&app, &s.access, "", &big).await;
-    let large: Value = app.create("/api/v1/backup/history", &s.access, None, &json!({})).await.json().await.unwrap();
+    let large: Value = app
+        .create("/api/v1/backup/history", &s.access, None, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(large["size_bytes"].as_i64().unwrap() > 9_000_000);
     assert!(s3.multipart_completed() >= 1);
     for b in [&small, &large] {
-        let bytes = app.get(&format!("/api/v1/backup/history/{}", b["id"]), Some(&s.access)).await.bytes().await.unwrap();
+        let bytes = app
+            .get(
+                &format!("/api/v1/backup/history/{}", b["id"]),
+                Some(&s.access),
+            )
+            .await
+            .bytes()
+            .await
+            .unwrap();
         assert_eq!(sha256_hex(&bytes), b["sha256"].as_str().unwrap());
     }
-    assert_eq!(app.delete_json(&format!("/api/v1/backup/history/{}", small["id"]), None, &s.access).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.delete_json(
+            &format!("/api/v1/backup/history/{}", small["id"]),
+            None,
+            &s.access
+        )
+        .await
+        .status(),
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(s3.objects().len(), 1);
 }
 
@@ -617,7 +989,17 @@ async fn instances_beside_each_other_share_stored_backups() {
     let a = spawn_app().await;
     let b = spawn_beside(&a, |_| {}).await;
     let s = a.register("beside@example.com").await;
-    let made: Value = a.create("/api/v1/backup/history", &s.access, None, &json!({})).await.json().await.unwrap();
-    let res = b.get(&format!("/api/v1/backup/history/{}", made["id"]), Some(&s.access)).await;
+    let made: Value = a
+        .create("/api/v1/backup/history", &s.access, None, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = b
+        .get(
+            &format!("/api/v1/backup/history/{}", made["id"]),
+            Some(&s.access),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
 }

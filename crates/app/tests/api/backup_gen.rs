@@ -30,9 +30,16 @@ fn schedule() -> impl Strategy<Value = Value> {
 }
 
 fn sport() -> impl Strategy<Value = Value> {
-    let goals = option::of((250i64..=20_000, 500i64..=10_000))
-        .prop_map(|g| g.map_or(Value::Null, |(w, k)| json!({"water_ml_per_day": w, "kcal_per_day": k})));
-    let water = vec((date(), 1i64..=10_000).prop_map(|(d, ml)| json!({"date": d, "ml": ml})), 0..8);
+    let goals = option::of((250i64..=20_000, 500i64..=10_000)).prop_map(|g| {
+        g.map_or(
+            Value::Null,
+            |(w, k)| json!({"water_ml_per_day": w, "kcal_per_day": k}),
+        )
+    });
+    let water = vec(
+        (date(), 1i64..=10_000).prop_map(|(d, ml)| json!({"date": d, "ml": ml})),
+        0..8,
+    );
     let grams = || option::of(0i32..=20_000).prop_map(|t| t.map(|t| f64::from(t) / 10.0));
     let food = vec(
         (date(), word(10), 0i64..=20_000, grams(), grams(), grams()).prop_map(|(d, n, k, p, c, f)| {
@@ -41,9 +48,9 @@ fn sport() -> impl Strategy<Value = Value> {
         0..5,
     );
     let workouts = vec(
-        (date(), word(10), 1i64..=1440, 0i64..=20_000).prop_map(|(d, n, m, k)| {
-            json!({"date": d, "name": n, "duration_min": m, "kcal_burned": k})
-        }),
+        (date(), word(10), 1i64..=1440, 0i64..=20_000).prop_map(
+            |(d, n, m, k)| json!({"date": d, "name": n, "duration_min": m, "kcal_burned": k}),
+        ),
         0..5,
     );
     (goals, water, food, workouts)
@@ -51,12 +58,18 @@ fn sport() -> impl Strategy<Value = Value> {
 }
 
 fn travel() -> impl Strategy<Value = Value> {
-    vec((0u8..3, option::of(date()), option::of(word(12))), COUNTRIES.len()).prop_map(|picks| {
+    vec(
+        (0u8..3, option::of(date()), option::of(word(12))),
+        COUNTRIES.len(),
+    )
+    .prop_map(|picks| {
         let mut visited = Vec::new();
         let mut wishlist = Vec::new();
         for (i, (pick, when, notes)) in picks.into_iter().enumerate() {
             match pick {
-                1 => visited.push(json!({"country_iso3": COUNTRIES[i], "visit_date": when, "notes": notes})),
+                1 => visited.push(
+                    json!({"country_iso3": COUNTRIES[i], "visit_date": when, "notes": notes}),
+                ),
                 2 => wishlist.push(json!({"country_iso3": COUNTRIES[i]})),
                 _ => {}
             }
@@ -176,10 +189,17 @@ fn settings() -> impl Strategy<Value = Value> {
 
 /// A whole document.
 pub fn document() -> impl Strategy<Value = Value> {
-    (profile(), settings(), sport(), travel(), habits(), finance(), journal()).prop_map(
-        |(p, s, sp, t, h, f, j)| {
+    (
+        profile(),
+        settings(),
+        sport(),
+        travel(),
+        habits(),
+        finance(),
+        journal(),
+    )
+        .prop_map(|(p, s, sp, t, h, f, j)| {
             json!({"format": "ayubi-backup", "version": 1, "profile": p, "settings": s,
                    "sport": sp, "travel": t, "habits": h, "finance": f, "journal": j})
-        },
-    )
+        })
 }

@@ -74,7 +74,11 @@ async fn handle(
     let key = req.path().trim_start_matches('/').to_owned();
     let mut st = state.lock().unwrap();
     let etag = |b: &[u8]| format!("\"{:x}\"", b.len());
-    match (req.method().as_str(), query.get("uploadId"), query.contains_key("uploads")) {
+    match (
+        req.method().as_str(),
+        query.get("uploadId"),
+        query.contains_key("uploads"),
+    ) {
         // DeleteObjects (object_store deletes through the bulk API).
         ("POST", None, false) if query.contains_key("delete") => {
             let text = String::from_utf8_lossy(&body).into_owned();
@@ -128,14 +132,15 @@ async fn handle(
             HttpResponse::Ok().insert_header(("ETag", tag)).finish()
         }
         ("GET" | "HEAD", None, _) => match st.objects.get(&key) {
-            Some(b) => {
-                let res = HttpResponse::Ok()
-                    .insert_header(("ETag", etag(b)))
-                    .insert_header(("Last-Modified", LAST_MODIFIED))
-                    .content_type("application/octet-stream")
-                    .body(if req.method() == "HEAD" { Vec::new() } else { b.clone() });
-                res
-            }
+            Some(b) => HttpResponse::Ok()
+                .insert_header(("ETag", etag(b)))
+                .insert_header(("Last-Modified", LAST_MODIFIED))
+                .content_type("application/octet-stream")
+                .body(if req.method() == "HEAD" {
+                    Vec::new()
+                } else {
+                    b.clone()
+                }),
             None => HttpResponse::NotFound()
                 .content_type("application/xml")
                 .body("<Error><Code>NoSuchKey</Code><Message>no such key</Message></Error>"),

@@ -6,9 +6,9 @@
 mod auth;
 mod backup;
 mod backup_gen;
-mod fake_s3;
 mod binary;
 mod contract;
+mod fake_s3;
 mod finance;
 mod habits;
 mod helpers;
