@@ -98,8 +98,14 @@ async fn main() -> anyhow::Result<()> {
     }
     let dir = tempfile::tempdir()?;
     let mut env = vec![
-        ("AYUBI__BACKUP__DIR", dir.path().join("backups").display().to_string()),
-        ("AYUBI__BACKUP__MAX_IMPORT_BYTES", (200 * 1024 * 1024).to_string()),
+        (
+            "AYUBI__BACKUP__DIR",
+            dir.path().join("backups").display().to_string(),
+        ),
+        (
+            "AYUBI__BACKUP__MAX_IMPORT_BYTES",
+            (200 * 1024 * 1024).to_string(),
+        ),
     ];
     if let Some(url) = &database {
         env.push(("DATABASE_URL", url.clone()));
@@ -112,7 +118,10 @@ async fn main() -> anyhow::Result<()> {
     let idle = server.rss()?;
     let t = Instant::now();
     let res = http
-        .post(format!("http://127.0.0.1:{}/api/v1/backup/import", server.port))
+        .post(format!(
+            "http://127.0.0.1:{}/api/v1/backup/import",
+            server.port
+        ))
         .bearer_auth(&token)
         .header("Content-Type", "application/json")
         .body(doc.clone())
@@ -140,7 +149,10 @@ async fn main() -> anyhow::Result<()> {
     let (stop, peak) = sampler(&server);
     let t = Instant::now();
     let res = http
-        .get(format!("http://127.0.0.1:{}/api/v1/backup/export", server.port))
+        .get(format!(
+            "http://127.0.0.1:{}/api/v1/backup/export",
+            server.port
+        ))
         .bearer_auth(&token)
         .send()
         .await?;
@@ -162,7 +174,10 @@ async fn main() -> anyhow::Result<()> {
     let (stop, peak) = sampler(&server);
     let t = Instant::now();
     let res = http
-        .post(format!("http://127.0.0.1:{}/api/v1/backup/history", server.port))
+        .post(format!(
+            "http://127.0.0.1:{}/api/v1/backup/history",
+            server.port
+        ))
         .bearer_auth(&token)
         .send()
         .await?;
@@ -179,7 +194,11 @@ async fn main() -> anyhow::Result<()> {
 
     println!(
         "backend: {}\nrows: {created} created by the import ({} MB document)",
-        if database.is_some() { "postgres" } else { "sqlite" },
+        if database.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        },
         doc.len() / 1_000_000
     );
     println!(

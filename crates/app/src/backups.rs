@@ -14,7 +14,7 @@ use ayubi_backup::ports::{
     BackupRecords, ExportSource, ImportStore, NewBackup, RowSink, StoredBackup, Trigger,
 };
 use ayubi_backup::schedule::next_after;
-use ayubi_kernel::{Clock, StoreError, UserId};
+use ayubi_kernel::{Clock, Idempotent, StoreError, UserId};
 use ayubi_storage::{BlobStore, StorageError};
 use chrono::{DateTime, Utc};
 use prometheus::{IntCounter, Registry};
@@ -103,6 +103,10 @@ pub struct Backups {
     pub metrics: BackupMetrics,
     /// Largest import document (bytes).
     pub max_import_bytes: usize,
+    /// Exports and imports running at once on this instance; more wait their turn. An
+    /// import holds its document in memory (up to `max_import_bytes`, parsed), so this
+    /// bounds the memory a burst of them can take.
+    pub jobs: tokio::sync::Semaphore,
 }
 
 /// Why a stored backup could not be made or read.
@@ -125,6 +129,7 @@ impl Backups {
     /// # Errors
     /// When the database or the temporary file fails.
     pub async fn export(&self, user: UserId) -> Result<Spool, BackupFailure> {
+        let _turn = self.jobs.acquire().await.map_err(std::io::Error::other)?;
         let exported_at = self.clock.now();
         let file = tokio::task::spawn_blocking(tempfile::tempfile)
             .await
@@ -160,6 +165,7 @@ impl Backups {
         &self,
         user: UserId,
         trigger: Trigger,
+        idempotent: Option<Idempotent<StoredBackup>>,
     ) -> Result<StoredBackup, BackupFailure> {
         let mut spool = self.export(user).await?;
         let key = object_key(user, spool.exported_at);
@@ -175,6 +181,7 @@ impl Backups {
                     sha256: spool.sha256,
                     object_key: key.clone(),
                 },
+                idempotent,
             )
             .await;
         match recorded {
@@ -194,6 +201,17 @@ impl Backups {
         let b = self.records.remove(user, id).await?;
         self.blobs.delete(&b.object_key).await?;
         Ok(())
+    }
+
+    /// Deletes every stored object of a user whose account is gone (the records went
+    /// with the account's rows).
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn forget_user(&self, user: UserId) -> Result<usize, StorageError> {
+        self.blobs
+            .delete_prefix(&format!("backups/{}", user.get()))
+            .await
     }
 
     /// One scheduler pass: every due user whose lease this instance wins gets one
@@ -223,7 +241,7 @@ impl Backups {
                     continue;
                 }
             };
-            let result = self.store(user, Trigger::Scheduled).await;
+            let result = self.store(user, Trigger::Scheduled, None).await;
             let next = schedule
                 .next_run_at
                 .and_then(|due| next_after(schedule.interval, due, self.clock.now()));

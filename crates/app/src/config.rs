@@ -250,6 +250,8 @@ pub struct BackupSettings {
     pub s3_secret_access_key: SecretString,
     /// Largest import document accepted (bytes); larger gets 413.
     pub max_import_bytes: usize,
+    /// Exports and imports running at once per instance (the rest wait).
+    pub max_concurrent_jobs: usize,
     /// Seconds between scheduler passes.
     pub scheduler_interval_secs: u64,
     /// Seconds a claimed scheduled run may take before another instance may retry it.

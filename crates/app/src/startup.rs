@@ -192,6 +192,7 @@ impl Application {
             lease: chrono::Duration::seconds(settings.backup.lease_secs.max(1)),
             metrics: backup_metrics,
             max_import_bytes: settings.backup.max_import_bytes,
+            jobs: tokio::sync::Semaphore::new(settings.backup.max_concurrent_jobs.max(1)),
         });
         backups.clone().spawn_scheduler(Duration::from_secs(
             settings.backup.scheduler_interval_secs.max(1),

@@ -3,7 +3,7 @@
 use crate::document::Row;
 use crate::import::{Import, Mode, Outcome};
 use crate::schedule::Schedule;
-use ayubi_kernel::{StoreError, UserId};
+use ayubi_kernel::{Idempotent, StoreError, UserId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -104,11 +104,18 @@ pub struct NewBackup {
 /// Stored backups' records and schedules.
 #[async_trait::async_trait]
 pub trait BackupRecords: Send + Sync + std::fmt::Debug {
-    /// Records a stored backup.
+    /// Records a stored backup, with the saved response of an idempotent request in the
+    /// same transaction.
     ///
     /// # Errors
-    /// `NotFound` when the user is gone; `Unavailable`.
-    async fn record(&self, user: UserId, backup: NewBackup) -> Result<StoredBackup, StoreError>;
+    /// `NotFound` when the user is gone; `IdempotencyRace` when a concurrent request with
+    /// the same key won; `Unavailable`.
+    async fn record(
+        &self,
+        user: UserId,
+        backup: NewBackup,
+        idempotent: Option<Idempotent<StoredBackup>>,
+    ) -> Result<StoredBackup, StoreError>;
 
     /// The user's backups, newest first, at most `limit`.
     ///

@@ -8,8 +8,8 @@
 //! (8 MiB) go up as a multipart upload, so memory stays flat however large a backup is.
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::buffered::BufWriter;
 use object_store::local::LocalFileSystem;
@@ -175,6 +175,29 @@ impl BlobStore {
         }
     }
 
+    /// Deletes every object under `prefix` (a whole path segment: `backups/7` does not
+    /// touch `backups/70`); returns how many went.
+    ///
+    /// # Errors
+    /// `Failed` (some objects may be gone already; calling again finishes the job).
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<usize, StorageError> {
+        let locations = self
+            .store
+            .list(Some(&parse(prefix)?))
+            .map_ok(|m| m.location)
+            .boxed();
+        let mut gone = self.store.delete_stream(locations);
+        let mut n = 0;
+        while let Some(r) = gone.next().await {
+            match r {
+                Ok(_) => n += 1,
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(n)
+    }
+
     /// A cheap call that fails when the store is unreachable (for readiness).
     ///
     /// # Errors
@@ -208,6 +231,11 @@ mod tests {
         assert_eq!(got.concat(), body);
         store.delete("u/1/x.json").await.unwrap();
         store.delete("u/1/x.json").await.unwrap();
+        for key in ["u/7/a.json", "u/7/b/c.json", "u/70/a.json"] {
+            store.put(key, &mut &b"{}"[..]).await.unwrap();
+        }
+        assert_eq!(store.delete_prefix("u/7").await.unwrap(), 2);
+        assert!(store.get("u/70/a.json").await.is_ok());
         assert!(matches!(
             store.get("u/1/x.json").await,
             Err(StorageError::NotFound)

@@ -127,4 +127,3 @@ pub async fn register(
         .await;
     tokens.into_iter().collect()
 }
-

@@ -279,6 +279,11 @@ pub async fn delete_me(
 ) -> Result<HttpResponse, ApiError> {
     let b = body.value;
     state.identity.delete_account(auth.id(), b.password).await?;
+    // Stored backups are the user's data too. The account is gone either way; a store
+    // that fails here leaves objects no record points at, which the log names.
+    if let Err(e) = state.backups.forget_user(auth.id()).await {
+        tracing::error!(error = %e, user = auth.id().get(), "deleting a deleted account's stored backups");
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 

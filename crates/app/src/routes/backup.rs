@@ -2,8 +2,8 @@
 
 use crate::backups::BackupFailure;
 use crate::error::{ApiError, Problem};
-use crate::http::AuthUser;
 use crate::http::json::shape_error;
+use crate::http::{AuthUser, CreateRequest, IdempotencyKey};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -287,6 +287,12 @@ pub async fn import(
             "Content-Type must be application/json",
         ));
     }
+    let _turn = state
+        .backups
+        .jobs
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
     let body = read_limited(&req, payload, state.backups.max_import_bytes).await?;
     let checked = web::block(move || parse_document(&body))
         .await
@@ -306,11 +312,31 @@ pub async fn import(
 }
 
 #[utoipa::path(tag = "backup", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "replays the first response for 24 h")),
     responses((status = 201, body = StoredBackupDto)))]
 #[post("/history")]
-pub async fn create(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let b = state.backups.store(auth.id(), Trigger::Manual).await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(StoredBackupDto::from(b)))
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    key: IdempotencyKey,
+) -> Result<HttpResponse, ApiError> {
+    let user = auth.id();
+    let req = CreateRequest {
+        user,
+        key,
+        route: "POST /backup/history",
+        body: b"",
+        status: StatusCode::CREATED,
+    };
+    let backups = state.backups.clone();
+    state
+        .idempotency
+        .create(
+            req,
+            |b: &StoredBackup| StoredBackupDto::from(b.clone()),
+            |idem| async move { Ok(backups.store(user, Trigger::Manual, idem).await?) },
+        )
+        .await
 }
 
 #[utoipa::path(tag = "backup", security(("bearer" = [])), params(HistoryParams),

@@ -581,6 +581,38 @@ async fn stored_backups_history_download_and_delete() {
     assert_eq!(res.status(), StatusCode::CREATED);
     let first: Value = res.json().await.unwrap();
     assert_eq!(first["trigger"], "manual");
+    // A retry with the same Idempotency-Key answers the first backup and makes none.
+    let keyed: Value = app
+        .create(
+            "/api/v1/backup/history",
+            &s.access,
+            Some("bk-1"),
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let retry = app
+        .create(
+            "/api/v1/backup/history",
+            &s.access,
+            Some("bk-1"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(retry.json::<Value>().await.unwrap(), keyed);
+    assert_eq!(
+        app.delete_json(
+            &format!("/api/v1/backup/history/{}", keyed["id"]),
+            None,
+            &s.access
+        )
+        .await
+        .status(),
+        StatusCode::NO_CONTENT
+    );
     app.clock.advance(Duration::minutes(1));
     app.create("/api/v1/water", &s.access, None, &json!({"ml": 100}))
         .await;
@@ -675,6 +707,16 @@ async fn stored_backups_history_download_and_delete() {
         normalized(&export(&app, &fresh.access).await.0),
         normalized(&doc2)
     );
+    // Deleting the account deletes its stored backups from the directory.
+    let res = app
+        .delete_json(
+            "/api/v1/auth/me",
+            Some(&json!({"password": crate::helpers::PASSWORD})),
+            &s.access,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(objects(&store), 0);
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -982,6 +1024,25 @@ async fn stored_backups_go_to_an_s3_bucket() {
         StatusCode::NO_CONTENT
     );
     assert_eq!(s3.objects().len(), 1);
+    // Deleting the account deletes its stored backups from the bucket, and only its.
+    let keep = app.register("keeps@example.com").await;
+    app.create("/api/v1/backup/history", &keep.access, None, &json!({}))
+        .await;
+    assert_eq!(s3.objects().len(), 2);
+    let res = app
+        .delete_json(
+            "/api/v1/auth/me",
+            Some(&json!({"password": crate::helpers::PASSWORD})),
+            &s.access,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let left = s3.objects();
+    assert_eq!(left.len(), 1);
+    assert!(
+        left[0].contains(&format!("/backups/{}/", keep.id)),
+        "{left:?}"
+    );
 }
 
 #[tokio::test]

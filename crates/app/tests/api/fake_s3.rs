@@ -131,6 +131,26 @@ async fn handle(
             st.objects.insert(key, body.to_vec());
             HttpResponse::Ok().insert_header(("ETag", tag)).finish()
         }
+        // ListObjectsV2 on the bucket.
+        ("GET", None, _) if query.get("list-type").is_some_and(|t| t == "2") => {
+            let prefix = format!("{key}/{}", query.get("prefix").cloned().unwrap_or_default());
+            let contents: String = st
+                .objects
+                .iter()
+                .filter(|(k, _)| k.starts_with(&prefix))
+                .map(|(k, v)| {
+                    format!(
+                        "<Contents><Key>{}</Key><LastModified>2026-11-26T10:00:00.000Z</LastModified><Size>{}</Size><ETag>{}</ETag></Contents>",
+                        k.strip_prefix(&format!("{key}/")).unwrap_or(k),
+                        v.len(),
+                        etag(v)
+                    )
+                })
+                .collect();
+            HttpResponse::Ok().content_type("application/xml").body(format!(
+                "<ListBucketResult><Name>{key}</Name><Prefix></Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>{contents}</ListBucketResult>"
+            ))
+        }
         ("GET" | "HEAD", None, _) => match st.objects.get(&key) {
             Some(b) => HttpResponse::Ok()
                 .insert_header(("ETag", etag(b)))

@@ -3,10 +3,11 @@
 
 use super::SqlBackupStore;
 use crate::entity::{backup as row, backup_schedule as sched};
-use crate::error::store_err;
+use crate::error::{is_unique_violation, store_err};
+use crate::idempotency::save_in;
 use ayubi_backup::ports::{BackupRecords, NewBackup, StoredBackup, Trigger};
 use ayubi_backup::{Interval, Keep, Schedule};
-use ayubi_kernel::{StoreError, UserId};
+use ayubi_kernel::{Idempotent, StoreError, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -39,7 +40,13 @@ fn to_schedule(m: &sched::Model) -> Schedule {
 
 #[async_trait::async_trait]
 impl BackupRecords for SqlBackupStore {
-    async fn record(&self, user: UserId, b: NewBackup) -> Result<StoredBackup, StoreError> {
+    async fn record(
+        &self,
+        user: UserId,
+        b: NewBackup,
+        idempotent: Option<Idempotent<StoredBackup>>,
+    ) -> Result<StoredBackup, StoreError> {
+        let txn = self.db.conn().begin().await.map_err(store_err)?;
         let m = row::Entity::insert(row::ActiveModel {
             user_id: Set(user.get()),
             created_at: Set(b.created_at),
@@ -49,10 +56,21 @@ impl BackupRecords for SqlBackupStore {
             object_key: Set(b.object_key),
             ..Default::default()
         })
-        .exec_with_returning(self.db.conn())
+        .exec_with_returning(&txn)
         .await
         .map_err(store_err)?;
-        Ok(to_stored(m))
+        let stored = to_stored(m);
+        if let Some(idem) = idempotent {
+            save_in(&txn, idem, &stored).await.map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::IdempotencyRace
+                } else {
+                    store_err(e)
+                }
+            })?;
+        }
+        txn.commit().await.map_err(store_err)?;
+        Ok(stored)
     }
 
     async fn list(&self, user: UserId, limit: u64) -> Result<Vec<StoredBackup>, StoreError> {
