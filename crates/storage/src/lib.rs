@@ -5,7 +5,7 @@
 //! an S3-compatible bucket such as Cloudflare R2 (`AmazonS3`). Both through the
 //! `object_store` crate, the Arrow project's one interface over these stores, so the
 //! code above never knows which it has. Uploads stream: objects above one part
-//! (8 MiB) go up as a multipart upload, so memory stays flat however large a backup is.
+//! (5 MiB) go up as a multipart upload, two parts in flight at most, so memory stays flat however large a backup is.
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
@@ -18,8 +18,11 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWriteExt};
 
-/// Bytes buffered before an upload turns multipart (S3 parts must be ≥ 5 MiB).
-const PART: usize = 8 * 1024 * 1024;
+/// Bytes buffered before an upload turns multipart, and the size of each part: S3's
+/// smallest (R2 also wants every part but the last the same size).
+const PART: usize = 5 * 1024 * 1024;
+/// Parts in flight at once: memory is about (1 + this) × [`PART`] per upload.
+const PARTS_IN_FLIGHT: usize = 2;
 
 /// Where objects go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +140,8 @@ impl BlobStore {
         body: &mut (impl AsyncRead + Unpin + ?Sized),
     ) -> Result<u64, StorageError> {
         let path = parse(key)?;
-        let mut w = BufWriter::with_capacity(self.store.clone(), path, PART);
+        let mut w = BufWriter::with_capacity(self.store.clone(), path, PART)
+            .with_max_concurrency(PARTS_IN_FLIGHT);
         match tokio::io::copy(body, &mut w).await {
             Ok(n) => {
                 w.shutdown().await?;

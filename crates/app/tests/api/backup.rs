@@ -209,6 +209,23 @@ fn normalized(doc: &Value) -> Value {
         }
     }
     strip(&mut doc);
+    // Dated rows come out by date (then by when they were added, which a stable sort of
+    // the document keeps).
+    for path in [
+        &["sport", "water"][..],
+        &["sport", "food"],
+        &["sport", "workouts"],
+        &["finance", "entries"],
+        &["journal"],
+    ] {
+        let mut at = &mut doc;
+        for key in path {
+            at = &mut at[*key];
+        }
+        if let Some(rows) = at.as_array_mut() {
+            rows.sort_by(|a, b| a["date"].as_str().cmp(&b["date"].as_str()));
+        }
+    }
     doc
 }
 
@@ -266,8 +283,8 @@ async fn export_holds_every_table_with_its_hash_in_a_header() {
             "finance": {
                 "categories": [{"name": "Food", "kind": "expense"}],
                 "entries": [
-                    {"kind": "expense", "amount": 12.34, "currency": "EUR", "category_id": ["expense", "Food"], "date": "2026-11-20", "note": "lunch"},
-                    {"kind": "income", "amount": 1000.0, "currency": "USD", "category_id": null, "date": "2026-11-01", "note": null}
+                    {"kind": "income", "amount": 1000.0, "currency": "USD", "category_id": null, "date": "2026-11-01", "note": null},
+                    {"kind": "expense", "amount": 12.34, "currency": "EUR", "category_id": ["expense", "Food"], "date": "2026-11-20", "note": "lunch"}
                 ]
             },
             "journal": [{"title": "Day", "content": "Ran in the rain", "date": "2026-11-21", "mood": 4, "tags": ["run", "rain"]}]

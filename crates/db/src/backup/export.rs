@@ -15,11 +15,12 @@ use ayubi_backup::document::{
 };
 use ayubi_backup::ports::{ExportSource, RowSink};
 use ayubi_kernel::{StoreError, UserId};
+use chrono::NaiveDate;
 use sea_orm::{
-    AccessMode, ColumnTrait, DatabaseTransaction, EntityTrait, IsolationLevel, QueryFilter,
+    AccessMode, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IsolationLevel, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Rows read per query: large enough that a 200,000-row export is a few hundred
 /// queries, small enough that a page is well under a megabyte.
@@ -27,8 +28,8 @@ const PAGE: u64 = 1000;
 /// Habits per page; each brings its completion and skip days along.
 const HABIT_PAGE: u64 = 100;
 
-/// Streams `E`'s rows of `user` in id order, keyset-paged (no OFFSET: every page is one
-/// index range scan).
+/// Streams `E`'s rows of `user` in id order, keyset-paged (no OFFSET). For the small
+/// per-user tables (travel, categories) whose indexes do not lead with the id.
 async fn stream<E: EntityTrait>(
     txn: &DatabaseTransaction,
     (user_col, id_col): (E::Column, E::Column),
@@ -50,6 +51,49 @@ async fn stream<E: EntityTrait>(
         let full = page.len() as u64 == PAGE;
         for m in page {
             after = id_of(&m);
+            sink.row(to_row(m)).await?;
+        }
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
+/// Streams a dated table of `user` by (date, id), keyset-paged along its
+/// `(user_id, date)` index. Ordering by id alone would make both databases sort the
+/// user's whole table for every page (measured: a 400,000-row export held 30 MB of sort
+/// and took quadratic time); by date, each page is one index range scan. The order is
+/// also the one the REST lists use, and what a person reading the file expects.
+async fn stream_dated<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    (user_col, date_col, id_col): (E::Column, E::Column, E::Column),
+    user: UserId,
+    sink: &mut dyn RowSink,
+    key_of: impl Fn(&E::Model) -> (NaiveDate, i64),
+    to_row: impl Fn(E::Model) -> Row,
+) -> Result<(), StoreError> {
+    let mut after: Option<(NaiveDate, i64)> = None;
+    loop {
+        let mut q = E::find().filter(user_col.eq(user.get()));
+        if let Some((date, id)) = after {
+            // `date >= d` bounds the index range; the rest only filters the rows of the
+            // boundary day.
+            q = q.filter(date_col.gte(date)).filter(
+                Condition::any()
+                    .add(date_col.gt(date))
+                    .add(id_col.gt(id)),
+            );
+        }
+        let page = q
+            .order_by_asc(date_col)
+            .order_by_asc(id_col)
+            .limit(PAGE)
+            .all(txn)
+            .await
+            .map_err(store_err)?;
+        let full = page.len() as u64 == PAGE;
+        for m in page {
+            after = Some(key_of(&m));
             sink.row(to_row(m)).await?;
         }
         if !full {
@@ -113,12 +157,12 @@ impl ExportSource for SqlBackupStore {
             updated_at: Some(g.updated_at),
         })))
         .await?;
-        stream::<water::Entity>(
+        stream_dated::<water::Entity>(
             txn,
-            (water::Column::UserId, water::Column::Id),
+            (water::Column::UserId, water::Column::Date, water::Column::Id),
             user,
             sink,
-            |m| m.id,
+            |m| (m.date, m.id),
             |m| {
                 Row::Water(WaterRow {
                     id: Some(m.id),
@@ -130,12 +174,12 @@ impl ExportSource for SqlBackupStore {
         )
         .await?;
         let grams = |dg: Option<i32>| dg.map(|t| ayubi_sport::Grams::from_tenths(t).grams());
-        stream::<food::Entity>(
+        stream_dated::<food::Entity>(
             txn,
-            (food::Column::UserId, food::Column::Id),
+            (food::Column::UserId, food::Column::Date, food::Column::Id),
             user,
             sink,
-            |m| m.id,
+            |m| (m.date, m.id),
             |m| {
                 Row::Food(FoodRow {
                     id: Some(m.id),
@@ -150,12 +194,12 @@ impl ExportSource for SqlBackupStore {
             },
         )
         .await?;
-        stream::<workout::Entity>(
+        stream_dated::<workout::Entity>(
             txn,
-            (workout::Column::UserId, workout::Column::Id),
+            (workout::Column::UserId, workout::Column::Date, workout::Column::Id),
             user,
             sink,
-            |m| m.id,
+            |m| (m.date, m.id),
             |m| {
                 Row::Workout(WorkoutRow {
                     id: Some(m.id),
@@ -218,12 +262,12 @@ impl ExportSource for SqlBackupStore {
             },
         )
         .await?;
-        stream::<entry::Entity>(
+        stream_dated::<entry::Entity>(
             txn,
-            (entry::Column::UserId, entry::Column::Id),
+            (entry::Column::UserId, entry::Column::Date, entry::Column::Id),
             user,
             sink,
-            |m| m.id,
+            |m| (m.date, m.id),
             |m| {
                 Row::Entry(EntryRow {
                     id: Some(m.id),
@@ -239,12 +283,12 @@ impl ExportSource for SqlBackupStore {
             },
         )
         .await?;
-        stream::<journal::Entity>(
+        stream_dated::<journal::Entity>(
             txn,
-            (journal::Column::UserId, journal::Column::Id),
+            (journal::Column::UserId, journal::Column::Date, journal::Column::Id),
             user,
             sink,
-            |m| m.id,
+            |m| (m.date, m.id),
             |m| {
                 Row::Journal(JournalRow {
                     id: Some(m.id),
@@ -262,7 +306,39 @@ impl ExportSource for SqlBackupStore {
     }
 }
 
-/// Habits a page at a time, each with its days (two queries per page, not per habit).
+/// One habit's days (completions or skips) as bare dates, a page at a time along the
+/// `(habit_id, date)` unique index: a habit done daily for ten years is 3,650 dates
+/// (15 KB) in the document, but fetched as whole rows at once it was megabytes.
+async fn habit_days<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    (habit_col, date_col): (E::Column, E::Column),
+    habit: i64,
+) -> Result<Vec<NaiveDate>, StoreError> {
+    let mut days: Vec<NaiveDate> = Vec::new();
+    loop {
+        let mut q = E::find()
+            .select_only()
+            .column(date_col)
+            .filter(habit_col.eq(habit));
+        if let Some(last) = days.last() {
+            q = q.filter(date_col.gt(*last));
+        }
+        let page: Vec<NaiveDate> = q
+            .order_by_asc(date_col)
+            .limit(PAGE)
+            .into_tuple()
+            .all(txn)
+            .await
+            .map_err(store_err)?;
+        let full = page.len() as u64 == PAGE;
+        days.extend(page);
+        if !full {
+            return Ok(days);
+        }
+    }
+}
+
+/// Habits a page at a time, each with its days.
 async fn export_habits(
     txn: &DatabaseTransaction,
     user: UserId,
@@ -278,30 +354,6 @@ async fn export_habits(
             .all(txn)
             .await
             .map_err(store_err)?;
-        let ids: Vec<i64> = page.iter().map(|h| h.id).collect();
-        let mut completions: HashMap<i64, Vec<chrono::NaiveDate>> = HashMap::new();
-        for d in done::Entity::find()
-            .filter(done::Column::HabitId.is_in(ids.clone()))
-            .order_by_asc(done::Column::CompletionDate)
-            .all(txn)
-            .await
-            .map_err(store_err)?
-        {
-            completions
-                .entry(d.habit_id)
-                .or_default()
-                .push(d.completion_date);
-        }
-        let mut skips: HashMap<i64, Vec<chrono::NaiveDate>> = HashMap::new();
-        for d in skip::Entity::find()
-            .filter(skip::Column::HabitId.is_in(ids))
-            .order_by_asc(skip::Column::SkipDate)
-            .all(txn)
-            .await
-            .map_err(store_err)?
-        {
-            skips.entry(d.habit_id).or_default().push(d.skip_date);
-        }
         let full = page.len() as u64 == HABIT_PAGE;
         for h in page {
             after = h.id;
@@ -318,8 +370,18 @@ async fn export_habits(
                 archived: h.archived,
                 created_at: Some(h.created_at),
                 updated_at: Some(h.updated_at),
-                completions: completions.remove(&h.id).unwrap_or_default(),
-                skips: skips.remove(&h.id).unwrap_or_default(),
+                completions: habit_days::<done::Entity>(
+                    txn,
+                    (done::Column::HabitId, done::Column::CompletionDate),
+                    h.id,
+                )
+                .await?,
+                skips: habit_days::<skip::Entity>(
+                    txn,
+                    (skip::Column::HabitId, skip::Column::SkipDate),
+                    h.id,
+                )
+                .await?,
             }))
             .await?;
         }
