@@ -76,8 +76,18 @@ fn sampler(server: &Server) -> (Arc<AtomicBool>, tokio::task::JoinHandle<u64>) {
             }
             if std::env::var_os("BENCH_RSS_DETAIL").is_some() {
                 if let Ok(st) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-                    let pick = |k: &str| st.lines().find(|l| l.starts_with(k)).unwrap_or("").to_owned();
-                    eprintln!("{} | {} | {}", pick("RssAnon"), pick("RssFile"), pick("RssShmem"));
+                    let pick = |k: &str| {
+                        st.lines()
+                            .find(|l| l.starts_with(k))
+                            .unwrap_or("")
+                            .to_owned()
+                    };
+                    eprintln!(
+                        "{} | {} | {}",
+                        pick("RssAnon"),
+                        pick("RssFile"),
+                        pick("RssShmem")
+                    );
                 }
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -104,7 +114,9 @@ async fn main() -> anyhow::Result<()> {
     }
     let dir = tempfile::tempdir()?;
     // BENCH_KEEP=path keeps the seeded database there for profiling.
-    let kept = std::env::var("BENCH_KEEP").ok().map(std::path::PathBuf::from);
+    let kept = std::env::var("BENCH_KEEP")
+        .ok()
+        .map(std::path::PathBuf::from);
     let dir_path = kept.clone().unwrap_or_else(|| dir.path().to_owned());
     let mut env = vec![
         (

@@ -385,6 +385,10 @@ fn cors(origins: &[String]) -> Cors {
             header::RETRY_AFTER,
             header::ETAG,
             header::HeaderName::from_static("idempotent-replayed"),
+            // A backup download from the web app: its file name and hash.
+            header::CONTENT_DISPOSITION,
+            header::HeaderName::from_static("x-content-sha256"),
+            header::HeaderName::from_static("repr-digest"),
         ])
         .supports_credentials()
         .max_age(3600);

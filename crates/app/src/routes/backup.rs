@@ -307,7 +307,12 @@ pub async fn import(
             q.dry_run.unwrap_or(false),
             state.clock.now(),
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // The one conflict an import can meet: more settings than a user may keep.
+            ayubi_kernel::StoreError::Conflict(m) => ApiError::invalid("settings", m),
+            e => e.into(),
+        })?;
     Ok(HttpResponse::Ok().json(ImportResultDto::from(outcome)))
 }
 

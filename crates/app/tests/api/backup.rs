@@ -290,6 +290,22 @@ async fn export_holds_every_table_with_its_hash_in_a_header() {
             "journal": [{"title": "Day", "content": "Ran in the rain", "date": "2026-11-21", "mood": 4, "tags": ["run", "rain"]}]
         })
     );
+    // The web app (another origin) may read the file name and the hash.
+    let res = app
+        .client
+        .get(app.url("/api/v1/backup/export"))
+        .bearer_auth(&s.access)
+        .header("Origin", "http://localhost:5173")
+        .send()
+        .await
+        .unwrap();
+    let exposed = res.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for h in ["content-disposition", "x-content-sha256", "repr-digest"] {
+        assert!(exposed.contains(h), "{exposed}");
+    }
     // Exporting has no side effect: the change log did not move.
     let changes: Value = app
         .get_ok("/api/v1/sync/changes?since=0&limit=1000", &s.access)
@@ -1080,4 +1096,41 @@ async fn instances_beside_each_other_share_stored_backups() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_merge_never_leaves_more_settings_than_allowed() {
+    let app = spawn_app().await;
+    let s = app.register("keys@example.com").await;
+    let mine: serde_json::Map<String, Value> =
+        (0..150).map(|i| (format!("mine.k{i}"), json!(i))).collect();
+    let res = app
+        .put_json("/api/v1/settings", &s.access, &Value::Object(mine))
+        .await;
+    assert!(res.status().is_success());
+    let theirs: serde_json::Map<String, Value> = (0..60)
+        .map(|i| (format!("theirs.k{i}"), json!(i)))
+        .collect();
+    let doc = json!({"format": "ayubi-backup", "version": 1, "settings": theirs,
+                     "sport": {"water": [{"date": "2026-11-01", "ml": 200}]}});
+    let body = problem(
+        import(&app, &s.access, "", &doc).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        body["errors"]["settings"][0]
+            .as_str()
+            .unwrap()
+            .contains("210 settings"),
+        "{body}"
+    );
+    // All or nothing: the water of the same document was not written either.
+    let (after, _, _) = export(&app, &s.access).await;
+    assert_eq!(after["sport"]["water"], json!([]));
+    assert_eq!(after["settings"].as_object().unwrap().len(), 150);
+    // Replacing instead leaves 60: allowed.
+    let out = import_ok(&app, &s.access, "?mode=replace", &doc).await;
+    assert_eq!(out["deleted"]["settings"], 150);
+    assert_eq!(out["created"]["settings"], 60);
 }

@@ -17,8 +17,8 @@ use ayubi_backup::ports::{ExportSource, RowSink};
 use ayubi_kernel::{StoreError, UserId};
 use chrono::NaiveDate;
 use sea_orm::{
-    AccessMode, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IsolationLevel, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    AccessMode, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IsolationLevel,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use std::collections::BTreeMap;
 
@@ -78,11 +78,9 @@ async fn stream_dated<E: EntityTrait>(
         if let Some((date, id)) = after {
             // `date >= d` bounds the index range; the rest only filters the rows of the
             // boundary day.
-            q = q.filter(date_col.gte(date)).filter(
-                Condition::any()
-                    .add(date_col.gt(date))
-                    .add(id_col.gt(id)),
-            );
+            q = q
+                .filter(date_col.gte(date))
+                .filter(Condition::any().add(date_col.gt(date)).add(id_col.gt(id)));
         }
         let page = q
             .order_by_asc(date_col)
@@ -159,7 +157,11 @@ impl ExportSource for SqlBackupStore {
         .await?;
         stream_dated::<water::Entity>(
             txn,
-            (water::Column::UserId, water::Column::Date, water::Column::Id),
+            (
+                water::Column::UserId,
+                water::Column::Date,
+                water::Column::Id,
+            ),
             user,
             sink,
             |m| (m.date, m.id),
@@ -196,7 +198,11 @@ impl ExportSource for SqlBackupStore {
         .await?;
         stream_dated::<workout::Entity>(
             txn,
-            (workout::Column::UserId, workout::Column::Date, workout::Column::Id),
+            (
+                workout::Column::UserId,
+                workout::Column::Date,
+                workout::Column::Id,
+            ),
             user,
             sink,
             |m| (m.date, m.id),
@@ -264,7 +270,11 @@ impl ExportSource for SqlBackupStore {
         .await?;
         stream_dated::<entry::Entity>(
             txn,
-            (entry::Column::UserId, entry::Column::Date, entry::Column::Id),
+            (
+                entry::Column::UserId,
+                entry::Column::Date,
+                entry::Column::Id,
+            ),
             user,
             sink,
             |m| (m.date, m.id),
@@ -285,7 +295,11 @@ impl ExportSource for SqlBackupStore {
         .await?;
         stream_dated::<journal::Entity>(
             txn,
-            (journal::Column::UserId, journal::Column::Date, journal::Column::Id),
+            (
+                journal::Column::UserId,
+                journal::Column::Date,
+                journal::Column::Id,
+            ),
             user,
             sink,
             |m| (m.date, m.id),

@@ -62,6 +62,19 @@ async fn all<E: EntityTrait>(
     E::find().filter(user_col.eq(user.get())).all(txn).await
 }
 
+/// Why applying an import stopped.
+enum Fail {
+    Db(DbErr),
+    /// The merge would leave more settings than a user may have.
+    TooManySettings(String),
+}
+
+impl From<DbErr> for Fail {
+    fn from(e: DbErr) -> Self {
+        Self::Db(e)
+    }
+}
+
 struct Ctx<'a> {
     txn: &'a DatabaseTransaction,
     user: UserId,
@@ -124,7 +137,10 @@ impl ImportStore for SqlBackupStore {
             now,
             out: Outcome::for_tables(mode, dry_run, &import.tables()),
         };
-        apply(&mut c, import).await.map_err(store_err)?;
+        apply(&mut c, import).await.map_err(|e| match e {
+            Fail::Db(e) => store_err(e),
+            Fail::TooManySettings(m) => StoreError::Conflict(m),
+        })?;
         let outcome = c.out;
         let data = serde_json::to_value(&outcome).unwrap_or_default();
         let change = append(
@@ -148,7 +164,7 @@ impl ImportStore for SqlBackupStore {
     }
 }
 
-async fn apply(c: &mut Ctx<'_>, i: &Import) -> Result<(), DbErr> {
+async fn apply(c: &mut Ctx<'_>, i: &Import) -> Result<(), Fail> {
     if let Some(p) = &i.profile {
         profile(c, p).await?;
     }
@@ -313,7 +329,7 @@ async fn apply(c: &mut Ctx<'_>, i: &Import) -> Result<(), DbErr> {
 
 /// Replace sets every profile field; merge fills only what the account lacks (a time
 /// zone still at the default UTC counts as lacking). The email never changes.
-async fn profile(c: &mut Ctx<'_>, p: &ayubi_settings::ProfilePatch) -> Result<(), DbErr> {
+async fn profile(c: &mut Ctx<'_>, p: &ayubi_settings::ProfilePatch) -> Result<(), Fail> {
     let u = user::Entity::find_by_id(c.user.get())
         .one(c.txn)
         .await?
@@ -354,7 +370,7 @@ async fn profile(c: &mut Ctx<'_>, p: &ayubi_settings::ProfilePatch) -> Result<()
     Ok(())
 }
 
-async fn settings(c: &mut Ctx<'_>, rows: &[(String, serde_json::Value)]) -> Result<(), DbErr> {
+async fn settings(c: &mut Ctx<'_>, rows: &[(String, serde_json::Value)]) -> Result<(), Fail> {
     let have = c
         .existing::<user_setting::Entity>("settings", user_setting::Column::UserId)
         .await?;
@@ -363,6 +379,13 @@ async fn settings(c: &mut Ctx<'_>, rows: &[(String, serde_json::Value)]) -> Resu
         .iter()
         .map(|(k, _)| !keys.contains(k.as_str()))
         .collect();
+    let total = have.len() + new.iter().filter(|n| **n).count();
+    if total > ayubi_settings::MAX_KEYS {
+        return Err(Fail::TooManySettings(format!(
+            "the merge would leave {total} settings; at most {} are kept",
+            ayubi_settings::MAX_KEYS
+        )));
+    }
     c.out.count("settings", &new);
     let models = rows
         .iter()
@@ -377,13 +400,13 @@ async fn settings(c: &mut Ctx<'_>, rows: &[(String, serde_json::Value)]) -> Resu
             ..Default::default()
         })
         .collect();
-    insert_all(c.txn, models).await
+    Ok(insert_all(c.txn, models).await?)
 }
 
 async fn sport_goals(
     c: &mut Ctx<'_>,
     g: Option<&ayubi_backup::import::Stamped<ayubi_sport::Goals>>,
-) -> Result<(), DbErr> {
+) -> Result<(), Fail> {
     let have = c
         .existing::<goals::Entity>("goals", goals::Column::UserId)
         .await?;
@@ -409,7 +432,7 @@ async fn sport_goals(
 
 /// Visits first: a visited country leaves the wishlist (the travel rule), so wishlist
 /// entries for visited countries are skipped and visits remove them.
-async fn travel(c: &mut Ctx<'_>, i: &Import) -> Result<(), DbErr> {
+async fn travel(c: &mut Ctx<'_>, i: &Import) -> Result<(), Fail> {
     let mut visited_now: HashSet<String> = HashSet::new();
     if let Some(rows) = &i.visited {
         let have = c
@@ -483,7 +506,7 @@ async fn travel(c: &mut Ctx<'_>, i: &Import) -> Result<(), DbErr> {
 
 /// A habit of the document is the user's habit of the same name (each existing habit
 /// matched at most once); its days merge into it.
-async fn habits(c: &mut Ctx<'_>, rows: &[ayubi_backup::import::HabitImport]) -> Result<(), DbErr> {
+async fn habits(c: &mut Ctx<'_>, rows: &[ayubi_backup::import::HabitImport]) -> Result<(), Fail> {
     if c.replacing() {
         let (u, txn) = (c.user, c.txn);
         let d = all::<done::Entity>(txn, done::Column::UserId, u)
@@ -570,12 +593,12 @@ async fn habits(c: &mut Ctx<'_>, rows: &[ayubi_backup::import::HabitImport]) -> 
         }
     }
     insert_all(c.txn, days_done).await?;
-    insert_all(c.txn, days_skipped).await
+    Ok(insert_all(c.txn, days_skipped).await?)
 }
 
 /// Categories match by kind and name; entries then compare with their category
 /// resolved to the user's own id.
-async fn finance(c: &mut Ctx<'_>, f: &ayubi_backup::import::FinanceImport) -> Result<(), DbErr> {
+async fn finance(c: &mut Ctx<'_>, f: &ayubi_backup::import::FinanceImport) -> Result<(), Fail> {
     // Entries go first on replace: they hold the categories' foreign keys.
     let have_entries = c
         .existing::<entry::Entity>("finance_entries", entry::Column::UserId)
@@ -659,5 +682,5 @@ async fn finance(c: &mut Ctx<'_>, f: &ayubi_backup::import::FinanceImport) -> Re
             ..Default::default()
         })
         .collect();
-    insert_all(c.txn, models).await
+    Ok(insert_all(c.txn, models).await?)
 }
