@@ -74,22 +74,6 @@ fn sampler(server: &Server) -> (Arc<AtomicBool>, tokio::task::JoinHandle<u64>) {
             if let Ok(rss) = support::rss_of(pid) {
                 p.fetch_max(rss, Ordering::Relaxed);
             }
-            if std::env::var_os("BENCH_RSS_DETAIL").is_some() {
-                if let Ok(st) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-                    let pick = |k: &str| {
-                        st.lines()
-                            .find(|l| l.starts_with(k))
-                            .unwrap_or("")
-                            .to_owned()
-                    };
-                    eprintln!(
-                        "{} | {} | {}",
-                        pick("RssAnon"),
-                        pick("RssFile"),
-                        pick("RssShmem")
-                    );
-                }
-            }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         p.load(Ordering::Relaxed)
