@@ -8,7 +8,8 @@
 //! every 5 ms; the figure is the peak above idle. Finally it stores one backup
 //! (`POST /backup/history`, export + upload to the local object store) the same way.
 //!
-//! Usage: `backup_bench [--rows 200000] [--database postgres://…]`
+//! Usage: `backup_bench [--rows 200000] [--long-entries N] [--database postgres://…]`
+//! (`--long-entries N` adds N journal entries of 100,000 characters, the largest rows.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/mod.rs"]
@@ -22,7 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use support::{Server, register};
 
-fn document(rows: usize) -> Value {
+fn document(rows: usize, long_entries: usize) -> Value {
     let date = |i: usize| format!("2025-{:02}-{:02}", i % 12 + 1, i % 28 + 1);
     let share = |pct: usize| rows * pct / 100;
     let water: Vec<Value> = (0..share(30))
@@ -54,6 +55,14 @@ fn document(rows: usize) -> Value {
     let journal: Vec<Value> = (0..rows - share(30) - share(20) - share(10) - completions - share(20))
         .map(|i| json!({"title": format!("day {i}"), "content": "A quiet day of reading and a long walk by the river. ".repeat(3), "date": date(i), "mood": 1 + i % 5, "tags": ["walk", "read"]}))
         .collect();
+    // The largest rows there are: entries of 100,000 characters.
+    let journal: Vec<Value> =
+        journal
+            .into_iter()
+            .chain((0..long_entries).map(
+                |i| json!({"content": format!("{i} {}", "x".repeat(99_990)), "date": date(i)}),
+            ))
+            .collect();
     json!({
         "format": "ayubi-backup", "version": 1,
         "sport": {"water": water, "food": food, "workouts": workouts},
@@ -86,12 +95,14 @@ const MB: f64 = 1024.0 * 1024.0;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut rows = 200_000;
+    let mut long_entries = 0;
     let mut database: Option<String> = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--rows" => rows = value.parse()?,
+            "--long-entries" => long_entries = value.parse()?,
             "--database" => database = Some(value),
             other => bail!("unknown flag {other}"),
         }
@@ -116,7 +127,7 @@ async fn main() -> anyhow::Result<()> {
         env.push(("DATABASE_URL", url.clone()));
     }
     let http = reqwest::Client::new();
-    let doc = serde_json::to_vec(&document(rows))?;
+    let doc = serde_json::to_vec(&document(rows, long_entries))?;
     let server = Server::start(None, &dir_path, &env)?;
     let token = register(&http, server.port, 1, 0).await?.remove(0);
     let (stop, peak) = sampler(&server);

@@ -27,6 +27,9 @@ use std::collections::BTreeMap;
 const PAGE: u64 = 1000;
 /// Habits per page; each brings its completion and skip days along.
 const HABIT_PAGE: u64 = 100;
+/// Journal entries per page: one may hold 100,000 characters (up to 400 KB), so a page
+/// of 1,000 could be hundreds of megabytes; 50 bounds a page at ~20 MB in the worst case.
+const JOURNAL_PAGE: u64 = 50;
 
 /// Streams `E`'s rows of `user` in id order, keyset-paged (no OFFSET). For the small
 /// per-user tables (travel, categories) whose indexes do not lead with the id.
@@ -67,6 +70,7 @@ async fn stream<E: EntityTrait>(
 async fn stream_dated<E: EntityTrait>(
     txn: &DatabaseTransaction,
     (user_col, date_col, id_col): (E::Column, E::Column, E::Column),
+    page_size: u64,
     user: UserId,
     sink: &mut dyn RowSink,
     key_of: impl Fn(&E::Model) -> (NaiveDate, i64),
@@ -85,11 +89,11 @@ async fn stream_dated<E: EntityTrait>(
         let page = q
             .order_by_asc(date_col)
             .order_by_asc(id_col)
-            .limit(PAGE)
+            .limit(page_size)
             .all(txn)
             .await
             .map_err(store_err)?;
-        let full = page.len() as u64 == PAGE;
+        let full = page.len() as u64 == page_size;
         for m in page {
             after = Some(key_of(&m));
             sink.row(to_row(m)).await?;
@@ -162,6 +166,7 @@ impl ExportSource for SqlBackupStore {
                 water::Column::Date,
                 water::Column::Id,
             ),
+            PAGE,
             user,
             sink,
             |m| (m.date, m.id),
@@ -179,6 +184,7 @@ impl ExportSource for SqlBackupStore {
         stream_dated::<food::Entity>(
             txn,
             (food::Column::UserId, food::Column::Date, food::Column::Id),
+            PAGE,
             user,
             sink,
             |m| (m.date, m.id),
@@ -203,6 +209,7 @@ impl ExportSource for SqlBackupStore {
                 workout::Column::Date,
                 workout::Column::Id,
             ),
+            PAGE,
             user,
             sink,
             |m| (m.date, m.id),
@@ -275,6 +282,7 @@ impl ExportSource for SqlBackupStore {
                 entry::Column::Date,
                 entry::Column::Id,
             ),
+            PAGE,
             user,
             sink,
             |m| (m.date, m.id),
@@ -300,6 +308,7 @@ impl ExportSource for SqlBackupStore {
                 journal::Column::Date,
                 journal::Column::Id,
             ),
+            JOURNAL_PAGE,
             user,
             sink,
             |m| (m.date, m.id),

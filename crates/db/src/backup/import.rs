@@ -32,11 +32,39 @@ async fn insert_all<A>(txn: &DatabaseTransaction, rows: Vec<A>) -> Result<(), Db
 where
     A: ActiveModelTrait + Send,
 {
+    insert_weighed(txn, rows, |_| 0).await
+}
+
+/// Bytes of row data per statement: a statement is one message to the database, held
+/// whole in memory on both sides. Journal entries of 100,000 characters would otherwise
+/// make a 300 MB statement.
+const STATEMENT_BYTES: usize = 4 * 1024 * 1024;
+
+/// [`insert_all`] for rows whose size varies: `weigh` tells a row's large text in bytes.
+async fn insert_weighed<A>(
+    txn: &DatabaseTransaction,
+    rows: Vec<A>,
+    weigh: impl Fn(&A) -> usize,
+) -> Result<(), DbErr>
+where
+    A: ActiveModelTrait + Send,
+{
     let columns = <<A::Entity as EntityTrait>::Column as Iterable>::iter().count();
     let per_statement = (PARAMS / columns.max(1)).max(1);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let batch: Vec<A> = rows.by_ref().take(per_statement).collect();
+    let mut batch: Vec<A> = Vec::new();
+    let mut bytes = 0;
+    for row in rows {
+        let w = weigh(&row);
+        if !batch.is_empty() && (batch.len() == per_statement || bytes + w > STATEMENT_BYTES) {
+            A::Entity::insert_many(std::mem::take(&mut batch))
+                .exec_without_returning(txn)
+                .await?;
+            bytes = 0;
+        }
+        bytes += w;
+        batch.push(row);
+    }
+    if !batch.is_empty() {
         A::Entity::insert_many(batch)
             .exec_without_returning(txn)
             .await?;
@@ -288,11 +316,12 @@ async fn apply(c: &mut Ctx<'_>, i: &Import) -> Result<(), Fail> {
             .existing::<journal::Entity>("journal", journal::Column::UserId)
             .await?;
         let tags = |t: &[String]| serde_json::json!(t).to_string();
+        // Keys borrow the texts: an entry may be 100,000 characters.
         let new = fresh(
             have.iter().map(|m| {
                 (
-                    m.title.clone(),
-                    m.content.clone(),
+                    m.title.as_deref(),
+                    m.content.as_str(),
                     m.date,
                     m.mood,
                     m.tags.clone(),
@@ -301,8 +330,8 @@ async fn apply(c: &mut Ctx<'_>, i: &Import) -> Result<(), Fail> {
             rows.iter().map(|r| {
                 let e = &r.row;
                 (
-                    e.title.clone(),
-                    e.content.clone(),
+                    e.title.as_deref(),
+                    e.content.as_str(),
                     e.date,
                     e.mood.map(i16::from),
                     tags(&e.tags),
@@ -326,7 +355,12 @@ async fn apply(c: &mut Ctx<'_>, i: &Import) -> Result<(), Fail> {
                 ..Default::default()
             })
             .collect();
-        insert_all(c.txn, models).await?;
+        drop(have);
+        insert_weighed(c.txn, models, |m: &journal::ActiveModel| match &m.content {
+            sea_orm::ActiveValue::Set(text) => text.len(),
+            _ => 0,
+        })
+        .await?;
     }
     Ok(())
 }
