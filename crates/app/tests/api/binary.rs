@@ -21,6 +21,10 @@ fn ayubi(db_dir: &std::path::Path) -> Command {
                 db_dir.join("data").display()
             ),
         )
+        .env(
+            "AYUBI__BACKUP__DIR",
+            db_dir.join("backups").display().to_string(),
+        )
         .env("HOST", "127.0.0.1")
         .env("PORT", "0")
         .env("NO_COLOR", "1")
