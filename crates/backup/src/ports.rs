@@ -33,19 +33,31 @@ pub trait ExportSource: Send + Sync + std::fmt::Debug {
 #[async_trait::async_trait]
 pub trait ImportStore: Send + Sync + std::fmt::Debug {
     /// Applies `import` for `user` in one transaction with one `backup:imported` change
-    /// (data: the outcome); with `dry_run` the transaction is rolled back, so the counts
-    /// are exactly what a real run would do. MUST write nothing when it fails.
+    /// (data: the outcome) and the saved response of an idempotent request; with
+    /// `dry_run` the transaction is rolled back, so the counts are exactly what a real
+    /// run would do. MUST write nothing when it fails.
     ///
     /// # Errors
-    /// `Unavailable` when the database fails.
+    /// `Conflict` when a merge would leave more settings than allowed;
+    /// `IdempotencyRace` when a concurrent request with the same key won; `Unavailable`.
     async fn import(
         &self,
         user: UserId,
         import: &Import,
-        mode: Mode,
-        dry_run: bool,
-        now: DateTime<Utc>,
+        options: ImportOptions,
+        idempotent: Option<Idempotent<Outcome>>,
     ) -> Result<Outcome, StoreError>;
+}
+
+/// How to apply an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Merge or replace.
+    pub mode: Mode,
+    /// Roll back after counting.
+    pub dry_run: bool,
+    /// The time stamped on rows the document gives none.
+    pub now: DateTime<Utc>,
 }
 
 /// Who made a stored backup.

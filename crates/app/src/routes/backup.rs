@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, post, web};
-use ayubi_backup::ports::{StoredBackup, Trigger};
+use ayubi_backup::ports::{ImportOptions, StoredBackup, Trigger};
 use ayubi_backup::{BackupError, Document, Import, Interval, Keep, Mode, Outcome};
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -261,7 +261,8 @@ fn parse_document(bytes: &[u8]) -> Result<Import, ApiError> {
     Ok(Import::parse(doc)?)
 }
 
-#[utoipa::path(tag = "backup", security(("bearer" = [])), params(ImportParams),
+#[utoipa::path(tag = "backup", security(("bearer" = [])),
+    params(ImportParams, ("Idempotency-Key" = Option<String>, Header, description = "replays the first response for 24 h")),
     request_body(content = Object, description = "a backup document, whole or partial", content_type = "application/json"),
     responses((status = 200, body = ImportResultDto), (status = 413, body = Problem),
         (status = 422, body = Problem, description = "names the bad path, e.g. `finance.entries[1042].amount`; nothing was written")))]
@@ -269,6 +270,7 @@ fn parse_document(bytes: &[u8]) -> Result<Import, ApiError> {
 pub async fn import(
     state: web::Data<AppState>,
     auth: AuthUser,
+    key: IdempotencyKey,
     q: web::Query<ImportParams>,
     req: HttpRequest,
     payload: web::Payload,
@@ -294,26 +296,51 @@ pub async fn import(
         .await
         .map_err(ApiError::internal)?;
     let body = read_limited(&req, payload, state.backups.max_import_bytes).await?;
-    let checked = web::block(move || parse_document(&body))
+    let document = body.clone();
+    let checked = web::block(move || parse_document(&document))
         .await
         .map_err(ApiError::internal)??;
-    let outcome = state
-        .backups
-        .imports
-        .import(
-            auth.id(),
-            &checked,
-            mode,
-            q.dry_run.unwrap_or(false),
-            state.clock.now(),
+    let options = ImportOptions {
+        mode,
+        dry_run: q.dry_run.unwrap_or(false),
+        now: state.clock.now(),
+    };
+    // A key's request is the document and how it is applied: the same key with another
+    // mode is a different request (422), not a replay.
+    let fingerprinted = match &key.0 {
+        Some(_) => [
+            format!("{mode:?} {}\n", options.dry_run).as_bytes(),
+            &body[..],
+        ]
+        .concat(),
+        None => Vec::new(),
+    };
+    let req = CreateRequest {
+        user: auth.id(),
+        key,
+        route: "POST /backup/import",
+        body: &fingerprinted,
+        status: StatusCode::OK,
+    };
+    let imports = state.backups.imports.clone();
+    let user = auth.id();
+    state
+        .idempotency
+        .create(
+            req,
+            |o: &Outcome| ImportResultDto::from(o.clone()),
+            |idem| async move {
+                imports
+                    .import(user, &checked, options, idem)
+                    .await
+                    .map_err(|e| match e {
+                        // The one conflict an import meets: more settings than allowed.
+                        ayubi_kernel::StoreError::Conflict(m) => ApiError::invalid("settings", m),
+                        e => e.into(),
+                    })
+            },
         )
         .await
-        .map_err(|e| match e {
-            // The one conflict an import can meet: more settings than a user may keep.
-            ayubi_kernel::StoreError::Conflict(m) => ApiError::invalid("settings", m),
-            e => e.into(),
-        })?;
-    Ok(HttpResponse::Ok().json(ImportResultDto::from(outcome)))
 }
 
 #[utoipa::path(tag = "backup", security(("bearer" = [])),

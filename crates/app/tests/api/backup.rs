@@ -1134,3 +1134,40 @@ async fn a_merge_never_leaves_more_settings_than_allowed() {
     assert_eq!(out["deleted"]["settings"], 150);
     assert_eq!(out["created"]["settings"], 60);
 }
+
+#[tokio::test]
+async fn an_import_retried_with_its_idempotency_key_replays_the_first_answer() {
+    let app = spawn_app().await;
+    let s = app.register("idem@example.com").await;
+    let doc = json!({"format": "ayubi-backup", "version": 1,
+                     "sport": {"water": [{"date": "2026-11-01", "ml": 200}]}});
+    let send = |query: &'static str| {
+        app.client
+            .post(app.url(&format!("/api/v1/backup/import{query}")))
+            .bearer_auth(&s.access)
+            .header("Idempotency-Key", "restore-1")
+            .json(&doc)
+            .send()
+    };
+    let first = send("").await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["created"]["water"], 1);
+    let again = send("").await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    // The same key for another way of applying it is another request.
+    problem(
+        send("?mode=replace").await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let changes = app.get_ok("/api/v1/sync/changes?since=0", &s.access).await;
+    let imports = changes["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["event"] == "backup:imported")
+        .count();
+    assert_eq!(imports, 1);
+}

@@ -8,12 +8,13 @@ use crate::entity::{
     sport_water as water, sport_workout as workout, travel_visited as visited,
     travel_wishlist as wish, user, user_setting,
 };
-use crate::error::store_err;
+use crate::error::{is_unique_violation, store_err};
 use crate::habits::schedule_json;
+use crate::idempotency::save_in;
 use ayubi_backup::import::{Import, Mode, Outcome, Stamps};
 use ayubi_backup::merge::fresh;
-use ayubi_backup::ports::ImportStore;
-use ayubi_kernel::{StoreError, TimeZone, UserId};
+use ayubi_backup::ports::{ImportOptions, ImportStore};
+use ayubi_kernel::{Idempotent, StoreError, TimeZone, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
@@ -155,10 +156,10 @@ impl ImportStore for SqlBackupStore {
         &self,
         user: UserId,
         import: &Import,
-        mode: Mode,
-        dry_run: bool,
-        now: DateTime<Utc>,
+        options: ImportOptions,
+        idempotent: Option<Idempotent<Outcome>>,
     ) -> Result<Outcome, StoreError> {
+        let ImportOptions { mode, dry_run, now } = options;
         let txn = self.db.conn().begin().await.map_err(store_err)?;
         // First write: takes this user's write lock, like every other write.
         let seq = next_seq(&txn, user).await.map_err(store_err)?;
@@ -186,6 +187,15 @@ impl ImportStore for SqlBackupStore {
         )
         .await
         .map_err(store_err)?;
+        if let Some(idem) = idempotent {
+            save_in(&txn, idem, &outcome).await.map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::IdempotencyRace
+                } else {
+                    store_err(e)
+                }
+            })?;
+        }
         if dry_run {
             txn.rollback().await.map_err(store_err)?;
         } else {
