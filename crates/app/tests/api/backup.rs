@@ -1171,3 +1171,51 @@ async fn an_import_retried_with_its_idempotency_key_replays_the_first_answer() {
         .count();
     assert_eq!(imports, 1);
 }
+
+/// A scheduled run whose upload fails is counted, logged and not retried every minute;
+/// the next due run makes the backup once the store takes writes again.
+#[tokio::test]
+async fn a_failed_scheduled_run_is_counted_and_the_next_one_runs() {
+    let s3 = crate::fake_s3::FakeS3::start().await;
+    let app = spawn_with(|st| {
+        long_tokens(st);
+        st.backup.s3_bucket = "ayubi".into();
+        st.backup.s3_endpoint = s3.url.clone();
+        st.backup.s3_access_key_id = "key".to_owned().into();
+        st.backup.s3_secret_access_key = "secret".to_owned().into();
+    })
+    .await;
+    let s = app.register("fails@example.com").await;
+    app.create(
+        "/api/v1/backup/schedule",
+        &s.access,
+        None,
+        &json!({"interval": "daily"}),
+    )
+    .await;
+    s3.refuse_writes(true);
+    app.clock.advance(Duration::days(1) + Duration::minutes(1));
+    for _ in 0..200 {
+        if metric(&app, "ayubi_backup_failures_total").await >= 1.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(metric(&app, "ayubi_backup_failures_total").await, 1.0);
+    passes(&app, 2.0).await;
+    assert_eq!(metric(&app, "ayubi_backup_failures_total").await, 1.0);
+    assert!(scheduled(&app, &s).await.is_empty());
+    assert!(s3.objects().is_empty());
+    let next: chrono::DateTime<Utc> =
+        app.get_ok("/api/v1/backup/schedule", &s.access).await["next_run_at"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+    assert!(next > app.clock.now());
+    s3.refuse_writes(false);
+    app.clock.advance(Duration::days(1));
+    passes(&app, 2.0).await;
+    assert_eq!(scheduled(&app, &s).await.len(), 1);
+    assert_eq!(s3.objects().len(), 1);
+}

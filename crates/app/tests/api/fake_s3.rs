@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 
 #[derive(Default)]
 struct State {
+    /// Refuse every write with 403 (a revoked key, a full bucket).
+    refuse_writes: bool,
     objects: BTreeMap<String, Vec<u8>>,
     uploads: HashMap<String, BTreeMap<u32, Vec<u8>>>,
     completed: usize,
@@ -54,6 +56,11 @@ impl FakeS3 {
         self.state.lock().unwrap().objects.keys().cloned().collect()
     }
 
+    /// Makes every write fail with 403 (or succeed again).
+    pub fn refuse_writes(&self, refuse: bool) {
+        self.state.lock().unwrap().refuse_writes = refuse;
+    }
+
     /// Multipart uploads completed.
     pub fn multipart_completed(&self) -> usize {
         self.state.lock().unwrap().completed
@@ -74,6 +81,11 @@ async fn handle(
     let key = req.path().trim_start_matches('/').to_owned();
     let mut st = state.lock().unwrap();
     let etag = |b: &[u8]| format!("\"{:x}\"", b.len());
+    if st.refuse_writes && matches!(req.method().as_str(), "PUT" | "POST") {
+        return HttpResponse::Forbidden()
+            .content_type("application/xml")
+            .body("<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
+    }
     match (
         req.method().as_str(),
         query.get("uploadId"),
