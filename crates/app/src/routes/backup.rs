@@ -296,30 +296,32 @@ pub async fn import(
         .await
         .map_err(ApiError::internal)?;
     let body = read_limited(&req, payload, state.backups.max_import_bytes).await?;
-    let document = body.clone();
-    let checked = web::block(move || parse_document(&document))
+    let dry_run = q.dry_run.unwrap_or(false);
+    // A key's request is the document and how it is applied (the same key with another
+    // mode is a different request: 422, not a replay). Its digest stands for it, so the
+    // document itself is dropped as soon as it is parsed.
+    let fingerprint = match &key.0 {
+        Some(_) => {
+            let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+            ctx.update(format!("{mode:?} {dry_run}\n").as_bytes());
+            ctx.update(&body);
+            ctx.finish().as_ref().to_vec()
+        }
+        None => Vec::new(),
+    };
+    let checked = web::block(move || parse_document(&body))
         .await
         .map_err(ApiError::internal)??;
     let options = ImportOptions {
         mode,
-        dry_run: q.dry_run.unwrap_or(false),
+        dry_run,
         now: state.clock.now(),
-    };
-    // A key's request is the document and how it is applied: the same key with another
-    // mode is a different request (422), not a replay.
-    let fingerprinted = match &key.0 {
-        Some(_) => [
-            format!("{mode:?} {}\n", options.dry_run).as_bytes(),
-            &body[..],
-        ]
-        .concat(),
-        None => Vec::new(),
     };
     let req = CreateRequest {
         user: auth.id(),
         key,
         route: "POST /backup/import",
-        body: &fingerprinted,
+        body: &fingerprint,
         status: StatusCode::OK,
     };
     let imports = state.backups.imports.clone();
