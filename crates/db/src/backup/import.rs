@@ -18,8 +18,8 @@ use ayubi_kernel::{Idempotent, StoreError, TimeZone, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, Iterable, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, Iterable,
+    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -556,13 +556,16 @@ async fn travel(c: &mut Ctx<'_>, i: &Import) -> Result<(), Fail> {
 /// matched at most once); its days merge into it.
 async fn habits(c: &mut Ctx<'_>, rows: &[ayubi_backup::import::HabitImport]) -> Result<(), Fail> {
     if c.replacing() {
-        let (u, txn) = (c.user, c.txn);
-        let d = all::<done::Entity>(txn, done::Column::UserId, u)
-            .await?
-            .len() as u64;
-        let s = all::<skip::Entity>(txn, skip::Column::UserId, u)
-            .await?
-            .len() as u64;
+        // Counted before the habits go: their days go with them (ON DELETE CASCADE).
+        let u = c.user.get();
+        let d = done::Entity::find()
+            .filter(done::Column::UserId.eq(u))
+            .count(c.txn)
+            .await?;
+        let s = skip::Entity::find()
+            .filter(skip::Column::UserId.eq(u))
+            .count(c.txn)
+            .await?;
         c.deleted("habit_completions", d);
         c.deleted("habit_skips", s);
     }
