@@ -5,7 +5,7 @@
 //! Database errors are translated to [`ayubi_kernel::StoreError`] in one place
 //! ([`error`]): unique violations become `Conflict`, missing rows `NotFound`.
 
-mod backup;
+pub mod backup;
 mod changelog;
 mod entity;
 pub mod error;

@@ -17,8 +17,9 @@ use ayubi_backup::ports::{ExportSource, RowSink};
 use ayubi_kernel::{StoreError, UserId};
 use chrono::NaiveDate;
 use sea_orm::{
-    AccessMode, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IsolationLevel,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    AccessMode, ColumnTrait, Condition, DatabaseBackend, DatabaseTransaction, EntityTrait,
+    IsolationLevel, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement,
+    TransactionTrait,
 };
 use std::collections::BTreeMap;
 
@@ -78,18 +79,7 @@ async fn stream_dated<E: EntityTrait>(
 ) -> Result<(), StoreError> {
     let mut after: Option<(NaiveDate, i64)> = None;
     loop {
-        let mut q = E::find().filter(user_col.eq(user.get()));
-        if let Some((date, id)) = after {
-            // `date >= d` bounds the index range; the rest only filters the rows of the
-            // boundary day.
-            q = q
-                .filter(date_col.gte(date))
-                .filter(Condition::any().add(date_col.gt(date)).add(id_col.gt(id)));
-        }
-        let page = q
-            .order_by_asc(date_col)
-            .order_by_asc(id_col)
-            .limit(page_size)
+        let page = dated_page::<E>((user_col, date_col, id_col), user, after, page_size)
             .all(txn)
             .await
             .map_err(store_err)?;
@@ -102,6 +92,57 @@ async fn stream_dated<E: EntityTrait>(
             return Ok(());
         }
     }
+}
+
+/// One page of a dated table after the cursor `after` (the last row's date and id).
+fn dated_page<E: EntityTrait>(
+    (user_col, date_col, id_col): (E::Column, E::Column, E::Column),
+    user: UserId,
+    after: Option<(NaiveDate, i64)>,
+    page_size: u64,
+) -> Select<E> {
+    let mut q = E::find().filter(user_col.eq(user.get()));
+    if let Some((date, id)) = after {
+        // `date >= d` bounds the index range; the rest only filters the rows of the
+        // boundary day.
+        q = q
+            .filter(date_col.gte(date))
+            .filter(Condition::any().add(date_col.gt(date)).add(id_col.gt(id)));
+    }
+    q.order_by_asc(date_col)
+        .order_by_asc(id_col)
+        .limit(page_size)
+}
+
+/// The export's paged statements for the big tables, first page and a later one, for
+/// the query-plan test (each must be an index range scan, with no sort of the table).
+#[must_use]
+pub fn paged_statements(backend: DatabaseBackend) -> Vec<(&'static str, Statement)> {
+    let user = UserId::new(1);
+    let after = NaiveDate::from_ymd_opt(2026, 1, 1).map(|d| (d, 1));
+    let mut out = Vec::new();
+    macro_rules! both {
+        ($name:literal, $ent:ident) => {
+            for cursor in [None, after] {
+                out.push((
+                    $name,
+                    dated_page::<$ent::Entity>(
+                        ($ent::Column::UserId, $ent::Column::Date, $ent::Column::Id),
+                        user,
+                        cursor,
+                        PAGE,
+                    )
+                    .build(backend),
+                ));
+            }
+        };
+    }
+    both!("sport_water", water);
+    both!("sport_food", food);
+    both!("sport_workout", workout);
+    both!("finance_entries", entry);
+    both!("journal_entries", journal);
+    out
 }
 
 #[async_trait::async_trait]

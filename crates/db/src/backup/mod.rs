@@ -1,6 +1,8 @@
 //! Backup: export reads, import writes, stored backups' records and schedules.
 
 mod export;
+
+pub use export::paged_statements;
 mod import;
 mod records;
 
