@@ -1,7 +1,5 @@
 //! What backup can refuse.
 
-use ayubi_kernel::StoreError;
-
 /// Everything backup can refuse.
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -9,21 +7,6 @@ pub enum BackupError {
     /// wrong there.
     #[error("invalid backup document")]
     Invalid(Vec<(String, String)>),
-    /// No such stored backup for this user.
-    #[error("not found")]
-    NotFound,
-    /// Storage failed.
-    #[error(transparent)]
-    Store(StoreError),
-}
-
-impl From<StoreError> for BackupError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => Self::NotFound,
-            other => Self::Store(other),
-        }
-    }
 }
 
 /// Backup's result type.

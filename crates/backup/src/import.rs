@@ -39,10 +39,10 @@ impl Mode {
 }
 
 /// Counts by table: rows created, rows already there (merge), rows removed (replace).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Outcome {
     /// The mode used.
-    pub mode: Option<Mode>,
+    pub mode: Mode,
     /// Whether it was a dry run (nothing written).
     pub dry_run: bool,
     /// Rows created.
@@ -59,7 +59,7 @@ impl Outcome {
     pub fn for_tables(mode: Mode, dry_run: bool, tables: &[&'static str]) -> Self {
         let zero: BTreeMap<_, _> = tables.iter().map(|t| (*t, 0)).collect();
         Self {
-            mode: Some(mode),
+            mode,
             dry_run,
             created: zero.clone(),
             skipped: zero.clone(),

@@ -64,7 +64,7 @@ pub struct ImportOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Trigger {
-    /// `POST /backup/history`.
+    /// Made on the user's request.
     Manual,
     /// The schedule.
     Scheduled,
@@ -159,11 +159,12 @@ pub trait BackupRecords: Send + Sync + std::fmt::Debug {
     /// `Unavailable`.
     async fn schedule(&self, user: UserId) -> Result<Schedule, StoreError>;
 
-    /// Stores the user's schedule.
+    /// Stores the user's schedule and returns it as stored (times at the store's
+    /// precision), which is what later reads return.
     ///
     /// # Errors
     /// `Unavailable`.
-    async fn set_schedule(&self, user: UserId, schedule: Schedule) -> Result<(), StoreError>;
+    async fn set_schedule(&self, user: UserId, schedule: Schedule) -> Result<Schedule, StoreError>;
 
     /// Users whose run is due at `now` and not leased by a live instance, oldest due
     /// first, at most `limit`.

@@ -1,6 +1,6 @@
 //! Backup schedules: how often, how many to keep, when the next run is due.
 
-use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 /// How often a scheduled backup runs.
@@ -53,6 +53,9 @@ impl Interval {
 pub struct Keep(u8);
 
 impl Keep {
+    /// Kept when the user does not say: a week of daily backups.
+    pub const DEFAULT: Self = Self(7);
+
     /// Parses 1–100.
     #[must_use]
     pub fn new(n: i64) -> Option<Self> {
@@ -71,7 +74,7 @@ impl Keep {
 
 impl Default for Keep {
     fn default() -> Self {
-        Self(7)
+        Self::DEFAULT
     }
 }
 
@@ -90,7 +93,7 @@ impl Schedule {
     /// No schedule.
     pub const OFF: Self = Self {
         interval: Interval::Off,
-        keep: Keep(7),
+        keep: Keep::DEFAULT,
         next_run_at: None,
     };
 
@@ -98,8 +101,6 @@ impl Schedule {
     /// interval keeps its due time; a new one is first due one period from now.
     #[must_use]
     pub fn set(self, interval: Interval, keep: Keep, now: DateTime<Utc>) -> Self {
-        // Microseconds: what PostgreSQL stores, so the answer equals what is read back.
-        let now = now.trunc_subsecs(6);
         let next_run_at = if interval == self.interval && self.next_run_at.is_some() {
             self.next_run_at
         } else {

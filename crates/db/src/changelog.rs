@@ -1,7 +1,7 @@
 //! The change log: appended inside every write transaction, read by sync clients.
 
 use crate::entity::{change_log as row, user};
-use crate::error::{is_unique_violation, store_err};
+use crate::error::store_err;
 use crate::idempotency::save_in;
 use crate::pool::Database;
 use ayubi_kernel::{
@@ -99,15 +99,7 @@ pub(crate) async fn record<C: ConnectionTrait, T>(
     let change = append(c, user, seq, write.event, &id, &data, write.now)
         .await
         .map_err(store_err)?;
-    if let Some(idem) = write.idempotent {
-        save_in(c, idem, written).await.map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::IdempotencyRace
-            } else {
-                store_err(e)
-            }
-        })?;
-    }
+    save_in(c, write.idempotent, written).await?;
     Ok(change)
 }
 

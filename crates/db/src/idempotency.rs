@@ -2,16 +2,34 @@
 //! [`save_in`], read and pruned by [`SqlIdempotencyStore`].
 
 use crate::entity::idempotency_key as row;
-use crate::error::store_err;
+use crate::error::{is_unique_violation, store_err};
 use crate::pool::Database;
 use ayubi_kernel::{IdempotencyStore, Idempotent, SavedRecord, SavedResponse, StoreError, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
-/// Saves the rendered response in the caller's transaction. An expired record under the
-/// same key is replaced; a live one makes the insert fail with a unique violation, which
-/// rolls the whole create back.
+/// Saves the rendered response of an idempotent request (if any) in the caller's
+/// transaction. An expired record under the same key is replaced; a live one (a
+/// concurrent request with the same key won) is [`StoreError::IdempotencyRace`], and the
+/// caller's error drops the whole create.
 pub(crate) async fn save_in<C: ConnectionTrait, T>(
+    txn: &C,
+    idem: Option<Idempotent<T>>,
+    created: &T,
+) -> Result<(), StoreError> {
+    let Some(idem) = idem else {
+        return Ok(());
+    };
+    insert_saved(txn, idem, created).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::IdempotencyRace
+        } else {
+            store_err(e)
+        }
+    })
+}
+
+async fn insert_saved<C: ConnectionTrait, T>(
     txn: &C,
     idem: Idempotent<T>,
     created: &T,

@@ -2,7 +2,7 @@
 
 use crate::changelog::delete_owned;
 use crate::entity::{personal_access_token as pat, refresh_token as rt, session, user};
-use crate::error::{is_unique_violation, store_err};
+use crate::error::store_err;
 use crate::idempotency::save_in;
 use crate::pool::Database;
 use ayubi_identity::ports::IdentityStore;
@@ -299,15 +299,7 @@ impl IdentityStore for SqlIdentityStore {
         .await
         .map_err(store_err)?;
         let token = to_token(created);
-        if let Some(idem) = idempotent {
-            save_in(&txn, idem, &token).await.map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::IdempotencyRace
-                } else {
-                    store_err(e)
-                }
-            })?;
-        }
+        save_in(&txn, idempotent, &token).await?;
         txn.commit().await.map_err(store_err)?;
         Ok(token)
     }

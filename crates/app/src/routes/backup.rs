@@ -33,17 +33,12 @@ impl From<BackupFailure> for ApiError {
 
 impl From<BackupError> for ApiError {
     fn from(e: BackupError) -> Self {
-        match e {
-            BackupError::Invalid(list) => {
-                let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
-                for (path, message) in list {
-                    errors.entry(path).or_default().push(message);
-                }
-                Self::invalid_fields(errors)
-            }
-            BackupError::NotFound => Self::not_found(),
-            BackupError::Store(s) => s.into(),
+        let BackupError::Invalid(list) = e;
+        let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (path, message) in list {
+            errors.entry(path).or_default().push(message);
         }
+        Self::invalid_fields(errors)
     }
 }
 
@@ -97,8 +92,8 @@ impl From<Outcome> for ImportResultDto {
         };
         Self {
             mode: match o.mode {
-                Some(Mode::Replace) => "replace".into(),
-                _ => "merge".into(),
+                Mode::Replace => "replace".into(),
+                Mode::Merge => "merge".into(),
             },
             dry_run: o.dry_run,
             created: own(o.created),
@@ -460,8 +455,8 @@ pub async fn set_schedule(
     let records = &state.backups.records;
     let current = records.schedule(auth.id()).await?;
     let next = current.set(interval, keep, state.clock.now());
-    records.set_schedule(auth.id(), next).await?;
-    Ok(HttpResponse::Ok().json(ScheduleDto::from(next)))
+    let stored = records.set_schedule(auth.id(), next).await?;
+    Ok(HttpResponse::Ok().json(ScheduleDto::from(stored)))
 }
 
 /// Registers the backup routes.

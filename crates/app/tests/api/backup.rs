@@ -25,124 +25,120 @@ fn sha256_hex(bytes: &[u8]) -> String {
 async fn seed(app: &TestApp, s: &Session) {
     let t = &s.access;
     let ok = |r: reqwest::Response| async move {
-        assert!(r.status().is_success(), "{:?}", r.text().await);
+        let status = r.status();
+        let body: Value = r.json().await.unwrap_or_default();
+        assert!(status.is_success(), "{status}: {body}");
+        body
     };
-    ok(app.put_json("/api/v1/settings/profile", t, &json!({"display_name": "Ayu", "timezone": "Europe/Berlin", "steam_id": "76561197960287930"})).await).await;
-    ok(app
-        .put_json(
+    let puts = [
+        (
+            "/api/v1/settings/profile",
+            json!({"display_name": "Ayu", "timezone": "Europe/Berlin", "steam_id": "76561197960287930"}),
+        ),
+        (
             "/api/v1/settings",
-            t,
-            &json!({"currency": "USD", "theme.accent": "teal"}),
-        )
-        .await)
-    .await;
-    ok(app
-        .put_json(
+            json!({"currency": "USD", "theme.accent": "teal"}),
+        ),
+        (
             "/api/v1/sport/goals",
-            t,
-            &json!({"water_ml_per_day": 2500, "kcal_per_day": 2100}),
-        )
-        .await)
-    .await;
-    for ml in [250, 250, 500] {
-        ok(app
-            .create(
-                "/api/v1/sport/water",
-                t,
-                None,
-                &json!({"ml": ml, "date": "2026-11-20"}),
-            )
-            .await)
-        .await;
+            json!({"water_ml_per_day": 2500, "kcal_per_day": 2100}),
+        ),
+    ];
+    for (path, body) in puts {
+        ok(app.put_json(path, t, &body).await).await;
     }
-    ok(app
-        .create(
-            "/api/v1/sport/food",
-            t,
-            None,
-            &json!({"name": "Oats", "kcal": 380, "protein": 12.5, "date": "2026-11-20"}),
-        )
-        .await)
-    .await;
-    ok(app
-        .create(
-            "/api/v1/sport/workout",
-            t,
-            None,
-            &json!({"name": "Run", "duration_min": 30, "kcal_burned": 300, "date": "2026-11-21"}),
-        )
-        .await)
-    .await;
-    ok(app
-        .create(
-            "/api/v1/travel/visited",
-            t,
-            None,
-            &json!({"country_iso3": "JPN", "visit_date": "2025-04-01", "notes": "sakura"}),
-        )
-        .await)
-    .await;
-    ok(app
-        .create(
-            "/api/v1/travel/wishlist",
-            t,
-            None,
-            &json!({"country_iso3": "PRT"}),
-        )
-        .await)
-    .await;
-    let habit: Value = app
+    let habit = ok(app
         .create(
             "/api/v1/habits",
             t,
             None,
             &json!({"name": "Read", "schedule": {"kind": "weekdays", "days": ["mon", "wed"]}}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await)
+    .await;
     let hid = habit["id"].as_i64().unwrap();
-    ok(app
-        .create(
-            &format!("/api/v1/habits/{hid}/completions"),
-            t,
-            None,
-            &json!({"date": "2026-11-16"}),
-        )
-        .await)
-    .await;
-    ok(app
-        .create(
-            &format!("/api/v1/habits/{hid}/skips"),
-            t,
-            None,
-            &json!({"date": "2026-11-18"}),
-        )
-        .await)
-    .await;
-    let cat: Value = app
+    let cat = ok(app
         .create(
             "/api/v1/finance/categories",
             t,
             None,
             &json!({"name": "Food", "kind": "expense"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-    ok(app.create("/api/v1/finance/entries", t, None, &json!({"kind": "expense", "amount": 12.34, "currency": "EUR", "category_id": cat["id"], "date": "2026-11-20", "note": "lunch"})).await).await;
-    ok(app
-        .create(
-            "/api/v1/finance/entries",
-            t,
-            None,
-            &json!({"kind": "income", "amount": 1000, "currency": "USD", "date": "2026-11-01"}),
-        )
         .await)
     .await;
-    ok(app.create("/api/v1/journal", t, None, &json!({"title": "Day", "content": "Ran in the rain", "date": "2026-11-21", "mood": 4, "tags": ["run", "rain"]})).await).await;
+    let creates = [
+        (
+            "/api/v1/sport/water".to_owned(),
+            json!({"ml": 250, "date": "2026-11-20"}),
+        ),
+        (
+            "/api/v1/sport/water".to_owned(),
+            json!({"ml": 250, "date": "2026-11-20"}),
+        ),
+        (
+            "/api/v1/sport/water".to_owned(),
+            json!({"ml": 500, "date": "2026-11-20"}),
+        ),
+        (
+            "/api/v1/sport/food".to_owned(),
+            json!({"name": "Oats", "kcal": 380, "protein": 12.5, "date": "2026-11-20"}),
+        ),
+        (
+            "/api/v1/sport/workout".to_owned(),
+            json!({"name": "Run", "duration_min": 30, "kcal_burned": 300, "date": "2026-11-21"}),
+        ),
+        (
+            "/api/v1/travel/visited".to_owned(),
+            json!({"country_iso3": "JPN", "visit_date": "2025-04-01", "notes": "sakura"}),
+        ),
+        (
+            "/api/v1/travel/wishlist".to_owned(),
+            json!({"country_iso3": "PRT"}),
+        ),
+        (
+            format!("/api/v1/habits/{hid}/completions"),
+            json!({"date": "2026-11-16"}),
+        ),
+        (
+            format!("/api/v1/habits/{hid}/skips"),
+            json!({"date": "2026-11-18"}),
+        ),
+        (
+            "/api/v1/finance/entries".to_owned(),
+            json!({"kind": "expense", "amount": 12.34, "currency": "EUR", "category_id": cat["id"], "date": "2026-11-20", "note": "lunch"}),
+        ),
+        (
+            "/api/v1/finance/entries".to_owned(),
+            json!({"kind": "income", "amount": 1000, "currency": "USD", "date": "2026-11-01"}),
+        ),
+        (
+            "/api/v1/journal".to_owned(),
+            json!({"title": "Day", "content": "Ran in the rain", "date": "2026-11-21", "mood": 4, "tags": ["run", "rain"]}),
+        ),
+    ];
+    for (path, body) in creates {
+        ok(app.create(&path, t, None, &body).await).await;
+    }
+}
+
+/// `GET /backup/history/{id}` of a stored backup as `user`.
+async fn download(app: &TestApp, user: &Session, backup: &Value) -> reqwest::Response {
+    app.get(
+        &format!("/api/v1/backup/history/{}", backup["id"]),
+        Some(&user.access),
+    )
+    .await
+}
+
+/// `DELETE /backup/history/{id}` as `user`.
+async fn forget(app: &TestApp, user: &Session, backup: &Value) -> StatusCode {
+    app.delete_json(
+        &format!("/api/v1/backup/history/{}", backup["id"]),
+        None,
+        &user.access,
+    )
+    .await
+    .status()
 }
 
 async fn export(app: &TestApp, bearer: &str) -> (Value, reqwest::header::HeaderMap, Vec<u8>) {
@@ -636,16 +632,7 @@ async fn stored_backups_history_download_and_delete() {
         .await;
     assert_eq!(retry.status(), StatusCode::CREATED);
     assert_eq!(retry.json::<Value>().await.unwrap(), keyed);
-    assert_eq!(
-        app.delete_json(
-            &format!("/api/v1/backup/history/{}", keyed["id"]),
-            None,
-            &s.access
-        )
-        .await
-        .status(),
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(forget(&app, &s, &keyed).await, StatusCode::NO_CONTENT);
     app.clock.advance(Duration::minutes(1));
     app.create("/api/v1/water", &s.access, None, &json!({"ml": 100}))
         .await;
@@ -659,12 +646,7 @@ async fn stored_backups_history_download_and_delete() {
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[0]["id"], second["id"]);
     assert_eq!(list[1]["id"], first["id"]);
-    let res = app
-        .get(
-            &format!("/api/v1/backup/history/{}", first["id"]),
-            Some(&s.access),
-        )
-        .await;
+    let res = download(&app, &s, &first).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
         res.headers()["x-content-sha256"].to_str().unwrap(),
@@ -678,63 +660,27 @@ async fn stored_backups_history_download_and_delete() {
     // Another user sees none of it.
     let other = app.register("other@example.com").await;
     assert_eq!(
-        app.get(
-            &format!("/api/v1/backup/history/{}", first["id"]),
-            Some(&other.access)
-        )
-        .await
-        .status(),
+        download(&app, &other, &first).await.status(),
         StatusCode::NOT_FOUND
     );
     assert_eq!(
         app.get_ok("/api/v1/backup/history", &other.access).await,
         json!([])
     );
-    assert_eq!(
-        app.delete_json(
-            &format!("/api/v1/backup/history/{}", first["id"]),
-            None,
-            &other.access
-        )
-        .await
-        .status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(forget(&app, &other, &first).await, StatusCode::NOT_FOUND);
     // Deleting removes the record and the object.
     let objects = |dir: &std::path::Path| walk(dir).len();
     let store = app.db.files().join("backups");
     assert_eq!(objects(&store), 2);
+    assert_eq!(forget(&app, &s, &first).await, StatusCode::NO_CONTENT);
     assert_eq!(
-        app.delete_json(
-            &format!("/api/v1/backup/history/{}", first["id"]),
-            None,
-            &s.access
-        )
-        .await
-        .status(),
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        app.get(
-            &format!("/api/v1/backup/history/{}", first["id"]),
-            Some(&s.access)
-        )
-        .await
-        .status(),
+        download(&app, &s, &first).await.status(),
         StatusCode::NOT_FOUND
     );
     assert_eq!(objects(&store), 1);
     // A stored backup restores.
     let fresh = app.register("restore@example.com").await;
-    let doc2: Value = app
-        .get(
-            &format!("/api/v1/backup/history/{}", second["id"]),
-            Some(&s.access),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc2: Value = download(&app, &s, &second).await.json().await.unwrap();
     import_ok(&app, &fresh.access, "", &doc2).await;
     assert_eq!(
         normalized(&export(&app, &fresh.access).await.0),
@@ -1035,27 +981,10 @@ async fn stored_backups_go_to_an_s3_bucket() {
     assert!(large["size_bytes"].as_i64().unwrap() > 9_000_000);
     assert!(s3.multipart_completed() >= 1);
     for b in [&small, &large] {
-        let bytes = app
-            .get(
-                &format!("/api/v1/backup/history/{}", b["id"]),
-                Some(&s.access),
-            )
-            .await
-            .bytes()
-            .await
-            .unwrap();
+        let bytes = download(&app, &s, b).await.bytes().await.unwrap();
         assert_eq!(sha256_hex(&bytes), b["sha256"].as_str().unwrap());
     }
-    assert_eq!(
-        app.delete_json(
-            &format!("/api/v1/backup/history/{}", small["id"]),
-            None,
-            &s.access
-        )
-        .await
-        .status(),
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(forget(&app, &s, &small).await, StatusCode::NO_CONTENT);
     assert_eq!(s3.objects().len(), 1);
     // Deleting the account deletes its stored backups from the bucket, and only its.
     let keep = app.register("keeps@example.com").await;
@@ -1089,13 +1018,12 @@ async fn instances_beside_each_other_share_stored_backups() {
         .json()
         .await
         .unwrap();
-    let res = b
-        .get(
-            &format!("/api/v1/backup/history/{}", made["id"]),
-            Some(&s.access),
-        )
-        .await;
+    let res = download(&b, &s, &made).await;
     assert_eq!(res.status(), StatusCode::OK);
+    let bytes = res.bytes().await.unwrap();
+    assert_eq!(sha256_hex(&bytes), made["sha256"].as_str().unwrap());
+    let doc: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(doc["profile"]["email"], "beside@example.com");
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use crate::entity::{
     sport_water as water, sport_workout as workout, travel_visited as visited,
     travel_wishlist as wish, user, user_setting,
 };
-use crate::error::{is_unique_violation, store_err};
+use crate::error::store_err;
 use crate::habits::schedule_json;
 use crate::idempotency::save_in;
 use ayubi_backup::import::{Import, Mode, Outcome, Stamps};
@@ -187,15 +187,7 @@ impl ImportStore for SqlBackupStore {
         )
         .await
         .map_err(store_err)?;
-        if let Some(idem) = idempotent {
-            save_in(&txn, idem, &outcome).await.map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::IdempotencyRace
-                } else {
-                    store_err(e)
-                }
-            })?;
-        }
+        save_in(&txn, idempotent, &outcome).await?;
         if dry_run {
             txn.rollback().await.map_err(store_err)?;
         } else {

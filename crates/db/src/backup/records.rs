@@ -3,12 +3,12 @@
 
 use super::SqlBackupStore;
 use crate::entity::{backup as row, backup_schedule as sched};
-use crate::error::{is_unique_violation, store_err};
+use crate::error::store_err;
 use crate::idempotency::save_in;
 use ayubi_backup::ports::{BackupRecords, NewBackup, StoredBackup, Trigger};
 use ayubi_backup::{Interval, Keep, Schedule};
 use ayubi_kernel::{Idempotent, StoreError, UserId};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -60,15 +60,7 @@ impl BackupRecords for SqlBackupStore {
         .await
         .map_err(store_err)?;
         let stored = to_stored(m);
-        if let Some(idem) = idempotent {
-            save_in(&txn, idem, &stored).await.map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::IdempotencyRace
-                } else {
-                    store_err(e)
-                }
-            })?;
-        }
+        save_in(&txn, idempotent, &stored).await?;
         txn.commit().await.map_err(store_err)?;
         Ok(stored)
     }
@@ -142,7 +134,12 @@ impl BackupRecords for SqlBackupStore {
             .map_or(Schedule::OFF, |m| to_schedule(&m)))
     }
 
-    async fn set_schedule(&self, user: UserId, s: Schedule) -> Result<(), StoreError> {
+    async fn set_schedule(&self, user: UserId, s: Schedule) -> Result<Schedule, StoreError> {
+        // Microseconds: PostgreSQL's precision, so the answer equals every later read.
+        let s = Schedule {
+            next_run_at: s.next_run_at.map(|t| t.trunc_subsecs(6)),
+            ..s
+        };
         sched::Entity::insert(sched::ActiveModel {
             user_id: Set(user.get()),
             interval: Set(s.interval.as_str().to_owned()),
@@ -165,7 +162,7 @@ impl BackupRecords for SqlBackupStore {
         .exec_without_returning(self.db.conn())
         .await
         .map_err(store_err)?;
-        Ok(())
+        Ok(s)
     }
 
     async fn due(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<UserId>, StoreError> {
