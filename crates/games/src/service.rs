@@ -1,0 +1,200 @@
+//! The game-stats use case.
+
+use crate::Platform;
+use crate::error::{GamesError, Result};
+use crate::flight::Flights;
+use crate::model::{Cached, GameStats, PlatformError};
+use crate::policy::{CachePolicy, Decision};
+use crate::ports::{GamePlatforms, StatsCache};
+use crate::present::present;
+use ayubi_kernel::{Clock, UserId};
+use chrono::{DateTime, TimeDelta, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How the service caches and how long a fetch may hold the lease.
+#[derive(Debug, Clone, Copy)]
+pub struct GamesConfig {
+    /// TTL and back-off.
+    pub policy: CachePolicy,
+    /// How long one fetch may take, retry included: the lease lasts this long, and an
+    /// instance waiting for another's fetch waits at most this long.
+    pub fetch_budget: Duration,
+}
+
+/// Game stats for the dashboard.
+#[derive(Debug, Clone)]
+pub struct GamesService {
+    cache: Arc<dyn StatsCache>,
+    platforms: Arc<dyn GamePlatforms>,
+    clock: Arc<dyn Clock>,
+    config: GamesConfig,
+    flights: Arc<Flights>,
+}
+
+impl GamesService {
+    /// Wires the ports.
+    #[must_use]
+    pub fn new(
+        cache: Arc<dyn StatsCache>,
+        platforms: Arc<dyn GamePlatforms>,
+        clock: Arc<dyn Clock>,
+        config: GamesConfig,
+    ) -> Self {
+        Self {
+            cache,
+            platforms,
+            clock,
+            config,
+            flights: Arc::new(Flights::default()),
+        }
+    }
+
+    /// The user's stats on `platform`: from the copy while it is fresh, else from the
+    /// platform, else (trouble, or an empty or private answer over a complete copy) from
+    /// the copy marked stale.
+    ///
+    /// # Errors
+    /// [`GamesError::NotLinked`] first, then [`GamesError::NotConfigured`];
+    /// [`GamesError::UnknownAccount`], [`GamesError::KeyRejected`] and
+    /// [`GamesError::Unavailable`] only when there is no copy to serve.
+    pub async fn stats(&self, user: UserId, platform: Platform) -> Result<GameStats> {
+        let account = self
+            .cache
+            .linked(user, platform)
+            .await?
+            .ok_or(GamesError::NotLinked(platform))?;
+        if !self.platforms.configured(platform) {
+            return Err(GamesError::NotConfigured(platform));
+        }
+        let _turn = self.flights.enter(user, platform).await;
+        let now = self.clock.now();
+        let cached = self.copy(user, platform, &account).await?;
+        match self.config.policy.decide(cached.as_ref(), now) {
+            Decision::Serve { stale } => return answer(platform, cached, stale),
+            Decision::Wait { retry_at } => {
+                return Err(trouble(platform, cached.as_ref(), retry_at, now));
+            }
+            Decision::Fetch => {}
+        }
+        let budget = TimeDelta::from_std(self.config.fetch_budget).unwrap_or(TimeDelta::MAX);
+        if !self
+            .cache
+            .claim(user, platform, &account, now, now + budget)
+            .await?
+        {
+            // Another instance is asking the platform right now.
+            if cached.as_ref().is_some_and(|c| c.raw.is_some()) {
+                return answer(platform, cached, true);
+            }
+            let after = self
+                .cache
+                .wait(user, platform, self.config.fetch_budget)
+                .await?
+                .filter(|c| c.account == account);
+            let now = self.clock.now();
+            return match self.config.policy.decide(after.as_ref(), now) {
+                Decision::Serve { stale } => answer(platform, after, stale),
+                Decision::Wait { retry_at } => {
+                    Err(trouble(platform, after.as_ref(), retry_at, now))
+                }
+                Decision::Fetch => Err(GamesError::Unavailable {
+                    platform,
+                    retry_after_secs: 1,
+                }),
+            };
+        }
+        let fetched = self.platforms.fetch(platform, &account).await;
+        if let Err(e) = &fetched {
+            tracing::warn!(platform = platform.as_str(), trouble = e.label(), reason = %e, "game platform gave no answer");
+        }
+        let now = self.clock.now();
+        let settled = self
+            .config
+            .policy
+            .settle(platform, &account, cached, fetched, now);
+        self.cache.save(user, platform, &settled.save).await?;
+        let retry_at = settled.save.retry_at.unwrap_or(now);
+        match settled.answer {
+            Ok(stale) => answer(platform, Some(settled.save), stale),
+            Err(e) => Err(from_platform(platform, &e, retry_at, now)),
+        }
+    }
+
+    async fn copy(
+        &self,
+        user: UserId,
+        platform: Platform,
+        account: &str,
+    ) -> Result<Option<Cached>> {
+        // A copy of an account the profile no longer links is as good as none.
+        Ok(self
+            .cache
+            .get(user, platform)
+            .await?
+            .filter(|c| c.account == account))
+    }
+}
+
+fn answer(platform: Platform, copy: Option<Cached>, stale: bool) -> Result<GameStats> {
+    let (Some(raw), Some(fetched_at)) = (
+        copy.as_ref().and_then(|c| c.raw.as_ref()),
+        copy.as_ref().and_then(|c| c.updated_at),
+    ) else {
+        return Err(GamesError::Unavailable {
+            platform,
+            retry_after_secs: 1,
+        });
+    };
+    // Stored copies were read before they were stored; one that no longer reads (what we
+    // show changed incompatibly) is reported like an outage rather than a 500.
+    let reading = present(platform, raw).map_err(|e| {
+        tracing::error!(platform = platform.as_str(), error = %e, "a cached game-stats copy does not read");
+        GamesError::Unavailable {
+            platform,
+            retry_after_secs: 1,
+        }
+    })?;
+    Ok(GameStats {
+        platform,
+        fetched_at,
+        stale,
+        data: reading.stats,
+    })
+}
+
+/// The error for a request answered from the back-off, saying what the platform said.
+fn trouble(
+    platform: Platform,
+    copy: Option<&Cached>,
+    retry_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> GamesError {
+    let e = match copy.and_then(|c| c.last_error.as_deref()) {
+        Some("not_found") => PlatformError::NotFound,
+        Some("key_rejected") => PlatformError::KeyRejected,
+        _ => PlatformError::Unavailable {
+            reason: String::new(),
+            retry_after: None,
+        },
+    };
+    from_platform(platform, &e, retry_at, now)
+}
+
+fn from_platform(
+    platform: Platform,
+    e: &PlatformError,
+    retry_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> GamesError {
+    match e {
+        PlatformError::NotFound => GamesError::UnknownAccount(platform),
+        PlatformError::KeyRejected => GamesError::KeyRejected(platform),
+        PlatformError::Unavailable { .. } => GamesError::Unavailable {
+            platform,
+            retry_after_secs: u64::try_from((retry_at - now).num_seconds())
+                .unwrap_or(0)
+                .max(1),
+        },
+    }
+}
