@@ -18,6 +18,7 @@ mod m20261126_000005_finance;
 mod m20261126_000006_journal;
 mod m20261126_000007_sync;
 mod m20261126_000008_backup;
+mod m20261129_000009_game_stats;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_journal::Migration),
             Box::new(m20261126_000007_sync::Migration),
             Box::new(m20261126_000008_backup::Migration),
+            Box::new(m20261129_000009_game_stats::Migration),
         ]
     }
 }

@@ -284,6 +284,43 @@ pub struct GamesSettings {
     pub steam_api_key: SecretString,
     /// FACEIT Data API key; empty disables FACEIT.
     pub faceit_api_key: SecretString,
+    /// Seconds a copy is served without asking the platform.
+    pub cache_ttl_secs: u64,
+    /// Seconds nobody asks a platform again after it failed.
+    pub retry_backoff_secs: u64,
+    /// Milliseconds one request to a platform may take.
+    pub request_timeout_ms: u64,
+    /// Milliseconds to connect to a platform.
+    pub connect_timeout_ms: u64,
+    /// Steam Web API base URL.
+    pub steam_api_url: String,
+    /// FACEIT Data API base URL.
+    pub faceit_api_url: String,
+}
+
+impl GamesSettings {
+    /// The adapters' configuration.
+    #[must_use]
+    pub fn platforms(&self) -> ayubi_game_platforms::PlatformsConfig {
+        ayubi_game_platforms::PlatformsConfig {
+            steam_api_key: self.steam_api_key.clone(),
+            faceit_api_key: self.faceit_api_key.clone(),
+            steam_base_url: self.steam_api_url.clone(),
+            faceit_base_url: self.faceit_api_url.clone(),
+            timeout: std::time::Duration::from_millis(self.request_timeout_ms.max(1)),
+            connect_timeout: std::time::Duration::from_millis(self.connect_timeout_ms.max(1)),
+        }
+    }
+
+    /// The cache policy.
+    #[must_use]
+    pub fn policy(&self) -> ayubi_games::CachePolicy {
+        let secs = |s: u64| chrono::TimeDelta::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
+        ayubi_games::CachePolicy {
+            ttl: secs(self.cache_ttl_secs),
+            backoff: secs(self.retry_backoff_secs.max(1)),
+        }
+    }
 }
 
 fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {

@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use ayubi_finance::FinanceError;
+use ayubi_games::GamesError;
 use ayubi_habits::HabitError;
 use ayubi_identity::IdentityError;
 use ayubi_journal::JournalError;
@@ -292,6 +293,35 @@ impl From<JournalError> for ApiError {
             JournalError::Invalid { field, message } => Self::invalid(field, message),
             JournalError::NotFound => Self::not_found(),
             JournalError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<GamesError> for ApiError {
+    fn from(e: GamesError) -> Self {
+        match e {
+            GamesError::NotLinked(p) => Self::invalid(
+                p.profile_field(),
+                format!("link a {} account in the profile first", p.display_name()),
+            ),
+            GamesError::UnknownAccount(p) => Self::invalid(
+                p.profile_field(),
+                format!(
+                    "{} has no account by this {}",
+                    p.display_name(),
+                    p.profile_field()
+                ),
+            ),
+            GamesError::NotConfigured(_) | GamesError::KeyRejected(_) => {
+                Self::unavailable(e.to_string())
+            }
+            GamesError::Unavailable {
+                retry_after_secs, ..
+            } => Self {
+                retry_after: Some(retry_after_secs.max(1)),
+                ..Self::unavailable(e.to_string())
+            },
+            GamesError::Store(s) => s.into(),
         }
     }
 }

@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Accounts, sessions and personal access tokens"),
         (name = "backup", description = "Export, import, stored backups and their schedule"),
         (name = "operations", description = "Health, readiness, metrics"),
+        (name = "games", description = "Steam and FACEIT stats of the linked accounts, cached"),
         (name = "finance", description = "Categories, entries in exact money, monthly summaries"),
         (name = "habits", description = "Habits, completions, skips and streaks"),
         (name = "journal", description = "Journal entries and full-text search"),

@@ -216,6 +216,7 @@ impl Application {
                 clock.clone(),
             ),
             travel: TravelService::new(Arc::new(SqlTravelStore::new(db.clone())), clock.clone()),
+            games: games_service(&settings.games, &db, clock.clone())?,
             settings: SettingsService::new(
                 Arc::new(SqlSettingsStore::new(db.clone())),
                 clock.clone(),
@@ -279,6 +280,7 @@ impl Application {
                         .configure(routes::finance::config)
                         .configure(routes::journal::config)
                         .configure(routes::settings::config)
+                        .configure(routes::games::config)
                         .configure(routes::sync::config)
                         .configure(routes::backup::config),
                 )
@@ -497,6 +499,27 @@ fn spawn_housekeeping(
             }
         }
     });
+}
+
+/// The game-stats service over the cache table and the platforms' HTTP adapters.
+fn games_service(
+    games: &crate::config::GamesSettings,
+    db: &ayubi_db::Database,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<ayubi_games::GamesService> {
+    let platforms = games.platforms();
+    let config = ayubi_games::GamesConfig {
+        policy: games.policy(),
+        fetch_budget: platforms.fetch_budget(),
+    };
+    let http = ayubi_game_platforms::HttpPlatforms::new(platforms)
+        .map_err(|e| anyhow::anyhow!("games: {e}"))?;
+    Ok(ayubi_games::GamesService::new(
+        Arc::new(ayubi_db::SqlGameStatsCache::new(db.clone())),
+        Arc::new(http),
+        clock,
+        config,
+    ))
 }
 
 #[cfg(test)]

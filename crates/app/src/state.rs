@@ -5,6 +5,7 @@ use crate::sync::{Hub, SyncConfig};
 use ayubi_cache::Redis;
 use ayubi_db::Database;
 use ayubi_finance::FinanceService;
+use ayubi_games::GamesService;
 use ayubi_habits::HabitService;
 use ayubi_identity::IdentityService;
 use ayubi_journal::JournalService;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub journal: JournalService,
     /// Travel use cases.
     pub travel: TravelService,
+    /// Game stats.
+    pub games: GamesService,
     /// Settings and profile use cases.
     pub settings: SettingsService,
     /// The users' change logs.

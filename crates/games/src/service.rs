@@ -8,7 +8,7 @@ use crate::policy::{CachePolicy, Decision};
 use crate::ports::{GamePlatforms, StatsCache};
 use crate::present::present;
 use ayubi_kernel::{Clock, UserId};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,7 +68,7 @@ impl GamesService {
             return Err(GamesError::NotConfigured(platform));
         }
         let _turn = self.flights.enter(user, platform).await;
-        let now = self.clock.now();
+        let now = self.now();
         let cached = self.copy(user, platform, &account).await?;
         match self.config.policy.decide(cached.as_ref(), now) {
             Decision::Serve { stale } => return answer(platform, cached, stale),
@@ -92,7 +92,7 @@ impl GamesService {
                 .wait(user, platform, self.config.fetch_budget)
                 .await?
                 .filter(|c| c.account == account);
-            let now = self.clock.now();
+            let now = self.now();
             return match self.config.policy.decide(after.as_ref(), now) {
                 Decision::Serve { stale } => answer(platform, after, stale),
                 Decision::Wait { retry_at } => {
@@ -108,7 +108,7 @@ impl GamesService {
         if let Err(e) = &fetched {
             tracing::warn!(platform = platform.as_str(), trouble = e.label(), reason = %e, "game platform gave no answer");
         }
-        let now = self.clock.now();
+        let now = self.now();
         let settled = self
             .config
             .policy
@@ -119,6 +119,11 @@ impl GamesService {
             Ok(stale) => answer(platform, Some(settled.save), stale),
             Err(e) => Err(from_platform(platform, &e, retry_at, now)),
         }
+    }
+
+    /// Microseconds: what PostgreSQL keeps, so a fresh answer and the stored copy agree.
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now().trunc_subsecs(6)
     }
 
     async fn copy(

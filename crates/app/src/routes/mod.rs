@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod backup;
 pub mod finance;
+pub mod games;
 pub mod habits;
 pub mod journal;
 pub mod ops;

@@ -10,6 +10,7 @@ mod binary;
 mod contract;
 mod fake_s3;
 mod finance;
+mod games;
 mod habits;
 mod helpers;
 mod housekeeping;

@@ -111,6 +111,7 @@ const ROUTES: &[&str] = &[
     "DELETE /api/v1/backup/history/{id}",
     "GET /api/v1/backup/schedule",
     "POST /api/v1/backup/schedule",
+    "GET /api/v1/games/stats",
     "GET /api/v1/travel/wishlist",
     "POST /api/v1/travel/wishlist",
     "DELETE /api/v1/travel/wishlist/{iso3}",

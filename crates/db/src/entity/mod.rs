@@ -6,6 +6,7 @@ pub(crate) mod backup_schedule;
 pub(crate) mod change_log;
 pub(crate) mod finance_category;
 pub(crate) mod finance_entry;
+pub(crate) mod game_stats_cache;
 pub(crate) mod habit;
 pub(crate) mod habit_completion;
 pub(crate) mod habit_skip;
