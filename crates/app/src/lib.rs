@@ -9,6 +9,7 @@
 pub mod backups;
 pub mod config;
 pub mod error;
+pub mod games;
 pub mod http;
 pub mod openapi;
 pub mod routes;

@@ -216,7 +216,7 @@ impl Application {
                 clock.clone(),
             ),
             travel: TravelService::new(Arc::new(SqlTravelStore::new(db.clone())), clock.clone()),
-            games: games_service(&settings.games, &db, clock.clone())?,
+            games: crate::games::service(&settings.games, &db, clock.clone(), &metrics.registry)?,
             settings: SettingsService::new(
                 Arc::new(SqlSettingsStore::new(db.clone())),
                 clock.clone(),
@@ -499,27 +499,6 @@ fn spawn_housekeeping(
             }
         }
     });
-}
-
-/// The game-stats service over the cache table and the platforms' HTTP adapters.
-fn games_service(
-    games: &crate::config::GamesSettings,
-    db: &ayubi_db::Database,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<ayubi_games::GamesService> {
-    let platforms = games.platforms();
-    let config = ayubi_games::GamesConfig {
-        policy: games.policy(),
-        fetch_budget: platforms.fetch_budget(),
-    };
-    let http = ayubi_game_platforms::HttpPlatforms::new(platforms)
-        .map_err(|e| anyhow::anyhow!("games: {e}"))?;
-    Ok(ayubi_games::GamesService::new(
-        Arc::new(ayubi_db::SqlGameStatsCache::new(db.clone())),
-        Arc::new(http),
-        clock,
-        config,
-    ))
 }
 
 #[cfg(test)]

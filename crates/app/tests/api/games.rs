@@ -290,6 +290,11 @@ async fn steam_is_asked_once_per_ttl_and_the_answer_kept_as_received() {
     );
     assert_eq!(later["data"]["persona_name"], "Renamed");
     assert_eq!(calls(&g.mock, SUMMARIES).await, 1);
+    let metrics = g.app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"ayubi_game_platform_fetches_total{outcome="ok",platform="steam"} 2"#),
+        "{metrics}"
+    );
 
     // Not user data: gone with the account.
     assert_eq!(g.app.count("game_stats_cache", g.s.id).await, 1);
@@ -681,5 +686,39 @@ async fn concurrent_requests_on_two_instances_make_one_upstream_call() {
             (&a["stale"], &a["data"]),
             (&json!(false), &answers[0]["data"])
         );
+    }
+}
+
+/// Steam's key rides in the query string: no error the adapter raises (and logs) may
+/// carry the URL.
+#[tokio::test]
+async fn adapter_errors_never_carry_the_key() {
+    use ayubi_game_platforms::{HttpPlatforms, PlatformsConfig};
+    use ayubi_games::ports::GamePlatforms;
+    use ayubi_games::{Platform, PlatformError};
+    // A port nothing listens on: the connection is refused (and retried once).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mock = MockServer::start().await;
+    mount(&mock, SUMMARIES, ResponseTemplate::new(200).set_body_string("{\"response\": ")).await;
+    for base in [url, mock.uri()] {
+        let platforms = HttpPlatforms::new(PlatformsConfig {
+            steam_api_key: SecretString::from("steam-key-secret"),
+            faceit_api_key: SecretString::from(""),
+            steam_base_url: base.clone(),
+            faceit_base_url: base.clone(),
+            timeout: StdDuration::from_millis(500),
+            connect_timeout: StdDuration::from_millis(500),
+        })
+        .unwrap();
+        assert!(platforms.configured(Platform::Steam));
+        assert!(!platforms.configured(Platform::Faceit), "an empty key is no key");
+        let err = platforms.fetch(Platform::Steam, STEAM_ID).await.unwrap_err();
+        let PlatformError::Unavailable { reason, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert!(!reason.is_empty());
+        assert!(!format!("{err} {err:?}").contains("steam-key-secret"), "{base}: {err:?}");
     }
 }
