@@ -701,7 +701,12 @@ async fn adapter_errors_never_carry_the_key() {
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let mock = MockServer::start().await;
-    mount(&mock, SUMMARIES, ResponseTemplate::new(200).set_body_string("{\"response\": ")).await;
+    mount(
+        &mock,
+        SUMMARIES,
+        ResponseTemplate::new(200).set_body_string("{\"response\": "),
+    )
+    .await;
     for base in [url, mock.uri()] {
         let platforms = HttpPlatforms::new(PlatformsConfig {
             steam_api_key: SecretString::from("steam-key-secret"),
@@ -713,12 +718,21 @@ async fn adapter_errors_never_carry_the_key() {
         })
         .unwrap();
         assert!(platforms.configured(Platform::Steam));
-        assert!(!platforms.configured(Platform::Faceit), "an empty key is no key");
-        let err = platforms.fetch(Platform::Steam, STEAM_ID).await.unwrap_err();
+        assert!(
+            !platforms.configured(Platform::Faceit),
+            "an empty key is no key"
+        );
+        let err = platforms
+            .fetch(Platform::Steam, STEAM_ID)
+            .await
+            .unwrap_err();
         let PlatformError::Unavailable { reason, .. } = &err else {
             panic!("{err:?}")
         };
         assert!(!reason.is_empty());
-        assert!(!format!("{err} {err:?}").contains("steam-key-secret"), "{base}: {err:?}");
+        assert!(
+            !format!("{err} {err:?}").contains("steam-key-secret"),
+            "{base}: {err:?}"
+        );
     }
 }
