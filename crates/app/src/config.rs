@@ -89,6 +89,8 @@ pub struct Settings {
     pub games: GamesSettings,
     /// `[backup]`.
     pub backup: BackupSettings,
+    /// The read-view cache.
+    pub cache: CacheSettings,
     /// Live sync and the change log's retention.
     pub sync: SyncSettings,
 }
@@ -274,6 +276,18 @@ impl BackupSettings {
             }
         }
     }
+}
+
+/// `[cache]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    /// Cache read views at all.
+    pub enabled: bool,
+    /// Seconds a stored view is kept.
+    pub ttl_secs: u64,
+    /// Bytes of views in process memory (without Redis).
+    pub memory_max_bytes: u64,
 }
 
 /// `[games]`.

@@ -122,11 +122,11 @@ impl Application {
             settings.sync.max_sockets_per_user,
             sync_metrics,
         ));
-        let channel = sync::hub::channel(
-            &db.deployment_id()
-                .await
-                .context("reading the deployment id")?,
-        );
+        let deployment = db
+            .deployment_id()
+            .await
+            .context("reading the deployment id")?;
+        let channel = sync::hub::channel(&deployment);
         let fanout = Arc::new(Fanout::new(
             hub.clone(),
             redis.as_ref().map(|r| r.publisher(&channel)),
@@ -149,7 +149,34 @@ impl Application {
             Duration::from_secs(settings.sync.poll_interval_secs.max(1)),
         );
         spawn_shutdown_notice(hub.clone());
-        let db = db.with_notifier(fanout.clone());
+        let views = Arc::new(crate::views::Views::new(
+            settings
+                .cache
+                .enabled
+                .then(|| -> Arc<dyn ayubi_kernel::ViewCache> {
+                    let ttl = Duration::from_secs(settings.cache.ttl_secs.max(1));
+                    match &redis {
+                        Some(r) => Arc::new(ayubi_cache::RedisViews::new(
+                            r.clone(),
+                            &format!("ayubi:views:{deployment}"),
+                            ttl,
+                        )),
+                        None => Arc::new(ayubi_cache::MemoryViews::new(
+                            settings.cache.memory_max_bytes,
+                            ttl,
+                        )),
+                    }
+                }),
+            if redis.is_some() { "redis" } else { "memory" },
+            crate::views::ViewMetrics::register(&metrics.registry)
+                .context("registering cache metrics")?,
+        ));
+        views.clone().spawn_retry(Duration::from_secs(1));
+        let db = db.with_notifier(fanout.clone()).with_views(views.clone());
+        let zones: Arc<dyn ayubi_kernel::UserTimeZones> = Arc::new(crate::views::CachedZones::new(
+            SqlTimeZones::new(db.clone()),
+            views.clone(),
+        ));
 
         let secret = settings.auth.jwt_secret.expose_secret().as_bytes();
         let identity = IdentityService::new(
@@ -175,7 +202,7 @@ impl Application {
         );
         let sport = SportService::new(
             Arc::new(SqlSportStore::new(db.clone())),
-            Arc::new(SqlTimeZones::new(db.clone())),
+            zones.clone(),
             clock.clone(),
         );
         let backup_metrics =
@@ -202,17 +229,17 @@ impl Application {
             sport,
             finance: FinanceService::new(
                 Arc::new(SqlFinanceStore::new(db.clone())),
-                Arc::new(SqlTimeZones::new(db.clone())),
+                zones.clone(),
                 clock.clone(),
             ),
             habits: HabitService::new(
                 Arc::new(SqlHabitStore::new(db.clone())),
-                Arc::new(SqlTimeZones::new(db.clone())),
+                zones.clone(),
                 clock.clone(),
             ),
             journal: JournalService::new(
                 Arc::new(SqlJournalStore::new(db.clone())),
-                Arc::new(SqlTimeZones::new(db.clone())),
+                zones.clone(),
                 clock.clone(),
             ),
             travel: TravelService::new(Arc::new(SqlTravelStore::new(db.clone())), clock.clone()),
@@ -236,6 +263,8 @@ impl Application {
                 batch_size: settings.sync.batch_size,
             },
             backups,
+            views,
+            zones,
         });
 
         let client_ip = ClientIp::new(&settings.server.trusted_client_ip_header)?;
@@ -288,6 +317,7 @@ impl Application {
                 .map(|app| {
                     app.route("/docs", web::get().to(docs_redirect))
                         .default_service(web::to(fallback))
+                        .wrap(from_fn(crate::http::conditional::conditional_get))
                         .wrap(Compress::default())
                         .wrap(cors(&origins))
                         .wrap(from_fn(middleware::problems))

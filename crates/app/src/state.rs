@@ -52,4 +52,8 @@ pub struct AppState {
     pub sync: SyncConfig,
     /// Backups.
     pub backups: Arc<crate::backups::Backups>,
+    /// The read-view cache.
+    pub views: Arc<crate::views::Views>,
+    /// The users' time zones (cached), for "today" in cache keys.
+    pub zones: Arc<dyn ayubi_kernel::UserTimeZones>,
 }

@@ -5,10 +5,12 @@
 //! in-process fallbacks.
 
 pub mod bus;
+pub mod views;
 
 pub use bus::Publisher;
 use deadpool_redis::{Config, Pool, Runtime};
 use std::time::Duration;
+pub use views::{MemoryViews, RedisViews};
 
 /// Why Redis could not be used.
 #[derive(Debug, thiserror::Error)]

@@ -133,9 +133,9 @@ pub(crate) async fn write_txn_with<T>(
     let (written, id) = rows(&txn, &mut extra).await?;
     let change = record(&txn, user, seq, write, &written, id).await?;
     txn.commit().await.map_err(store_err)?;
-    db.committed(user, &change);
+    db.committed(user, &change).await;
     for change in &extra {
-        db.committed(user, change);
+        db.committed(user, change).await;
     }
     Ok(written)
 }
@@ -161,7 +161,7 @@ pub(crate) async fn delete_txn(
         .await
         .map_err(store_err)?;
     txn.commit().await.map_err(store_err)?;
-    db.committed(user, &change);
+    db.committed(user, &change).await;
     Ok(())
 }
 

@@ -237,7 +237,7 @@ impl HabitStore for SqlHabitStore {
         inserted.map_err(store_err)?;
         let change = record(&txn, user, seq, write, &day, json!(day.habit_id)).await?;
         txn.commit().await.map_err(store_err)?;
-        self.db.committed(user, &change);
+        self.db.committed(user, &change).await;
         Ok((day, true))
     }
 
@@ -277,7 +277,7 @@ impl HabitStore for SqlHabitStore {
                 .await
                 .map_err(store_err)?;
         txn.commit().await.map_err(store_err)?;
-        self.db.committed(user, &change);
+        self.db.committed(user, &change).await;
         Ok(())
     }
 

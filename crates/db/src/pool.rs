@@ -1,6 +1,6 @@
 //! Connecting, pooling, migrating and pinging.
 
-use ayubi_kernel::{Change, ChangeNotifier, UserId};
+use ayubi_kernel::{Change, ChangeNotifier, UserId, ViewCache};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbErr, Statement};
@@ -43,6 +43,7 @@ pub struct Database {
     conn: DatabaseConnection,
     backend: Backend,
     notifier: Option<Arc<dyn ChangeNotifier>>,
+    views: Option<Arc<dyn ViewCache>>,
 }
 
 impl Database {
@@ -89,6 +90,7 @@ impl Database {
             conn,
             backend,
             notifier: None,
+            views: None,
         })
     }
 
@@ -101,8 +103,24 @@ impl Database {
         self
     }
 
-    /// Announces a committed change (no-op without a notifier).
-    pub(crate) fn committed(&self, user: UserId, change: &Change) {
+    /// The same pool, invalidating the user's cached read views after every committed
+    /// change. Like [`Database::with_notifier`], only for repositories built from the
+    /// returned value.
+    #[must_use]
+    pub fn with_views(mut self, views: Arc<dyn ViewCache>) -> Self {
+        self.views = Some(views);
+        self
+    }
+
+    /// After a commit: invalidates the user's views, then announces the change (so a
+    /// device told of it and refetching reads fresh views). A failed invalidation is the
+    /// cache's to remember and retry; the write stands.
+    pub(crate) async fn committed(&self, user: UserId, change: &Change) {
+        if let Some(v) = &self.views
+            && let Err(e) = v.invalidate(user).await
+        {
+            tracing::warn!(error = %e, %user, "views not invalidated yet; bypassed until they are");
+        }
         if let Some(n) = &self.notifier {
             n.committed(user, change);
         }

@@ -14,6 +14,7 @@ mod idempotency;
 mod ids;
 mod page;
 mod time;
+mod views;
 
 pub use change::{
     Change, ChangeLog, ChangeNotifier, ChangePage, Event, UserTimeZones, View, Write, today,
@@ -24,3 +25,4 @@ pub use idempotency::{IdempotencyStore, Idempotent, SavedRecord, SavedResponse};
 pub use ids::UserId;
 pub use page::{Limit, LimitError};
 pub use time::{DateRange, DateRangeError, TimeZone, UnknownTimeZone};
+pub use views::{ViewCache, ViewCacheError, ViewLookup};

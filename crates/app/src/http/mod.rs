@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod client_ip;
+pub mod conditional;
 pub mod idempotency;
 pub mod json;
 pub mod middleware;

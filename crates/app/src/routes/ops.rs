@@ -8,9 +8,9 @@ use serde::Serialize;
 /// Liveness/readiness body.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {
-    /// `ok`.
+    /// `ok`, or `degraded` (running without Redis or the view cache).
     pub status: &'static str,
-    /// Each checked dependency and `up`.
+    /// Each checked dependency and its state.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<Check>,
 }
@@ -18,9 +18,9 @@ pub struct Health {
 /// One dependency's state.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Check {
-    /// `database` or `redis`.
+    /// `database`, `redis` or `view_cache`.
     pub name: &'static str,
-    /// `up` or `down`.
+    /// `up`, `down` or `failing`.
     pub status: &'static str,
 }
 
@@ -34,45 +34,50 @@ pub async fn healthz() -> HttpResponse {
     })
 }
 
-/// 200 when the database (and Redis, when configured) answer; 503 naming what is down.
+/// 200 `ok` when the database (and Redis, when configured) answer; 200 `degraded` when
+/// only Redis is down or the view cache is failing (requests still succeed: the cache is
+/// bypassed and live sync falls back to polling), so the instance keeps its traffic; 503
+/// naming the database when it is down.
 #[utoipa::path(tag = "operations", responses(
     (status = 200, body = Health),
     (status = 503, body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let mut down = Vec::new();
-    let mut checks = Vec::new();
-    match state.db.ping().await {
-        Ok(()) => checks.push(Check {
-            name: "database",
-            status: "up",
-        }),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness: database down");
-            down.push("database");
-        }
+    if let Err(e) = state.db.ping().await {
+        tracing::warn!(error = %e, "readiness: database down");
+        return Err(ApiError::unavailable("down: database"));
     }
+    let mut checks = vec![Check {
+        name: "database",
+        status: "up",
+    }];
+    let mut degraded = false;
     if let Some(redis) = &state.redis {
-        match redis.ping().await {
-            Ok(()) => checks.push(Check {
-                name: "redis",
-                status: "up",
-            }),
+        let status = match redis.ping().await {
+            Ok(()) => "up",
             Err(e) => {
                 tracing::warn!(error = %e, "readiness: redis down");
-                down.push("redis");
+                degraded = true;
+                "down"
             }
-        }
+        };
+        checks.push(Check {
+            name: "redis",
+            status,
+        });
     }
-    if down.is_empty() {
-        Ok(HttpResponse::Ok().json(Health {
-            status: "ok",
-            checks,
-        }))
-    } else {
-        Err(ApiError::unavailable(format!("down: {}", down.join(", "))))
+    if state.views.degraded() {
+        degraded = true;
+        checks.push(Check {
+            name: "view_cache",
+            status: "failing",
+        });
     }
+    Ok(HttpResponse::Ok().json(Health {
+        status: if degraded { "degraded" } else { "ok" },
+        checks,
+    }))
 }
 
 /// Registers the operations routes.

@@ -24,3 +24,4 @@ mod sport;
 mod sync;
 mod tokens;
 mod travel;
+mod views;

@@ -30,24 +30,45 @@ async fn healthz_and_readyz_report_dependencies() {
 }
 
 #[tokio::test]
-async fn readyz_names_what_is_down() {
+async fn readyz_reports_redis_down_as_degraded_and_requests_keep_working() {
     // Nothing listens on port 1: Redis is configured but unreachable.
     let app = spawn_with(|s| {
         s.redis.url = SecretString::from("redis://127.0.0.1:1".to_owned());
         s.redis.timeout_ms = 300;
     })
     .await;
-    let p = problem(
-        app.get("/readyz", None).await,
-        StatusCode::SERVICE_UNAVAILABLE,
-    )
-    .await;
-    assert!(p["detail"].as_str().unwrap().contains("redis"), "{p}");
-    assert!(!p["detail"].as_str().unwrap().contains("database"));
+    let res = app.get("/readyz", None).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the instance keeps its traffic"
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(
+        body["checks"],
+        json!([{"name": "database", "status": "up"}, {"name": "redis", "status": "down"}])
+    );
+    // The cache is bypassed: writes and reads still work, and agree.
+    let s = app.register("ada@example.com").await;
+    let res = app
+        .create("/api/v1/sport/water", &s.access, None, &json!({"ml": 250}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let stats = app.get_ok("/api/v1/sport/stats", &s.access).await;
+    assert_eq!(stats["water_ml"], 250);
+    let body: Value = app.get("/readyz", None).await.json().await.unwrap();
+    assert!(
+        body["checks"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"name": "view_cache", "status": "failing"})),
+        "{body}"
+    );
     assert_eq!(
         app.get("/healthz", None).await.status(),
         StatusCode::OK,
-        "alive though not ready"
+        "alive"
     );
 }
 

@@ -192,7 +192,7 @@ impl ImportStore for SqlBackupStore {
             txn.rollback().await.map_err(store_err)?;
         } else {
             txn.commit().await.map_err(store_err)?;
-            self.db.committed(user, &change);
+            self.db.committed(user, &change).await;
         }
         Ok(outcome)
     }

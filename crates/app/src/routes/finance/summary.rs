@@ -79,9 +79,18 @@ pub async fn get(
     auth: AuthUser,
     q: web::Query<SummaryParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let s = state
-        .finance
-        .summary(auth.id(), &q.month, q.currency.as_deref())
-        .await?;
-    Ok(HttpResponse::Ok().json(SummaryDto::from(&s)))
+    let user = auth.id();
+    // The default currency is a setting: a settings change is a commit, so it
+    // invalidates this view like any other write.
+    let key = format!("finance:summary:{}:{:?}", q.month, q.currency);
+    state
+        .views
+        .json(user, &key, async {
+            let s = state
+                .finance
+                .summary(user, &q.month, q.currency.as_deref())
+                .await?;
+            Ok(SummaryDto::from(&s))
+        })
+        .await
 }

@@ -42,6 +42,14 @@ impl From<&HabitStats> for HabitStatsDto {
 #[utoipa::path(tag = "habits", security(("bearer" = [])), responses((status = 200, body = Vec<HabitStatsDto>)))]
 #[get("/stats")]
 pub async fn get(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let stats = state.habits.stats(auth.id()).await?;
-    Ok(HttpResponse::Ok().json(stats.iter().map(HabitStatsDto::from).collect::<Vec<_>>()))
+    let user = auth.id();
+    // Streaks and "completed today" move at midnight: today is part of the key.
+    let today = ayubi_kernel::today(state.zones.as_ref(), state.clock.as_ref(), user).await?;
+    state
+        .views
+        .json(user, &format!("habits:stats:{today}"), async {
+            let stats = state.habits.stats(user).await?;
+            Ok(stats.iter().map(HabitStatsDto::from).collect::<Vec<_>>())
+        })
+        .await
 }

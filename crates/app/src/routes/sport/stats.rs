@@ -61,6 +61,14 @@ pub struct StatsParams {
     pub to: Option<NaiveDate>,
 }
 
+/// One day's object or a range's array.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum StatsBody {
+    Day(DayStatsDto),
+    Range(Vec<DayStatsDto>),
+}
+
 /// Per-day totals against the goals: one object for a day, an array (oldest first, every
 /// day of the range, empty days at zero) for a range.
 #[utoipa::path(tag = "sport", security(("bearer" = [])), params(StatsParams),
@@ -72,15 +80,31 @@ pub async fn get(
     auth: AuthUser,
     q: web::Query<StatsParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let user = auth.id();
+    // "Today" is part of the key: the same request means another day after midnight.
+    let day = match (q.date, q.from, q.to) {
+        (None, None, None) => Some(
+            ayubi_kernel::today(state.zones.as_ref(), state.clock.as_ref(), user)
+                .await
+                .map_err(ApiError::from)?,
+        ),
+        (date, _, _) => date,
+    };
+    let key = format!("sport:stats:{day:?}:{:?}:{:?}", q.from, q.to);
     let query = StatsQuery {
-        date: q.date,
+        date: day,
         from: q.from,
         to: q.to,
     };
-    Ok(match state.sport.stats(auth.id(), query).await? {
-        Stats::Day(day) => HttpResponse::Ok().json(DayStatsDto::from(&day)),
-        Stats::Range(days) => {
-            HttpResponse::Ok().json(days.iter().map(DayStatsDto::from).collect::<Vec<_>>())
-        }
-    })
+    state
+        .views
+        .json(user, &key, async {
+            Ok(match state.sport.stats(user, query).await? {
+                Stats::Day(day) => StatsBody::Day(DayStatsDto::from(&day)),
+                Stats::Range(days) => {
+                    StatsBody::Range(days.iter().map(DayStatsDto::from).collect())
+                }
+            })
+        })
+        .await
 }

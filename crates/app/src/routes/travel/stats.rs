@@ -64,6 +64,11 @@ impl From<&TravelStats> for TravelStatsDto {
 #[utoipa::path(tag = "travel", security(("bearer" = [])), responses((status = 200, body = TravelStatsDto)))]
 #[get("/stats")]
 pub async fn get(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let stats = state.travel.stats(auth.id()).await?;
-    Ok(HttpResponse::Ok().json(TravelStatsDto::from(&stats)))
+    let user = auth.id();
+    state
+        .views
+        .json(user, "travel:stats", async {
+            Ok(TravelStatsDto::from(&state.travel.stats(user).await?))
+        })
+        .await
 }
