@@ -33,6 +33,13 @@ build:
 ci:
     bash .ci/run
 
+# Load: rps, p50, p99 of the hot endpoints under wrk (64 connections), a year of data,
+# view cache on and off; start-to-ready and idle RSS. ARGS e.g. --database postgres://…
+# --redis redis://127.0.0.1:6379 --duration 10. Needs wrk (apt-get install wrk).
+bench *ARGS:
+    cargo build --release -p ayubi-app --bin ayubi --example load_bench
+    target/release/examples/load_bench {{ARGS}}
+
 # Finance with 20,000 entries on SQLite: a month's list and summary, p50/p95 (target < 20 ms).
 bench-finance:
     cargo run --release -p ayubi-db --example finance_bench

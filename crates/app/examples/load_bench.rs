@@ -1,0 +1,321 @@
+//! `just bench`: requests per second and latency of the hot endpoints, under wrk.
+//!
+//! Starts the release `ayubi` binary on a fresh SQLite file (or PostgreSQL with
+//! `--database URL`, Redis with `--redis URL`), registers a user and imports a year of
+//! data in every module through `POST /backup/import` (3 glasses of water, 3 meals and
+//! a workout every other day, 5 habits done most days, 3 finance entries a day, a journal
+//! entry a day, 30 visited countries, 20 on the wishlist). It then restarts the server on
+//! that database to time start-to-ready (spawn → first 200 from `/readyz`) and read the
+//! idle RSS, and runs `wrk --latency` (64 connections, 2 threads: the load shares the
+//! server's cores, as the targets in #9 assume) against each endpoint, with the view
+//! cache on and then off. Prints one table per setting.
+//!
+//! Usage: `load_bench [--database postgres://…] [--redis redis://…] [--duration 10]
+//! [--connections 64] [--cache on|off|both]`. Needs `wrk` (`apt-get install wrk`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/mod.rs"]
+mod support;
+
+use anyhow::{Context, bail};
+use chrono::{Duration as Days, NaiveDate, Utc};
+use serde_json::{Value, json};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use support::{Server, register};
+
+/// A year of one person's dashboard, ending today.
+fn year(today: NaiveDate) -> Value {
+    let days: Vec<NaiveDate> = (0..365).map(|i| today - Days::days(364 - i)).collect();
+    let water: Vec<Value> = days
+        .iter()
+        .flat_map(|d| (0..3).map(move |i| json!({"date": d, "ml": 250 + 50 * i})))
+        .collect();
+    let food: Vec<Value> = days
+        .iter()
+        .flat_map(|d| {
+            (0..3).map(move |i| {
+                json!({"date": d, "name": format!("meal {i}"), "kcal": 500 + 100 * i,
+                       "protein": 25.0, "carbs": 60.0, "fat": 15.0})
+            })
+        })
+        .collect();
+    let workouts: Vec<Value> = days
+        .iter()
+        .step_by(2)
+        .map(|d| json!({"date": d, "name": "run", "duration_min": 40, "kcal_burned": 400}))
+        .collect();
+    let habits: Vec<Value> = (0..5)
+        .map(|h| {
+            let done: Vec<&NaiveDate> = days
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| (i + h) % 7 != 0)
+                .map(|(_, d)| d)
+                .collect();
+            json!({"name": format!("habit {h}"), "completions": done})
+        })
+        .collect();
+    let categories = json!([
+        {"id": 1, "name": "Food", "kind": "expense"},
+        {"id": 2, "name": "Rent", "kind": "expense"},
+        {"id": 3, "name": "Salary", "kind": "income"}
+    ]);
+    let entries: Vec<Value> = days
+        .iter()
+        .enumerate()
+        .flat_map(|(i, d)| {
+            [
+                json!({"kind": "expense", "amount": 12.5, "currency": "EUR", "category_id": 1, "date": d, "note": "lunch"}),
+                json!({"kind": "expense", "amount": 4.2, "currency": "EUR", "category_id": null, "date": d, "note": "coffee"}),
+                if i % 30 == 0 {
+                    json!({"kind": "income", "amount": 3000, "currency": "EUR", "category_id": 3, "date": d, "note": null})
+                } else {
+                    json!({"kind": "expense", "amount": 30, "currency": "EUR", "category_id": 2, "date": d, "note": null})
+                },
+            ]
+        })
+        .collect();
+    let journal: Vec<Value> = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            json!({"title": format!("day {i}"), "date": d, "mood": 1 + i % 5, "tags": ["walk"],
+                   "content": format!("Entry {i}: a quiet day of reading, a long walk by the river and dinner with friends. ")})
+        })
+        .collect();
+    let countries = [
+        "FRA", "DEU", "ITA", "ESP", "PRT", "NLD", "BEL", "AUT", "CHE", "POL", "CZE", "HUN", "GRC",
+        "TUR", "JPN", "KOR", "CHN", "THA", "VNM", "IND", "USA", "CAN", "MEX", "BRA", "ARG", "CHL",
+        "PER", "AUS", "NZL", "ZAF", "EGY", "MAR", "KEN", "NOR", "SWE", "FIN", "DNK", "ISL", "IRL",
+        "GBR", "EST", "LVA", "LTU", "SVK", "SVN", "HRV", "SRB", "ROU", "BGR", "GEO",
+    ];
+    let visited: Vec<Value> = countries[..30]
+        .iter()
+        .map(|c| json!({"country_iso3": c, "visit_date": days[0], "notes": null}))
+        .collect();
+    let wishlist: Vec<Value> = countries[30..]
+        .iter()
+        .map(|c| json!({"country_iso3": c}))
+        .collect();
+    json!({
+        "format": "ayubi-backup", "version": 1,
+        "sport": {"water": water, "food": food, "workouts": workouts},
+        "travel": {"visited": visited, "wishlist": wishlist},
+        "habits": habits,
+        "finance": {"categories": categories, "entries": entries},
+        "journal": journal
+    })
+}
+
+/// What wrk measured.
+struct Run {
+    rps: f64,
+    p50: String,
+    p99: String,
+    errors: String,
+}
+
+fn wrk(
+    url: &str,
+    token: &str,
+    post: Option<&str>,
+    secs: u64,
+    connections: u32,
+    dir: &std::path::Path,
+) -> anyhow::Result<Run> {
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        "-t2",
+        &format!("-c{connections}"),
+        &format!("-d{secs}s"),
+        "--latency",
+    ])
+    .args(["-H", &format!("Authorization: Bearer {token}")]);
+    if let Some(body) = post {
+        let script = dir.join("post.lua");
+        std::fs::write(
+            &script,
+            format!(
+                "wrk.method = \"POST\"\nwrk.body = '{body}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
+            ),
+        )?;
+        cmd.arg("-s").arg(script);
+    }
+    let out = cmd
+        .arg(url)
+        .output()
+        .context("running wrk (apt-get install wrk)")?;
+    if !out.status.success() {
+        bail!("wrk: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let field = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix).map(|r| r.trim().to_owned()))
+            .unwrap_or_default()
+    };
+    let errors = text
+        .lines()
+        .filter(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("; ");
+    Ok(Run {
+        rps: field("Requests/sec:").parse().unwrap_or(0.0),
+        p50: field("50%"),
+        p99: field("99%"),
+        errors,
+    })
+}
+
+/// Spawn → first 200 from `/readyz`.
+fn start_timed(
+    dir: &std::path::Path,
+    env: &[(&str, String)],
+) -> anyhow::Result<(Server, Duration)> {
+    let t = Instant::now();
+    let server = Server::start(None, dir, env)?;
+    let url = format!("http://127.0.0.1:{}/readyz", server.port);
+    loop {
+        let ok = Command::new("curl")
+            .args(["-sf", "-o", "/dev/null", &url])
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return Ok((server, t.elapsed()));
+        }
+        if t.elapsed() > Duration::from_secs(30) {
+            bail!("not ready after 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let (mut database, mut redis, mut secs, mut connections, mut cache) = (
+        None::<String>,
+        None::<String>,
+        10u64,
+        64u32,
+        "both".to_owned(),
+    );
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args.next().context("every flag takes a value")?;
+        match flag.as_str() {
+            "--database" => database = Some(value),
+            "--redis" => redis = Some(value),
+            "--duration" => secs = value.parse()?,
+            "--connections" => connections = value.parse()?,
+            "--cache" => cache = value,
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    let dir = tempfile::tempdir()?;
+    let mut env = vec![
+        ("AYUBI__AUTH__ACCESS_TOKEN_TTL_SECS", "86400".to_owned()),
+        (
+            "AYUBI__BACKUP__MAX_IMPORT_BYTES",
+            (64 * 1024 * 1024).to_string(),
+        ),
+    ];
+    if let Some(url) = &database {
+        env.push(("DATABASE_URL", url.clone()));
+    }
+    if let Some(url) = &redis {
+        env.push(("REDIS_URL", url.clone()));
+    }
+    let backend = if database.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let today = Utc::now().date_naive();
+
+    // Seed through the API, then restart on the seeded database.
+    let http = reqwest::Client::new();
+    let token = {
+        let server = Server::start(None, dir.path(), &env)?;
+        let token = register(&http, server.port, 1, 0).await?.remove(0);
+        let t = Instant::now();
+        let res = http
+            .post(format!(
+                "http://127.0.0.1:{}/api/v1/backup/import",
+                server.port
+            ))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&year(today))?)
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            bail!("import: {} {}", res.status(), res.text().await?);
+        }
+        eprintln!(
+            "seeded a year in {:.1} s: {}",
+            t.elapsed().as_secs_f64(),
+            res.text().await?
+        );
+        token
+    };
+
+    let month = today.format("%Y-%m").to_string();
+    let from = today - Days::days(29);
+    let endpoints: Vec<(&str, String, Option<&str>)> = vec![
+        ("GET /healthz (ceiling)", "/healthz".into(), None),
+        ("GET /sport/stats", "/api/v1/sport/stats".into(), None),
+        (
+            "GET /sport/water (30 days, 90 rows)",
+            format!("/api/v1/sport/water?from={from}&to={today}"),
+            None,
+        ),
+        (
+            "POST /sport/water",
+            "/api/v1/sport/water".into(),
+            Some(r#"{"ml": 250}"#),
+        ),
+        ("GET /habits/stats", "/api/v1/habits/stats".into(), None),
+        (
+            "GET /finance/summary",
+            format!("/api/v1/finance/summary?month={month}"),
+            None,
+        ),
+        ("GET /journal?q=", "/api/v1/journal?q=river".into(), None),
+    ];
+    let settings: Vec<bool> = match cache.as_str() {
+        "on" => vec![true],
+        "off" => vec![false],
+        _ => vec![true, false],
+    };
+    for on in settings {
+        let mut env = env.clone();
+        env.push(("AYUBI__CACHE__ENABLED", on.to_string()));
+        let (server, ready) = start_timed(dir.path(), &env)?;
+        let idle = server.rss()?;
+        println!(
+            "\n### {backend}{}, view cache {} — start to ready {} ms, idle RSS {:.1} MiB\n",
+            if redis.is_some() { " + Redis" } else { "" },
+            if on { "on" } else { "off" },
+            ready.as_millis(),
+            idle as f64 / 1048576.0
+        );
+        println!("| endpoint | rps | p50 | p99 | errors |\n|---|---:|---:|---:|---|");
+        for (name, path, post) in &endpoints {
+            let url = format!("http://127.0.0.1:{}{path}", server.port);
+            // Warm up: caches, connections, the page cache.
+            wrk(&url, &token, *post, 2, connections, dir.path())?;
+            let r = wrk(&url, &token, *post, secs, connections, dir.path())?;
+            println!(
+                "| {name} | {:.0} | {} | {} | {} |",
+                r.rps, r.p50, r.p99, r.errors
+            );
+        }
+        println!(
+            "\nRSS after the runs: {:.1} MiB",
+            server.rss()? as f64 / 1048576.0
+        );
+    }
+    Ok(())
+}
