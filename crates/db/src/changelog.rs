@@ -226,11 +226,7 @@ impl ChangeLog for SqlChangeLog {
             .await
             .map_err(store_err)?
             .unwrap_or(0);
-        let rows = row::Entity::find()
-            .filter(row::Column::UserId.eq(user.get()))
-            .filter(row::Column::Seq.gt(since))
-            .order_by_asc(row::Column::Seq)
-            .limit(u64::from(limit))
+        let rows = since_query(user, since, limit)
             .all(c)
             .await
             .map_err(store_err)?;
@@ -324,4 +320,13 @@ impl UserTimeZones for SqlTimeZones {
         // later tz database) falls back to UTC rather than failing every request.
         Ok(TimeZone::parse(&name).unwrap_or_default())
     }
+}
+
+/// A user's changes after `since`, oldest first (along the `(user_id, seq)` key).
+pub(crate) fn since_query(user: UserId, since: i64, limit: u32) -> sea_orm::Select<row::Entity> {
+    row::Entity::find()
+        .filter(row::Column::UserId.eq(user.get()))
+        .filter(row::Column::Seq.gt(since))
+        .order_by_asc(row::Column::Seq)
+        .limit(u64::from(limit))
 }

@@ -301,32 +301,16 @@ impl HabitStore for SqlHabitStore {
 
     async fn histories(&self, user: UserId) -> Result<Vec<HabitHistory>, StoreError> {
         let c = self.db.conn();
-        let habits = habit::Entity::find()
-            .filter(habit::Column::UserId.eq(user.get()))
-            .filter(habit::Column::Archived.eq(false))
-            .order_by_asc(habit::Column::Id)
-            .all(c)
-            .await
-            .map_err(store_err)?;
+        let habits = active_habits(user).all(c).await.map_err(store_err)?;
         let mut completions: HashMap<i64, BTreeSet<NaiveDate>> = HashMap::new();
-        for r in done::Entity::find()
-            .filter(done::Column::UserId.eq(user.get()))
-            .all(c)
-            .await
-            .map_err(store_err)?
-        {
+        for r in all_completions(user).all(c).await.map_err(store_err)? {
             completions
                 .entry(r.habit_id)
                 .or_default()
                 .insert(r.completion_date);
         }
         let mut skips: HashMap<i64, BTreeSet<NaiveDate>> = HashMap::new();
-        for r in skip::Entity::find()
-            .filter(skip::Column::UserId.eq(user.get()))
-            .all(c)
-            .await
-            .map_err(store_err)?
-        {
+        for r in all_skips(user).all(c).await.map_err(store_err)? {
             skips.entry(r.habit_id).or_default().insert(r.skip_date);
         }
         Ok(habits
@@ -355,4 +339,21 @@ impl HabitStore for SqlHabitStore {
         let value: Option<String> = value.and_then(|v| serde_json::from_str::<String>(&v).ok());
         Ok(WeekStart::from_setting(value.as_deref()))
     }
+}
+
+/// The stats' reads: a user's active habits, and every completion and skip (along the
+/// `user_id` indexes).
+pub(crate) fn active_habits(user: UserId) -> sea_orm::Select<habit::Entity> {
+    habit::Entity::find()
+        .filter(habit::Column::UserId.eq(user.get()))
+        .filter(habit::Column::Archived.eq(false))
+        .order_by_asc(habit::Column::Id)
+}
+
+pub(crate) fn all_completions(user: UserId) -> sea_orm::Select<done::Entity> {
+    done::Entity::find().filter(done::Column::UserId.eq(user.get()))
+}
+
+pub(crate) fn all_skips(user: UserId) -> sea_orm::Select<skip::Entity> {
+    skip::Entity::find().filter(skip::Column::UserId.eq(user.get()))
 }

@@ -145,9 +145,7 @@ impl IdentityStore for SqlIdentityStore {
     }
 
     async fn session_active(&self, user: UserId, sid: SessionId) -> Result<bool, StoreError> {
-        let n = session::Entity::find_by_id(sid.0)
-            .filter(session::Column::UserId.eq(user.get()))
-            .filter(session::Column::RevokedAt.is_null())
+        let n = active_session(user, sid.0)
             .count(self.db.conn())
             .await
             .map_err(store_err)?;
@@ -385,4 +383,11 @@ impl IdentityStore for SqlIdentityStore {
             .map_err(store_err)?;
         Ok(())
     }
+}
+
+/// The check every request with an access token makes (by primary key).
+pub(crate) fn active_session(user: UserId, sid: uuid::Uuid) -> sea_orm::Select<session::Entity> {
+    session::Entity::find_by_id(sid)
+        .filter(session::Column::UserId.eq(user.get()))
+        .filter(session::Column::RevokedAt.is_null())
 }

@@ -111,58 +111,14 @@ impl JournalStore for SqlJournalStore {
             return Ok(rows.into_iter().map(to_entry).collect());
         };
         // Ranked ids first (the database's own full-text index), then the rows.
-        let backend = c.get_database_backend();
-        let mut values: Vec<Value> = Vec::new();
-        let mut sql = match backend {
-            DatabaseBackend::Postgres => {
-                let query = terms
-                    .words()
-                    .iter()
-                    .map(|w| format!("{w}:*"))
-                    .collect::<Vec<_>>()
-                    .join(" & ");
-                values.push(query.clone().into());
-                values.push(user.get().into());
-                values.push(query.into());
-                "SELECT e.id FROM journal_entries e, to_tsquery('simple', ?) q0 \
-                 WHERE e.user_id = ? AND e.search @@ to_tsquery('simple', ?)"
-                    .to_owned()
-            }
-            _ => {
-                let query = terms
-                    .words()
-                    .iter()
-                    .map(|w| format!("\"{w}\"*"))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                values.push(query.into());
-                values.push(user.get().into());
-                "SELECT e.id FROM journal_fts JOIN journal_entries e ON e.id = journal_fts.rowid \
-                 WHERE journal_fts MATCH ? AND e.user_id = ?"
-                    .to_owned()
-            }
-        };
-        if let Some(from) = filter.from {
-            sql.push_str(" AND e.date >= ?");
-            values.push(from.into());
-        }
-        if let Some(to) = filter.to {
-            sql.push_str(" AND e.date <= ?");
-            values.push(to.into());
-        }
-        if let Some(tag) = &filter.tag {
-            sql.push_str(" AND e.tags LIKE ? ESCAPE '\\'");
-            values.push(tag_pattern(tag).into());
-        }
-        sql.push_str(match backend {
-            DatabaseBackend::Postgres => {
-                " ORDER BY ts_rank(e.search, q0) DESC, e.date DESC, e.id DESC LIMIT ?"
-            }
-            _ => " ORDER BY bm25(journal_fts) ASC, e.date DESC, e.id DESC LIMIT ?",
-        });
-        values.push(i64::from(limit).into());
         let ids: Vec<i64> = c
-            .query_all_raw(stmt(backend, &sql, values))
+            .query_all_raw(search_statement(
+                c.get_database_backend(),
+                user,
+                terms,
+                filter,
+                limit,
+            ))
             .await
             .map_err(store_err)?
             .iter()
@@ -243,4 +199,66 @@ impl JournalStore for SqlJournalStore {
         )
         .await
     }
+}
+
+/// The ranked search: ids of `user`'s entries matching `terms` (and the filter), best
+/// first. SQLite: the FTS5 table, joined to the entries by rowid; PostgreSQL: the GIN
+/// index on the generated `tsvector`.
+pub(crate) fn search_statement(
+    backend: DatabaseBackend,
+    user: UserId,
+    terms: &ayubi_journal::SearchTerms,
+    filter: &Filter,
+    limit: u32,
+) -> sea_orm::Statement {
+    let mut values: Vec<Value> = Vec::new();
+    let mut sql = match backend {
+        DatabaseBackend::Postgres => {
+            let query = terms
+                .words()
+                .iter()
+                .map(|w| format!("{w}:*"))
+                .collect::<Vec<_>>()
+                .join(" & ");
+            values.push(query.clone().into());
+            values.push(user.get().into());
+            values.push(query.into());
+            "SELECT e.id FROM journal_entries e, to_tsquery('simple', ?) q0 \
+             WHERE e.user_id = ? AND e.search @@ to_tsquery('simple', ?)"
+                .to_owned()
+        }
+        _ => {
+            let query = terms
+                .words()
+                .iter()
+                .map(|w| format!("\"{w}\"*"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            values.push(query.into());
+            values.push(user.get().into());
+            "SELECT e.id FROM journal_fts JOIN journal_entries e ON e.id = journal_fts.rowid \
+             WHERE journal_fts MATCH ? AND e.user_id = ?"
+                .to_owned()
+        }
+    };
+    if let Some(from) = filter.from {
+        sql.push_str(" AND e.date >= ?");
+        values.push(from.into());
+    }
+    if let Some(to) = filter.to {
+        sql.push_str(" AND e.date <= ?");
+        values.push(to.into());
+    }
+    if let Some(tag) = &filter.tag {
+        sql.push_str(" AND e.tags LIKE ? ESCAPE '\\'");
+        values.push(tag_pattern(tag).into());
+    }
+    sql.push_str(match backend {
+        DatabaseBackend::Postgres => {
+            " ORDER BY ts_rank(e.search, q0) DESC, e.date DESC, e.id DESC LIMIT ?"
+        }
+        _ => " ORDER BY bm25(journal_fts) ASC, e.date DESC, e.id DESC LIMIT ?",
+    });
+    values.push(i64::from(limit).into());
+    stmt(backend, &sql, values)
 }

@@ -15,6 +15,7 @@ pub mod habits;
 mod idempotency;
 mod identity;
 mod journal;
+pub mod plans;
 mod pool;
 mod settings;
 pub mod sport;

@@ -22,7 +22,7 @@ pub struct DbConfig {
     pub idle_timeout: Duration,
     /// Connections are recycled after this (survives server-side timeouts and failovers).
     pub max_lifetime: Duration,
-    /// Ping a connection before handing it out ("pre-ping").
+    /// Ping a connection before handing it out ("pre-ping"; PostgreSQL only).
     pub test_before_acquire: bool,
     /// SQLite: how long a writer waits for the write lock before failing.
     pub sqlite_busy_timeout: Duration,
@@ -75,7 +75,9 @@ impl Database {
             .connect_timeout(cfg.acquire_timeout)
             .idle_timeout(cfg.idle_timeout)
             .max_lifetime(cfg.max_lifetime)
-            .test_before_acquire(cfg.test_before_acquire)
+            // An embedded SQLite connection cannot go stale behind our back; pinging it
+            // before every use only adds a round trip through sqlx's worker thread.
+            .test_before_acquire(cfg.test_before_acquire && backend == Backend::Postgres)
             .sqlx_logging(false);
         let busy = cfg.sqlite_busy_timeout;
         opts.map_sqlx_sqlite_opts(move |o| {

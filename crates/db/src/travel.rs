@@ -218,12 +218,7 @@ impl TravelStore for SqlTravelStore {
 
     async fn codes(&self, user: UserId) -> Result<(Vec<String>, Vec<String>), StoreError> {
         let c = self.db.conn();
-        let st = stmt(
-            c.get_database_backend(),
-            "SELECT 'v' AS k, country_iso3 FROM travel_visited WHERE user_id = ? \
-             UNION ALL SELECT 'w', country_iso3 FROM travel_wishlist WHERE user_id = ?",
-            vec![user.get().into(), user.get().into()],
-        );
+        let st = codes_statement(c.get_database_backend(), user);
         let mut visited_codes = Vec::new();
         let mut wish_codes = Vec::new();
         for r in c.query_all_raw(st).await.map_err(store_err)? {
@@ -240,4 +235,17 @@ impl TravelStore for SqlTravelStore {
         }
         Ok((visited_codes, wish_codes))
     }
+}
+
+/// The stats' read: the user's visited and wished-for country codes.
+pub(crate) fn codes_statement(
+    backend: sea_orm::DatabaseBackend,
+    user: UserId,
+) -> sea_orm::Statement {
+    stmt(
+        backend,
+        "SELECT 'v' AS k, country_iso3 FROM travel_visited WHERE user_id = ? \
+         UNION ALL SELECT 'w', country_iso3 FROM travel_wishlist WHERE user_id = ?",
+        vec![user.get().into(), user.get().into()],
+    )
 }

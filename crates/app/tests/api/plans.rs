@@ -112,3 +112,119 @@ async fn export_pages_are_index_range_scans_without_a_sort() {
         );
     }
 }
+
+/// Every hot endpoint's statements (sport, finance, habits, journal search, travel, the
+/// sync log, the session check) read through an index: no full scan of any table. On
+/// PostgreSQL sequential scans are disabled first, so a plan that still has one shows
+/// that no index can serve the statement. (PostgreSQL may search one user's entries
+/// along `(user_id, date)` and test the `tsvector` of each, or use the GIN index: its
+/// statistics decide; SQLite must go through FTS5.)
+#[tokio::test]
+async fn every_hot_statement_reads_through_an_index() {
+    let app = spawn_app().await;
+    let pool = app.sql().await;
+    let backend = pool.get_database_backend();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+    let statements: Vec<(&'static str, Statement)> = ayubi_db::plans::hot_statements(backend, day)
+        .into_iter()
+        .map(|(what, st)| (&*Box::leak(what.into_boxed_str()), st))
+        .collect();
+    assert!(statements.len() >= 14, "the list lost statements");
+    for (what, _, plan) in plans(&pool, &["enable_seqscan"], statements).await {
+        let text = plan.join("\n");
+        let full_scan = plan.iter().any(|line| {
+            let l = node(line);
+            // SQLite: `SCAN t` without an index (an FTS5 table's `VIRTUAL TABLE INDEX` is
+            // its own index); PostgreSQL: a sequential scan despite `enable_seqscan = off`.
+            (l.starts_with("SCAN ") && !l.contains("USING") && !l.contains("VIRTUAL TABLE INDEX"))
+                || l.starts_with("Seq Scan")
+        });
+        assert!(!full_scan, "{what} scans a whole table:\n{text}");
+        if what == "journal: search" && backend == DatabaseBackend::Sqlite {
+            assert!(
+                text.contains("journal_fts VIRTUAL TABLE INDEX"),
+                "{what}:\n{text}"
+            );
+        }
+    }
+}
+
+/// The seed plan's indexes, each present under its name or served by the index named
+/// beside it: Ayubi's `sport_water` replaced the old `water_entries`; travel's unique
+/// `(user_id, country_iso3)` indexes lead with the user; the journal's `(user_id,
+/// created_at)` is `idx_journal_entries_user_created` (and `(user_id, date)` serves the
+/// lists by day); its full-text index is FTS5 on SQLite and GIN on PostgreSQL.
+#[tokio::test]
+async fn the_seed_plans_indexes_exist() {
+    let app = spawn_app().await;
+    let pool = app.sql().await;
+    let backend = pool.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() \
+             UNION ALL SELECT c.relname FROM pg_class c WHERE c.relkind = 'r' AND c.relname = 'journal_fts'"
+        }
+        _ => "SELECT name FROM sqlite_master WHERE type IN ('index', 'table')",
+    };
+    let names: Vec<String> = pool
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String>("", "name").unwrap())
+        .collect();
+    let fulltext = match backend {
+        DatabaseBackend::Postgres => "idx_journal_entries_search".to_owned(),
+        _ => "journal_fts".to_owned(),
+    };
+    let seed: Vec<(&str, String)> = vec![
+        ("idx_habits_user_id", "idx_habits_user_id".into()),
+        (
+            "idx_habit_completions_date",
+            "idx_habit_completions_date".into(),
+        ),
+        (
+            "idx_water_entries_user_date",
+            "idx_sport_water_user_date".into(),
+        ),
+        (
+            "idx_sport_water_user_date",
+            "idx_sport_water_user_date".into(),
+        ),
+        (
+            "idx_sport_food_user_date",
+            "idx_sport_food_user_date".into(),
+        ),
+        (
+            "idx_sport_workout_user_date",
+            "idx_sport_workout_user_date".into(),
+        ),
+        (
+            "idx_finance_entries_user_date",
+            "idx_finance_entries_user_date".into(),
+        ),
+        (
+            "idx_finance_entries_category",
+            "idx_finance_entries_category".into(),
+        ),
+        (
+            "idx_journal_entries_user_date",
+            "idx_journal_entries_user_created".into(),
+        ),
+        ("idx_journal_content", fulltext),
+        (
+            "idx_travel_wishlist_user",
+            "idx_travel_wishlist_user_country".into(),
+        ),
+        (
+            "idx_travel_visited_user",
+            "idx_travel_visited_user_country".into(),
+        ),
+    ];
+    for (planned, ours) in seed {
+        assert!(
+            names.contains(&ours),
+            "{planned}: {ours} is missing; have {names:?}"
+        );
+    }
+}
