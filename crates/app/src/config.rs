@@ -143,6 +143,12 @@ pub struct DatabaseSettings {
     pub test_before_acquire: bool,
     /// SQLite write-lock wait in milliseconds.
     pub sqlite_busy_timeout_ms: u64,
+    /// SQLite `synchronous`: `normal` or `full`.
+    pub sqlite_synchronous: String,
+    /// SQLite page cache per connection, KiB.
+    pub sqlite_cache_size_kib: u32,
+    /// Prepared statements kept per connection.
+    pub statement_cache_capacity: usize,
     /// Apply pending migrations when the server starts.
     pub migrate_on_start: bool,
 }
@@ -457,6 +463,9 @@ impl Settings {
             max_lifetime: Duration::from_secs(d.max_lifetime_secs),
             test_before_acquire: d.test_before_acquire,
             sqlite_busy_timeout: Duration::from_millis(d.sqlite_busy_timeout_ms),
+            sqlite_synchronous_full: d.sqlite_synchronous.eq_ignore_ascii_case("full"),
+            sqlite_cache_size_kib: d.sqlite_cache_size_kib,
+            statement_cache_capacity: d.statement_cache_capacity,
         }
     }
 }

@@ -34,6 +34,9 @@ async fn main() {
         max_lifetime: Duration::from_secs(3600),
         test_before_acquire: false,
         sqlite_busy_timeout: Duration::from_secs(5),
+        sqlite_synchronous_full: false,
+        sqlite_cache_size_kib: 8192,
+        statement_cache_capacity: 256,
     };
     let db = Database::connect(&cfg).await.unwrap();
     db.migrate_up().await.unwrap();

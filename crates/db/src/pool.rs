@@ -26,6 +26,12 @@ pub struct DbConfig {
     pub test_before_acquire: bool,
     /// SQLite: how long a writer waits for the write lock before failing.
     pub sqlite_busy_timeout: Duration,
+    /// SQLite: `synchronous = FULL` (fsync every commit) instead of `NORMAL`.
+    pub sqlite_synchronous_full: bool,
+    /// SQLite: page cache per connection, KiB (`PRAGMA cache_size = -N`).
+    pub sqlite_cache_size_kib: u32,
+    /// Prepared statements kept per connection (both backends).
+    pub statement_cache_capacity: usize,
 }
 
 /// Which database is behind the pool.
@@ -80,13 +86,29 @@ impl Database {
             .test_before_acquire(cfg.test_before_acquire && backend == Backend::Postgres)
             .sqlx_logging(false);
         let busy = cfg.sqlite_busy_timeout;
+        // WAL: readers never block the writer nor each other. NORMAL: a commit is in the
+        // WAL (the OS has it) when it returns, so killing the process loses nothing
+        // acknowledged; only a power loss can take the last commits, and FULL (an fsync per
+        // commit) closes that at the cost of write throughput.
+        let synchronous = if cfg.sqlite_synchronous_full {
+            SqliteSynchronous::Full
+        } else {
+            SqliteSynchronous::Normal
+        };
+        let cache_kib = cfg.sqlite_cache_size_kib;
+        let statements = cfg.statement_cache_capacity.max(1);
         opts.map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(synchronous)
                 .foreign_keys(true)
                 .busy_timeout(busy)
                 .create_if_missing(true)
+                .statement_cache_capacity(statements)
+                .pragma("cache_size", format!("-{cache_kib}"))
+                // Sorts and temporary indexes (the ranked search's ORDER BY) in memory.
+                .pragma("temp_store", "memory")
         });
+        opts.map_sqlx_postgres_opts(move |o| o.statement_cache_capacity(statements));
         let conn = sea_orm::Database::connect(opts).await?;
         Ok(Self {
             conn,
@@ -206,6 +228,33 @@ impl Database {
     /// When closing fails.
     pub async fn close(self) -> Result<(), DbErr> {
         self.conn.close().await
+    }
+
+    /// SQLite: the value of `PRAGMA name` on a pooled connection (diagnostics: what the
+    /// tuning really is). `None` on PostgreSQL or for a name that is not a plain word.
+    ///
+    /// # Errors
+    /// When the database cannot be reached.
+    pub async fn sqlite_pragma(&self, name: &str) -> Result<Option<String>, DbErr> {
+        if self.backend != Backend::Sqlite
+            || !name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        {
+            return Ok(None);
+        }
+        let row = self
+            .conn
+            .query_one_raw(Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                format!("PRAGMA {name}"),
+            ))
+            .await?;
+        Ok(match row {
+            None => None,
+            Some(r) => Some(
+                r.try_get_by_index::<String>(0)
+                    .or_else(|_| r.try_get_by_index::<i64>(0).map(|n| n.to_string()))?,
+            ),
+        })
     }
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {

@@ -228,3 +228,24 @@ async fn the_seed_plans_indexes_exist() {
         );
     }
 }
+
+/// The SQLite tuning is what the configuration says, on every pooled connection.
+#[tokio::test]
+async fn sqlite_connections_follow_the_configuration() {
+    let db = TestDb::sqlite();
+    for (synchronous, kib, expected_sync) in [("normal", 8192, 1), ("full", 1024, 2)] {
+        let mut settings = test_settings();
+        settings.database.url = secrecy::SecretString::from(db.url().to_owned());
+        settings.database.sqlite_synchronous = synchronous.into();
+        settings.database.sqlite_cache_size_kib = kib;
+        let pool = ayubi_db::Database::connect(&settings.db_config())
+            .await
+            .unwrap();
+        let pragma = async |name: &str| pool.sqlite_pragma(name).await.unwrap().unwrap();
+        assert_eq!(pragma("journal_mode").await, "wal");
+        assert_eq!(pragma("synchronous").await, expected_sync.to_string());
+        assert_eq!(pragma("cache_size").await, format!("-{kib}"));
+        assert_eq!(pragma("foreign_keys").await, "1");
+        assert_eq!(pragma("temp_store").await, "2");
+    }
+}
