@@ -10,7 +10,7 @@ use ayubi_kernel::{
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement, Value,
 };
 
 /// A statement written with `?` placeholders, numbered `$1…` for PostgreSQL.
@@ -127,12 +127,13 @@ pub(crate) async fn write_txn_with<T>(
         &mut Vec<Change>,
     ) -> Result<(T, serde_json::Value), StoreError>,
 ) -> Result<T, StoreError> {
-    let txn = db.conn().begin().await.map_err(store_err)?;
+    let (turn, txn) = db.begin_write().await.map_err(store_err)?;
     let seq = next_seq(&txn, user).await.map_err(store_err)?;
     let mut extra = Vec::new();
     let (written, id) = rows(&txn, &mut extra).await?;
     let change = record(&txn, user, seq, write, &written, id).await?;
     txn.commit().await.map_err(store_err)?;
+    drop(turn);
     db.committed(user, &change).await;
     for change in &extra {
         db.committed(user, change).await;
@@ -151,7 +152,7 @@ pub(crate) async fn delete_txn(
     now: DateTime<Utc>,
     delete: impl AsyncFnOnce(&DatabaseTransaction) -> Result<u64, DbErr>,
 ) -> Result<(), StoreError> {
-    let txn = db.conn().begin().await.map_err(store_err)?;
+    let (turn, txn) = db.begin_write().await.map_err(store_err)?;
     let seq = next_seq(&txn, user).await.map_err(store_err)?;
     if delete(&txn).await.map_err(store_err)? == 0 {
         return Err(StoreError::NotFound);
@@ -161,6 +162,7 @@ pub(crate) async fn delete_txn(
         .await
         .map_err(store_err)?;
     txn.commit().await.map_err(store_err)?;
+    drop(turn);
     db.committed(user, &change).await;
     Ok(())
 }

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
@@ -192,7 +192,7 @@ impl HabitStore for SqlHabitStore {
         is_skip: bool,
         write: Write<HabitDay>,
     ) -> Result<(HabitDay, bool), StoreError> {
-        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
         let seq = next_seq(&txn, user).await.map_err(store_err)?;
         owned(&txn, user, day.habit_id).await?;
         let exists = if is_skip {
@@ -250,7 +250,7 @@ impl HabitStore for SqlHabitStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let u = user.get();
-        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
         let seq = next_seq(&txn, user).await.map_err(store_err)?;
         let res = if is_skip {
             skip::Entity::delete_many()

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 
 /// Users, sessions and tokens in SQL.
@@ -99,7 +99,7 @@ impl IdentityStore for SqlIdentityStore {
         hash: &PasswordHash,
         s: &NewSession,
     ) -> Result<User, StoreError> {
-        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
         let created = user::Entity::insert(user::ActiveModel {
             email: Set(email.as_str().to_owned()),
             password_hash: Set(hash.as_str().to_owned()),
@@ -139,7 +139,7 @@ impl IdentityStore for SqlIdentityStore {
     }
 
     async fn create_session(&self, user: UserId, s: &NewSession) -> Result<(), StoreError> {
-        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
         insert_session(&txn, user, s).await.map_err(store_err)?;
         txn.commit().await.map_err(store_err)
     }
@@ -179,7 +179,7 @@ impl IdentityStore for SqlIdentityStore {
         new_expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
         let Some(current) = rt::Entity::find()
             .filter(rt::Column::Digest.eq(old.0.clone()))
             .filter(rt::Column::UserId.eq(user.get()))
@@ -238,7 +238,7 @@ impl IdentityStore for SqlIdentityStore {
         hash: &PasswordHash,
         s: &NewSession,
     ) -> Result<(), StoreError> {
-        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
         let updated = user::Entity::update_many()
             .col_expr(user::Column::PasswordHash, Expr::value(hash.as_str()))
             .col_expr(user::Column::UpdatedAt, Expr::value(s.now))
@@ -283,7 +283,7 @@ impl IdentityStore for SqlIdentityStore {
         t: &NewPersonalToken,
         idempotent: Option<Idempotent<PersonalToken>>,
     ) -> Result<PersonalToken, StoreError> {
-        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
         let created = pat::Entity::insert(pat::ActiveModel {
             user_id: Set(user.get()),
             name: Set(t.name.as_str().to_owned()),
@@ -346,7 +346,7 @@ impl IdentityStore for SqlIdentityStore {
     }
 
     async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
         let tokens = rt::Entity::delete_many()
             .filter(rt::Column::ExpiresAt.lt(now))
             .exec(&txn)

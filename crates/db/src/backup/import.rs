@@ -19,7 +19,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, Iterable,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -160,7 +160,7 @@ impl ImportStore for SqlBackupStore {
         idempotent: Option<Idempotent<Outcome>>,
     ) -> Result<Outcome, StoreError> {
         let ImportOptions { mode, dry_run, now } = options;
-        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
         // First write: takes this user's write lock, like every other write.
         let seq = next_seq(&txn, user).await.map_err(store_err)?;
         let mut c = Ctx {

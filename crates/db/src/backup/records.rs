@@ -11,9 +11,7 @@ use ayubi_kernel::{Idempotent, StoreError, UserId};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 fn to_stored(m: row::Model) -> StoredBackup {
     StoredBackup {
@@ -46,7 +44,7 @@ impl BackupRecords for SqlBackupStore {
         b: NewBackup,
         idempotent: Option<Idempotent<StoredBackup>>,
     ) -> Result<StoredBackup, StoreError> {
-        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
         let m = row::Entity::insert(row::ActiveModel {
             user_id: Set(user.get()),
             created_at: Set(b.created_at),
@@ -100,7 +98,7 @@ impl BackupRecords for SqlBackupStore {
     }
 
     async fn prune(&self, user: UserId, keep: u8) -> Result<Vec<StoredBackup>, StoreError> {
-        let txn = self.db.conn().begin().await.map_err(store_err)?;
+        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
         let old: Vec<StoredBackup> = row::Entity::find()
             .filter(row::Column::UserId.eq(user.get()))
             .filter(row::Column::Trigger.eq(Trigger::Scheduled.as_str()))
