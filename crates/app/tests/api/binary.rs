@@ -259,3 +259,88 @@ async fn sigterm_closes_live_sockets_with_1001_and_query_tokens_stay_out_of_logs
         "the token never appears in the logs"
     );
 }
+
+/// Every write the server acknowledged survives the process being killed (SIGKILL, no
+/// shutdown) in the middle of a burst of writes: SQLite in WAL with `synchronous =
+/// NORMAL` has a commit in the log before it answers.
+#[tokio::test]
+async fn acknowledged_writes_survive_a_kill() {
+    use futures_util::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, port) = start(ayubi(dir.path()));
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let http = reqwest::Client::new();
+    let body: serde_json::Value = http
+        .post(format!("{base}/auth/register"))
+        .json(&serde_json::json!({"email": "k@example.com", "password": crate::helpers::PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let acknowledged = Arc::new(Mutex::new(Vec::<i64>::new()));
+    let enough = Arc::new(tokio::sync::Notify::new());
+    let writes = futures_util::stream::iter(0..2000).for_each_concurrent(16, |i| {
+        let (http, token, base, acknowledged, enough) = (
+            http.clone(),
+            token.clone(),
+            base.clone(),
+            acknowledged.clone(),
+            enough.clone(),
+        );
+        async move {
+            let Ok(res) = http
+                .post(format!("{base}/sport/water"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"ml": 100 + i}))
+                .send()
+                .await
+            else {
+                return;
+            };
+            if res.status() == reqwest::StatusCode::CREATED
+                && let Ok(v) = res.json::<serde_json::Value>().await
+            {
+                let mut acked = acknowledged.lock().unwrap();
+                acked.push(v["id"].as_i64().unwrap());
+                if acked.len() == 200 {
+                    enough.notify_one();
+                }
+            }
+        }
+    });
+    let signal = enough.clone();
+    let kill = async move {
+        // Kill once a good number have been answered, with more in flight.
+        signal.notified().await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+    };
+    tokio::join!(writes, kill);
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 200);
+    let url = format!(
+        "sqlite://{}/ayubi.db?mode=ro",
+        dir.path().join("data").display()
+    );
+    let conn = sea_orm::Database::connect(&url).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Sqlite,
+            "SELECT id FROM sport_water",
+        ))
+        .await
+        .unwrap();
+    let stored: std::collections::HashSet<i64> = rows
+        .iter()
+        .map(|r| r.try_get::<i64>("", "id").unwrap())
+        .collect();
+    let lost: Vec<&i64> = acknowledged
+        .iter()
+        .filter(|id| !stored.contains(id))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+}
