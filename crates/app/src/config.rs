@@ -173,6 +173,9 @@ pub struct AuthSettings {
     pub jwt_secret: SecretString,
     /// Access-token lifetime in seconds.
     pub access_token_ttl_secs: i64,
+    /// Seconds an access token's session is remembered as active (0: ask the database on
+    /// every request).
+    pub session_cache_secs: u64,
     /// Refresh-token lifetime in days.
     pub refresh_token_ttl_days: i64,
     /// Login attempts a minute per client IP.

@@ -14,6 +14,7 @@ pub mod http;
 pub mod openapi;
 pub mod routes;
 pub mod security;
+pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod sync;

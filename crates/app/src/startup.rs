@@ -127,20 +127,36 @@ impl Application {
             .await
             .context("reading the deployment id")?;
         let channel = sync::hub::channel(&deployment);
-        let fanout = Arc::new(Fanout::new(
-            hub.clone(),
-            redis.as_ref().map(|r| r.publisher(&channel)),
-        ));
+        // Without Redis, only a SQLite deployment (one instance by construction) can be
+        // sure no other instance revokes a session unseen; with Redis, trust follows the
+        // subscription.
+        let sessions = (settings.auth.session_cache_secs > 0).then(|| {
+            Arc::new(crate::sessions::LocalSessions::new(
+                100_000,
+                Duration::from_secs(settings.auth.session_cache_secs),
+                redis.is_none() && db.backend() == ayubi_db::Backend::Sqlite,
+            ))
+        });
+        let mut fanout = Fanout::new(hub.clone(), redis.as_ref().map(|r| r.publisher(&channel)));
+        if let Some(s) = &sessions {
+            fanout = fanout.with_sessions(s.clone());
+        }
+        let fanout = Arc::new(fanout);
         // Poll the log until wake-ups from other instances flow. Without Redis they never
         // do: instances sharing a PostgreSQL then still reach each other's sockets,
         // `sync.poll_interval_secs` late (one query per interval, not per socket).
         hub.set_wakeups_live(false);
         if let Some(r) = &redis {
-            let (on_message, on_state) = (fanout.clone(), hub.clone());
+            let (on_message, on_state, trust) = (fanout.clone(), hub.clone(), sessions.clone());
             r.subscribe(
                 &channel,
                 move |payload| on_message.received(payload),
-                move |up| on_state.set_wakeups_live(up),
+                move |up| {
+                    on_state.set_wakeups_live(up);
+                    if let Some(t) = &trust {
+                        t.set_trusted(up);
+                    }
+                },
             );
         }
         let change_log: Arc<dyn ChangeLog> = Arc::new(SqlChangeLog::new(db.clone()));
@@ -191,6 +207,10 @@ impl Application {
             },
         )
         .with_revocations(fanout);
+        let identity = match sessions {
+            Some(s) => identity.with_session_cache(s),
+            None => identity,
+        };
         let idempotency_store: Arc<dyn IdempotencyStore> =
             Arc::new(SqlIdempotencyStore::new(db.clone()));
         let idempotency_ttl = chrono::Duration::hours(settings.idempotency.ttl_hours);

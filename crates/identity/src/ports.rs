@@ -200,6 +200,23 @@ pub trait Revocations: Send + Sync + std::fmt::Debug {
     fn revoked(&self, user: UserId);
 }
 
+/// A memory of sessions known to be active, so an access token need not be checked
+/// against the store on every request. Its owner must forget a user's sessions when told
+/// of a revocation ([`Revocations::revoked`] runs before a revoking request is answered),
+/// and must not claim to know anything it could have missed a revocation for.
+pub trait SessionCache: Send + Sync + std::fmt::Debug {
+    /// `Ok(())` when `session` is known active. Otherwise `Err(stamp)`: check the store
+    /// and, if the session is active, [`SessionCache::remember`] it with that stamp — a
+    /// revocation in between makes the stamp stale and the memory void.
+    ///
+    /// # Errors
+    /// `Err(stamp)` is not a failure: it means "not known, ask the store".
+    fn known_active(&self, user: UserId, session: SessionId) -> Result<(), u64>;
+
+    /// The store said `session` is active, as of `stamp`.
+    fn remember(&self, user: UserId, session: SessionId, stamp: u64);
+}
+
 /// Opaque secrets (refresh tokens, personal access tokens) and their digests.
 pub trait Secrets: Send + Sync + std::fmt::Debug {
     /// A new random secret with ≥ 256 bits of entropy, prefixed with `prefix`.

@@ -2,7 +2,9 @@
 
 use crate::error::{IdentityError, Result};
 use crate::model::*;
-use crate::ports::{AccessTokens, IdentityStore, PasswordHasher, Revocations, Secrets};
+use crate::ports::{
+    AccessTokens, IdentityStore, PasswordHasher, Revocations, Secrets, SessionCache,
+};
 use ayubi_kernel::{Clock, Idempotent, Limit, StoreError, UserId};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
@@ -42,6 +44,7 @@ pub struct IdentityService {
     clock: Arc<dyn Clock>,
     config: IdentityConfig,
     revocations: Option<Arc<dyn Revocations>>,
+    sessions: Option<Arc<dyn SessionCache>>,
 }
 
 impl IdentityService {
@@ -63,7 +66,16 @@ impl IdentityService {
             clock,
             config,
             revocations: None,
+            sessions: None,
         }
+    }
+
+    /// The same service, remembering active sessions in `sessions` instead of asking the
+    /// store on every request.
+    #[must_use]
+    pub fn with_session_cache(mut self, sessions: Arc<dyn SessionCache>) -> Self {
+        self.sessions = Some(sessions);
+        self
     }
 
     /// The same service, telling `revocations` whenever credentials are revoked.
@@ -233,12 +245,26 @@ impl IdentityService {
             });
         }
         let (claims, expires_at) = self.tokens.verify(bearer, now)?;
-        if !self
-            .store
-            .session_active(claims.user, claims.session)
-            .await?
+        let stamp = match self
+            .sessions
+            .as_deref()
+            .map(|c| c.known_active(claims.user, claims.session))
         {
-            return Err(IdentityError::Unauthenticated);
+            Some(Ok(())) => None,
+            Some(Err(stamp)) => Some(stamp),
+            None => Some(0),
+        };
+        if let Some(stamp) = stamp {
+            if !self
+                .store
+                .session_active(claims.user, claims.session)
+                .await?
+            {
+                return Err(IdentityError::Unauthenticated);
+            }
+            if let Some(c) = &self.sessions {
+                c.remember(claims.user, claims.session, stamp);
+            }
         }
         Ok(Principal {
             user: claims.user,

@@ -252,6 +252,8 @@ pub struct Fanout {
     /// Tells this instance's own messages apart when they come back from Redis.
     instance: String,
     redis: Option<Publisher>,
+    /// Sessions known active on this instance: forgotten on every revocation.
+    sessions: Option<Arc<crate::sessions::LocalSessions>>,
 }
 
 impl Fanout {
@@ -262,6 +264,20 @@ impl Fanout {
             hub,
             instance: uuid::Uuid::new_v4().simple().to_string(),
             redis,
+            sessions: None,
+        }
+    }
+
+    /// The same fan-out, also telling `sessions` of every revocation, local or remote.
+    #[must_use]
+    pub fn with_sessions(mut self, sessions: Arc<crate::sessions::LocalSessions>) -> Self {
+        self.sessions = Some(sessions);
+        self
+    }
+
+    fn forget(&self, user: UserId) {
+        if let Some(s) = &self.sessions {
+            s.revoked(user);
         }
     }
 
@@ -280,7 +296,11 @@ impl Fanout {
             Some((_, Hint::Change { user, seq, text })) => {
                 self.hub.deliver(user, Signal::Change { seq, text });
             }
-            Some((_, Hint::Revoked { user })) => self.hub.deliver(user, Signal::Revoked),
+            Some((_, Hint::Revoked { user })) => {
+                // Forgotten before the sockets recheck, so they ask the database.
+                self.forget(user);
+                self.hub.deliver(user, Signal::Revoked);
+            }
             None => tracing::warn!("ignoring a malformed sync hint"),
         }
     }
@@ -320,6 +340,7 @@ impl ChangeNotifier for Fanout {
 
 impl Revocations for Fanout {
     fn revoked(&self, user: UserId) {
+        self.forget(user);
         self.publish(Hint::Revoked { user }.encode(&self.instance));
         self.hub.deliver(user, Signal::Revoked);
     }

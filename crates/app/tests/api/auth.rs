@@ -192,6 +192,70 @@ async fn logout_ends_the_session_at_once() {
     problem(res, StatusCode::UNAUTHORIZED).await;
 }
 
+/// Sessions are remembered as active (`auth.session_cache_secs`), so a revocation that
+/// bypasses the service — a row changed by hand — is not seen at once; every revocation
+/// through the service is, even for a session in use. With 0, every request asks; and a
+/// PostgreSQL deployment without Redis always asks (another instance could revoke a
+/// session unseen).
+#[tokio::test]
+async fn remembered_sessions_are_forgotten_by_every_revocation() {
+    for cache_secs in [30, 0] {
+        let app = spawn_with(move |s| {
+            s.auth.session_cache_secs = cache_secs;
+            s.redis.url = String::new().into();
+        })
+        .await;
+        let s = app.register("ada@example.com").await;
+        let other = app.login("ada@example.com", PASSWORD).await;
+        let other: Value = other.json().await.unwrap();
+        let other = other["access_token"].as_str().unwrap().to_owned();
+        for token in [&s.access, &other] {
+            assert_eq!(app.me_status(token).await, StatusCode::OK);
+        }
+        app.exec(
+            "UPDATE sessions SET revoked_at = ? WHERE user_id = ?",
+            vec![chrono::Utc::now().into(), s.id.into()],
+        )
+        .await;
+        let remembered = cache_secs > 0 && !app.db.is_postgres();
+        let expected = if remembered {
+            StatusCode::OK
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(
+            app.me_status(&s.access).await,
+            expected,
+            "cache {cache_secs}s"
+        );
+        app.exec(
+            "UPDATE sessions SET revoked_at = NULL WHERE user_id = ?",
+            vec![s.id.into()],
+        )
+        .await;
+        // Through the service: logging one session out is seen at once, the other
+        // session's token still works (asked again, and still active).
+        let res = app
+            .post_json(
+                "/api/v1/auth/logout",
+                &json!({"refresh_token": s.refresh}),
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        assert_eq!(
+            app.me_status(&s.access).await,
+            StatusCode::UNAUTHORIZED,
+            "cache {cache_secs}s"
+        );
+        assert_eq!(
+            app.me_status(&other).await,
+            StatusCode::OK,
+            "cache {cache_secs}s"
+        );
+    }
+}
+
 #[tokio::test]
 async fn me_requires_a_valid_bearer() {
     let app = spawn_app().await;

@@ -1018,3 +1018,47 @@ async fn a_client_flooding_the_socket_is_closed_with_1008() {
     assert_eq!(code, 1008, "{reason}");
     assert!((20..40).contains(&pongs), "{pongs} pongs");
 }
+
+/// With Redis, another instance remembers sessions as active too, and forgets them when
+/// the revocation hint arrives — before its sockets recheck, so once B's socket for the
+/// logged-out session is closed, B refuses the token over HTTP as well.
+#[tokio::test]
+async fn a_logout_on_one_instance_is_forgotten_by_the_others_session_memory() {
+    if std::env::var("TEST_REDIS_URL").is_err() {
+        return; // Runs in the PostgreSQL + Redis pass of CI.
+    }
+    let custom = |s: &mut ayubi_app::config::Settings| s.sync.poll_interval_secs = 3600;
+    let a = spawn_with(custom).await;
+    let b = spawn_beside(&a, custom).await;
+    let s = a.register("ada@example.com").await;
+    // The subscription (and with it the trust in remembered sessions) starts in the
+    // background: a change written through A reaching B's socket shows it is up.
+    let mut on_b = open(&b, &s.access, 0).await;
+    water(&a, &s.access, 100).await;
+    assert_eq!(message(&mut on_b).await["seq"], 1);
+    assert_eq!(b.me_status(&s.access).await, StatusCode::OK);
+    // Remembered: a revocation that bypasses the service is not seen by B yet.
+    b.exec(
+        "UPDATE sessions SET revoked_at = ? WHERE user_id = ?",
+        vec![chrono::Utc::now().into(), s.id.into()],
+    )
+    .await;
+    assert_eq!(b.me_status(&s.access).await, StatusCode::OK);
+    b.exec(
+        "UPDATE sessions SET revoked_at = NULL WHERE user_id = ?",
+        vec![s.id.into()],
+    )
+    .await;
+
+    let res = a
+        .post_json(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": s.refresh}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let (code, reason) = closed(&mut on_b).await;
+    assert_eq!(code, 4001, "{reason}");
+    assert_eq!(b.me_status(&s.access).await, StatusCode::UNAUTHORIZED);
+}
