@@ -183,7 +183,6 @@ impl Application {
                         )),
                     }
                 }),
-            if redis.is_some() { "redis" } else { "memory" },
             crate::views::ViewMetrics::register(&metrics.registry)
                 .context("registering cache metrics")?,
         ));

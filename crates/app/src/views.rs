@@ -14,7 +14,8 @@ use crate::error::ApiError;
 use actix_web::HttpResponse;
 use actix_web::http::header::ContentType;
 use ayubi_kernel::{
-    StoreError, TimeZone, UserId, UserTimeZones, ViewCache, ViewCacheError, ViewLookup,
+    StoreError, TimeZone, UserId, UserTimeZones, ViewCache, ViewCacheError, ViewInvalidation,
+    ViewLookup,
 };
 use prometheus::{IntCounterVec, Opts, Registry};
 use serde::Serialize;
@@ -66,36 +67,20 @@ fn kind(key: &str) -> &str {
 pub struct Views {
     /// `None`: caching is off (`cache.enabled = false`).
     inner: Option<Arc<dyn ViewCache>>,
-    backend: &'static str,
     metrics: ViewMetrics,
     pending: std::sync::Mutex<HashSet<UserId>>,
     failing: AtomicBool,
 }
 
 impl Views {
-    /// Guards `inner` (`"redis"` or `"memory"`), or caches nothing when `None`.
+    /// Guards `inner` (Redis or in process), or caches nothing when `None`.
     #[must_use]
-    pub fn new(
-        inner: Option<Arc<dyn ViewCache>>,
-        backend: &'static str,
-        metrics: ViewMetrics,
-    ) -> Self {
+    pub fn new(inner: Option<Arc<dyn ViewCache>>, metrics: ViewMetrics) -> Self {
         Self {
             inner,
-            backend,
             metrics,
             pending: std::sync::Mutex::default(),
             failing: AtomicBool::new(false),
-        }
-    }
-
-    /// `redis`, `memory` or `off`.
-    #[must_use]
-    pub fn backend(&self) -> &'static str {
-        if self.inner.is_some() {
-            self.backend
-        } else {
-            "off"
         }
     }
 
@@ -231,24 +216,7 @@ impl Views {
 }
 
 #[async_trait::async_trait]
-impl ViewCache for Views {
-    async fn get(&self, user: UserId, key: &str) -> Result<ViewLookup, ViewCacheError> {
-        self.lookup(user, key)
-            .await
-            .ok_or_else(|| ViewCacheError("bypassed".into()))
-    }
-
-    async fn put(
-        &self,
-        user: UserId,
-        generation: u64,
-        key: &str,
-        value: &[u8],
-    ) -> Result<(), ViewCacheError> {
-        self.store(user, generation, key, value).await;
-        Ok(())
-    }
-
+impl ViewInvalidation for Views {
     async fn invalidate(&self, user: UserId) -> Result<(), ViewCacheError> {
         let Some(inner) = self.inner.as_deref() else {
             return Ok(());

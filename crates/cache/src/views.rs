@@ -2,7 +2,7 @@
 //! for a server without `REDIS_URL`.
 
 use crate::{CacheError, Redis};
-use ayubi_kernel::{UserId, ViewCache, ViewCacheError, ViewLookup};
+use ayubi_kernel::{UserId, ViewCache, ViewCacheError, ViewInvalidation, ViewLookup};
 use deadpool_redis::redis;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -96,7 +96,10 @@ impl ViewCache for RedisViews {
         })
         .await
     }
+}
 
+#[async_trait::async_trait]
+impl ViewInvalidation for RedisViews {
     async fn invalidate(&self, user: UserId) -> Result<(), ViewCacheError> {
         let (g, v) = self.keys(user);
         // The counter never expires: were it to vanish and restart at 0, a value stored
@@ -171,7 +174,10 @@ impl ViewCache for MemoryViews {
         }
         Ok(())
     }
+}
 
+#[async_trait::async_trait]
+impl ViewInvalidation for MemoryViews {
     async fn invalidate(&self, user: UserId) -> Result<(), ViewCacheError> {
         let mut g = self
             .generations

@@ -1,6 +1,6 @@
 //! Connecting, pooling, migrating and pinging.
 
-use ayubi_kernel::{Change, ChangeNotifier, UserId, ViewCache};
+use ayubi_kernel::{Change, ChangeNotifier, UserId, ViewInvalidation};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
@@ -52,7 +52,7 @@ pub struct Database {
     conn: DatabaseConnection,
     backend: Backend,
     notifier: Option<Arc<dyn ChangeNotifier>>,
-    views: Option<Arc<dyn ViewCache>>,
+    views: Option<Arc<dyn ViewInvalidation>>,
     /// SQLite: one write transaction at a time in this process (see [`Database::begin_write`]).
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
@@ -140,7 +140,7 @@ impl Database {
     /// change. Like [`Database::with_notifier`], only for repositories built from the
     /// returned value.
     #[must_use]
-    pub fn with_views(mut self, views: Arc<dyn ViewCache>) -> Self {
+    pub fn with_views(mut self, views: Arc<dyn ViewInvalidation>) -> Self {
         self.views = Some(views);
         self
     }

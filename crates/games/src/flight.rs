@@ -50,8 +50,8 @@ impl Flights {
     }
 
     /// How many keys are held or waited for.
-    #[must_use]
-    pub fn in_flight(&self) -> usize {
+    #[cfg(test)]
+    fn in_flight(&self) -> usize {
         let locks = self
             .locks
             .lock()

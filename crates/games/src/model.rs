@@ -16,9 +16,6 @@ pub enum Platform {
 }
 
 impl Platform {
-    /// Every platform.
-    pub const ALL: [Self; 2] = [Self::Steam, Self::Faceit];
-
     /// Parses `steam` or `faceit`.
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
@@ -120,6 +117,38 @@ impl PlatformError {
             Self::NotFound => "not_found",
             Self::KeyRejected => "key_rejected",
             Self::Unavailable { .. } => "unavailable",
+        }
+    }
+
+    /// The error a stored [`PlatformError::label`] stands for (the reason is not kept).
+    #[must_use]
+    pub fn from_label(label: &str) -> Self {
+        match label {
+            "not_found" => Self::NotFound,
+            "key_rejected" => Self::KeyRejected,
+            _ => Self::Unavailable {
+                reason: String::new(),
+                retry_after: None,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_stands_for_its_error() {
+        for e in [
+            PlatformError::NotFound,
+            PlatformError::KeyRejected,
+            PlatformError::Unavailable {
+                reason: String::new(),
+                retry_after: None,
+            },
+        ] {
+            assert_eq!(PlatformError::from_label(e.label()), e);
         }
     }
 }

@@ -175,15 +175,10 @@ fn trouble(
     retry_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> GamesError {
-    let e = match copy.and_then(|c| c.last_error.as_deref()) {
-        Some("not_found") => PlatformError::NotFound,
-        Some("key_rejected") => PlatformError::KeyRejected,
-        _ => PlatformError::Unavailable {
-            reason: String::new(),
-            retry_after: None,
-        },
-    };
-    from_platform(platform, &e, retry_at, now)
+    let label = copy
+        .and_then(|c| c.last_error.as_deref())
+        .unwrap_or_default();
+    from_platform(platform, &PlatformError::from_label(label), retry_at, now)
 }
 
 fn from_platform(

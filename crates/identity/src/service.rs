@@ -245,25 +245,17 @@ impl IdentityService {
             });
         }
         let (claims, expires_at) = self.tokens.verify(bearer, now)?;
-        let stamp = match self
+        let (user, session) = (claims.user, claims.session);
+        let known = self
             .sessions
             .as_deref()
-            .map(|c| c.known_active(claims.user, claims.session))
-        {
-            Some(Ok(())) => None,
-            Some(Err(stamp)) => Some(stamp),
-            None => Some(0),
-        };
-        if let Some(stamp) = stamp {
-            if !self
-                .store
-                .session_active(claims.user, claims.session)
-                .await?
-            {
+            .map(|c| (c, c.known_active(user, session)));
+        if !matches!(known, Some((_, Ok(())))) {
+            if !self.store.session_active(user, session).await? {
                 return Err(IdentityError::Unauthenticated);
             }
-            if let Some(c) = &self.sessions {
-                c.remember(claims.user, claims.session, stamp);
+            if let Some((cache, Err(stamp))) = known {
+                cache.remember(user, session, stamp);
             }
         }
         Ok(Principal {

@@ -25,4 +25,4 @@ pub use idempotency::{IdempotencyStore, Idempotent, SavedRecord, SavedResponse};
 pub use ids::UserId;
 pub use page::{Limit, LimitError};
 pub use time::{DateRange, DateRangeError, TimeZone, UnknownTimeZone};
-pub use views::{ViewCache, ViewCacheError, ViewLookup};
+pub use views::{ViewCache, ViewCacheError, ViewInvalidation, ViewLookup};

@@ -24,9 +24,22 @@ pub struct ViewLookup {
 #[error("view cache unavailable: {0}")]
 pub struct ViewCacheError(pub String);
 
+/// What a writer needs of the views: to make the user's stale. The storage adapter
+/// holds only this, after every commit.
+#[async_trait::async_trait]
+pub trait ViewInvalidation: Send + Sync + std::fmt::Debug {
+    /// Starts a new generation: every value stored before is unreachable. Called after
+    /// each commit of the user's data, before the writer is answered.
+    ///
+    /// # Errors
+    /// [`ViewCacheError`]: the generation is NOT bumped; the caller must not serve the
+    /// user's views from the cache until a later `invalidate` succeeds.
+    async fn invalidate(&self, user: UserId) -> Result<(), ViewCacheError>;
+}
+
 /// Per-user read views.
 #[async_trait::async_trait]
-pub trait ViewCache: Send + Sync + std::fmt::Debug {
+pub trait ViewCache: ViewInvalidation {
     /// The user's generation and what `key` holds at it.
     ///
     /// # Errors
@@ -44,12 +57,4 @@ pub trait ViewCache: Send + Sync + std::fmt::Debug {
         key: &str,
         value: &[u8],
     ) -> Result<(), ViewCacheError>;
-
-    /// Starts a new generation: every value stored before is unreachable. Called after
-    /// each commit of the user's data, before the writer is answered.
-    ///
-    /// # Errors
-    /// [`ViewCacheError`]: the generation is NOT bumped; the caller must not serve the
-    /// user's views from the cache until a later `invalidate` succeeds.
-    async fn invalidate(&self, user: UserId) -> Result<(), ViewCacheError>;
 }

@@ -175,14 +175,7 @@ async fn refresh_refuses_garbage() {
 async fn logout_ends_the_session_at_once() {
     let app = spawn_app().await;
     let s = app.register("ada@example.com").await;
-    let res = app
-        .post_json(
-            "/api/v1/auth/logout",
-            &json!({"refresh_token": s.refresh}),
-            None,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.logout(&s.refresh).await, StatusCode::NO_CONTENT);
     assert_eq!(
         app.me_status(&s.access).await,
         StatusCode::UNAUTHORIZED,
@@ -212,11 +205,7 @@ async fn remembered_sessions_are_forgotten_by_every_revocation() {
         for token in [&s.access, &other] {
             assert_eq!(app.me_status(token).await, StatusCode::OK);
         }
-        app.exec(
-            "UPDATE sessions SET revoked_at = ? WHERE user_id = ?",
-            vec![chrono::Utc::now().into(), s.id.into()],
-        )
-        .await;
+        app.revoke_sessions_by_hand(s.id, true).await;
         let remembered = cache_secs > 0 && !app.db.is_postgres();
         let expected = if remembered {
             StatusCode::OK
@@ -228,21 +217,10 @@ async fn remembered_sessions_are_forgotten_by_every_revocation() {
             expected,
             "cache {cache_secs}s"
         );
-        app.exec(
-            "UPDATE sessions SET revoked_at = NULL WHERE user_id = ?",
-            vec![s.id.into()],
-        )
-        .await;
+        app.revoke_sessions_by_hand(s.id, false).await;
         // Through the service: logging one session out is seen at once, the other
         // session's token still works (asked again, and still active).
-        let res = app
-            .post_json(
-                "/api/v1/auth/logout",
-                &json!({"refresh_token": s.refresh}),
-                None,
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        assert_eq!(app.logout(&s.refresh).await, StatusCode::NO_CONTENT);
         assert_eq!(
             app.me_status(&s.access).await,
             StatusCode::UNAUTHORIZED,

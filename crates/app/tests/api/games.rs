@@ -92,6 +92,17 @@ async fn calls(mock: &MockServer, p: &str) -> usize {
     reqs.iter().filter(|r| r.url.path() == p).count()
 }
 
+/// `GET /games/stats?platform=` (an empty platform leaves the parameter out).
+async fn stats(app: &TestApp, token: &str, platform: &str) -> reqwest::Response {
+    let q = if platform.is_empty() {
+        String::new()
+    } else {
+        format!("?platform={platform}")
+    };
+    app.get(&format!("/api/v1/games/stats{q}"), Some(token))
+        .await
+}
+
 struct Games {
     app: TestApp,
     mock: MockServer,
@@ -115,12 +126,7 @@ impl Games {
     }
 
     async fn stats(&self, platform: &str) -> reqwest::Response {
-        self.app
-            .get(
-                &format!("/api/v1/games/stats?platform={platform}"),
-                Some(&self.s.access),
-            )
-            .await
+        stats(&self.app, &self.s.access, platform).await
     }
 
     async fn ok(&self, platform: &str) -> Value {
@@ -171,23 +177,22 @@ async fn a_linked_account_is_checked_first_then_the_key() {
     let app = spawn_with(|s| s.games.steam_api_url = mock.uri()).await;
     let s = app.register("gamer@example.com").await;
     for (platform, field) in [("steam", "steam_id"), ("faceit", "faceit_nickname")] {
-        let res = app
-            .get(
-                &format!("/api/v1/games/stats?platform={platform}"),
-                Some(&s.access),
-            )
-            .await;
-        let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let p = problem(
+            stats(&app, &s.access, platform).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
         assert!(
             p["errors"][field][0].as_str().unwrap().contains("link a"),
             "{p}"
         );
     }
-    for q in ["?platform=xbox", ""] {
-        let res = app
-            .get(&format!("/api/v1/games/stats{q}"), Some(&s.access))
-            .await;
-        let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    for platform in ["xbox", ""] {
+        let p = problem(
+            stats(&app, &s.access, platform).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
         assert_eq!(p["errors"]["platform"][0], "must be steam or faceit");
     }
     app.put_json(
@@ -197,13 +202,11 @@ async fn a_linked_account_is_checked_first_then_the_key() {
     )
     .await;
     for (platform, name) in [("steam", "Steam"), ("faceit", "FACEIT")] {
-        let res = app
-            .get(
-                &format!("/api/v1/games/stats?platform={platform}"),
-                Some(&s.access),
-            )
-            .await;
-        let p = problem(res, StatusCode::SERVICE_UNAVAILABLE).await;
+        let p = problem(
+            stats(&app, &s.access, platform).await,
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .await;
         assert_eq!(
             p["detail"],
             format!("{name} stats are not configured on this server")

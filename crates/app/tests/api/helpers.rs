@@ -289,6 +289,28 @@ impl TestApp {
         self.get("/api/v1/auth/me", Some(bearer)).await.status()
     }
 
+    /// Logs the session of `refresh_token` out; returns the status.
+    pub async fn logout(&self, refresh_token: &str) -> StatusCode {
+        self.post_json(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": refresh_token}),
+            None,
+        )
+        .await
+        .status()
+    }
+
+    /// Revokes (or restores) every session of `user` in the database itself, behind the
+    /// service's back: what only the database knows.
+    pub async fn revoke_sessions_by_hand(&self, user: i64, revoked: bool) {
+        let at: Option<chrono::DateTime<Utc>> = revoked.then(Utc::now);
+        self.exec(
+            "UPDATE sessions SET revoked_at = ? WHERE user_id = ?",
+            vec![at.into(), user.into()],
+        )
+        .await;
+    }
+
     /// `POST` with a bearer, JSON body and optional `Idempotency-Key`.
     pub async fn create(
         &self,

@@ -335,14 +335,7 @@ async fn revoked_credentials_close_their_sockets_at_once() {
     let mut other_ws = open(&app, other_access, 0).await;
 
     // Logging out one session closes its socket; the other device's stays open.
-    let res = app
-        .post_json(
-            "/api/v1/auth/logout",
-            &json!({"refresh_token": s.refresh}),
-            None,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.logout(&s.refresh).await, StatusCode::NO_CONTENT);
     let (code, reason) = closed(&mut ws).await;
     assert_eq!(code, 4001, "{reason}");
     water(&app, other_access, 100).await;
@@ -1038,26 +1031,11 @@ async fn a_logout_on_one_instance_is_forgotten_by_the_others_session_memory() {
     assert_eq!(message(&mut on_b).await["seq"], 1);
     assert_eq!(b.me_status(&s.access).await, StatusCode::OK);
     // Remembered: a revocation that bypasses the service is not seen by B yet.
-    b.exec(
-        "UPDATE sessions SET revoked_at = ? WHERE user_id = ?",
-        vec![chrono::Utc::now().into(), s.id.into()],
-    )
-    .await;
+    b.revoke_sessions_by_hand(s.id, true).await;
     assert_eq!(b.me_status(&s.access).await, StatusCode::OK);
-    b.exec(
-        "UPDATE sessions SET revoked_at = NULL WHERE user_id = ?",
-        vec![s.id.into()],
-    )
-    .await;
+    b.revoke_sessions_by_hand(s.id, false).await;
 
-    let res = a
-        .post_json(
-            "/api/v1/auth/logout",
-            &json!({"refresh_token": s.refresh}),
-            None,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(a.logout(&s.refresh).await, StatusCode::NO_CONTENT);
     let (code, reason) = closed(&mut on_b).await;
     assert_eq!(code, 4001, "{reason}");
     assert_eq!(b.me_status(&s.access).await, StatusCode::UNAUTHORIZED);

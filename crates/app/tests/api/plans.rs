@@ -9,11 +9,11 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, T
 /// are disabled first (tiny test tables make scanning and sorting the cheapest plan;
 /// disabled, a plan that still scans or sorts shows no index can avoid it), in one
 /// transaction so the settings and the EXPLAINs share a connection.
-async fn plans(
+async fn plans<N>(
     pool: &DatabaseConnection,
     off: &[&str],
-    statements: Vec<(&'static str, Statement)>,
-) -> Vec<(&'static str, Statement, Vec<String>)> {
+    statements: Vec<(N, Statement)>,
+) -> Vec<(N, Statement, Vec<String>)> {
     let backend = pool.get_database_backend();
     let conn = pool.begin().await.unwrap();
     if backend == DatabaseBackend::Postgres {
@@ -125,10 +125,7 @@ async fn every_hot_statement_reads_through_an_index() {
     let pool = app.sql().await;
     let backend = pool.get_database_backend();
     let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
-    let statements: Vec<(&'static str, Statement)> = ayubi_db::plans::hot_statements(backend, day)
-        .into_iter()
-        .map(|(what, st)| (&*Box::leak(what.into_boxed_str()), st))
-        .collect();
+    let statements = ayubi_db::plans::hot_statements(backend, day);
     assert!(statements.len() >= 14, "the list lost statements");
     for (what, _, plan) in plans(&pool, &["enable_seqscan"], statements).await {
         let text = plan.join("\n");
