@@ -11,7 +11,7 @@
 //! cache on and then off. Prints one table per setting.
 //!
 //! Usage: `load_bench [--database postgres://…] [--redis redis://…] [--duration 10]
-//! [--connections 64] [--cache on|off|both]`. Needs `wrk` (`apt-get install wrk`).
+//! [--connections 64] [--cache on|off|both] [--only water]`. Needs `wrk` (`apt-get install wrk`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/mod.rs"]
@@ -116,10 +116,19 @@ struct Run {
     errors: String,
 }
 
+/// What one endpoint's load is: its name in the table, path, and a POST body.
+struct Endpoint {
+    name: &'static str,
+    path: String,
+    post: Option<&'static str>,
+    /// Every request carries its own `Idempotency-Key` (so the write saves a response too).
+    keyed: bool,
+}
+
 fn wrk(
     url: &str,
     token: &str,
-    post: Option<&str>,
+    load: &Endpoint,
     secs: u64,
     connections: u32,
     dir: &std::path::Path,
@@ -132,14 +141,24 @@ fn wrk(
         "--latency",
     ])
     .args(["-H", &format!("Authorization: Bearer {token}")]);
-    if let Some(body) = post {
+    if let Some(body) = load.post {
         let script = dir.join("post.lua");
-        std::fs::write(
-            &script,
-            format!(
-                "wrk.method = \"POST\"\nwrk.body = '{body}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
-            ),
-        )?;
+        let mut lua = format!(
+            "wrk.method = \"POST\"\nwrk.body = '{body}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
+        );
+        if load.keyed {
+            // A key no earlier run used: the run's start, wrk's thread, the request's number.
+            let run = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+            lua.push_str(&format!(
+                "local threads = 0\n\
+                 function setup(thread) threads = threads + 1; thread:set(\"tid\", threads) end\n\
+                 local n = 0\n\
+                 function request()\n  n = n + 1\n  \
+                 wrk.headers[\"Idempotency-Key\"] = string.format(\"{run}-%d-%d\", tid, n)\n  \
+                 return wrk.format()\nend\n"
+            ));
+        }
+        std::fs::write(&script, lua)?;
         cmd.arg("-s").arg(script);
     }
     let out = cmd
@@ -201,6 +220,8 @@ async fn main() -> anyhow::Result<()> {
         64u32,
         "both".to_owned(),
     );
+    // `--only water`: just the endpoints whose name contains it (for profiling one).
+    let mut only = String::new();
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().context("every flag takes a value")?;
@@ -210,6 +231,7 @@ async fn main() -> anyhow::Result<()> {
             "--duration" => secs = value.parse()?,
             "--connections" => connections = value.parse()?,
             "--cache" => cache = value,
+            "--only" => only = value,
             other => bail!("unknown flag {other}"),
         }
     }
@@ -269,26 +291,33 @@ async fn main() -> anyhow::Result<()> {
 
     let month = today.format("%Y-%m").to_string();
     let from = today - Days::days(29);
-    let endpoints: Vec<(&str, String, Option<&str>)> = vec![
-        ("GET /healthz (ceiling)", "/healthz".into(), None),
-        ("GET /sport/stats", "/api/v1/sport/stats".into(), None),
-        (
+    let get = |name, path: String| Endpoint {
+        name,
+        path,
+        post: None,
+        keyed: false,
+    };
+    let water = |name, keyed| Endpoint {
+        name,
+        path: "/api/v1/sport/water".into(),
+        post: Some(r#"{"ml": 250}"#),
+        keyed,
+    };
+    let endpoints = [
+        get("GET /healthz (ceiling)", "/healthz".into()),
+        get("GET /sport/stats", "/api/v1/sport/stats".into()),
+        get(
             "GET /sport/water (30 days, 90 rows)",
             format!("/api/v1/sport/water?from={from}&to={today}"),
-            None,
         ),
-        (
-            "POST /sport/water",
-            "/api/v1/sport/water".into(),
-            Some(r#"{"ml": 250}"#),
-        ),
-        ("GET /habits/stats", "/api/v1/habits/stats".into(), None),
-        (
+        water("POST /sport/water", false),
+        water("POST /sport/water with Idempotency-Key", true),
+        get("GET /habits/stats", "/api/v1/habits/stats".into()),
+        get(
             "GET /finance/summary",
             format!("/api/v1/finance/summary?month={month}"),
-            None,
         ),
-        ("GET /journal?q=", "/api/v1/journal?q=river".into(), None),
+        get("GET /journal?q=", "/api/v1/journal?q=river".into()),
     ];
     let settings: Vec<bool> = match cache.as_str() {
         "on" => vec![true],
@@ -300,30 +329,27 @@ async fn main() -> anyhow::Result<()> {
         env.push(("AYUBI__CACHE__ENABLED", on.to_string()));
         let (server, ready) = start_timed(dir.path(), &env)?;
         let idle = server.rss()?;
+        let anon = support::rss_anon_of(server.child.id())?;
         println!(
-            "\n### {backend}{}, view cache {} — start to ready {} ms, idle RSS {:.1} MiB\n",
+            "\n### {backend}{}, view cache {} — start to ready {} ms, idle RSS {:.1} MiB \
+             ({:.1} MiB anonymous)\n",
             if redis.is_some() { " + Redis" } else { "" },
             if on { "on" } else { "off" },
             ready.as_millis(),
-            idle as f64 / 1048576.0
+            idle as f64 / 1048576.0,
+            anon as f64 / 1048576.0
         );
+        eprintln!("server pid {}", server.child.id());
         println!("| endpoint | rps | p50 | p99 | errors |\n|---|---:|---:|---:|---|");
-        for (name, path, post) in &endpoints {
-            let url = format!("http://127.0.0.1:{}{path}", server.port);
+        for load in endpoints.iter().filter(|e| e.name.contains(&only)) {
+            let url = format!("http://127.0.0.1:{}{}", server.port, load.path);
+            let who = if load.post.is_some() { &writer } else { &token };
             // Warm up: caches, connections, the page cache.
-            wrk(
-                &url,
-                if post.is_some() { &writer } else { &token },
-                *post,
-                2,
-                connections,
-                dir.path(),
-            )?;
-            let who = if post.is_some() { &writer } else { &token };
-            let r = wrk(&url, who, *post, secs, connections, dir.path())?;
+            wrk(&url, who, load, 2, connections, dir.path())?;
+            let r = wrk(&url, who, load, secs, connections, dir.path())?;
             println!(
-                "| {name} | {:.0} | {} | {} | {} |",
-                r.rps, r.p50, r.p99, r.errors
+                "| {} | {:.0} | {} | {} | {} |",
+                load.name, r.rps, r.p50, r.p99, r.errors
             );
         }
         println!(

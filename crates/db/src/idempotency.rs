@@ -6,7 +6,8 @@ use crate::error::{is_unique_violation, store_err};
 use crate::pool::Database;
 use ayubi_kernel::{IdempotencyStore, Idempotent, SavedRecord, SavedResponse, StoreError, UserId};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 /// Saves the rendered response of an idempotent request (if any) in the caller's
 /// transaction. An expired record under the same key is replaced; a live one (a
@@ -20,28 +21,20 @@ pub(crate) async fn save_in<C: ConnectionTrait, T>(
     let Some(idem) = idem else {
         return Ok(());
     };
-    insert_saved(txn, idem, created).await.map_err(|e| {
-        if is_unique_violation(&e) {
-            StoreError::IdempotencyRace
-        } else {
-            store_err(e)
-        }
-    })
+    insert_saved(txn, idem, created).await
 }
 
+/// One statement (a write's every statement is a round trip to SQLite's connection
+/// thread): insert, or take over the key only when its record has expired. A live record
+/// under the key leaves the upsert's `WHERE` false, nothing is written, and that is the
+/// race the caller reports.
 async fn insert_saved<C: ConnectionTrait, T>(
     txn: &C,
     idem: Idempotent<T>,
     created: &T,
-) -> Result<(), DbErr> {
-    row::Entity::delete_many()
-        .filter(row::Column::UserId.eq(idem.user.get()))
-        .filter(row::Column::Key.eq(idem.key.as_str()))
-        .filter(row::Column::CreatedAt.lt(idem.expired_before))
-        .exec(txn)
-        .await?;
+) -> Result<(), StoreError> {
     let saved = (idem.render)(created);
-    row::Entity::insert(row::ActiveModel {
+    let written = row::Entity::insert(row::ActiveModel {
         user_id: Set(idem.user.get()),
         key: Set(idem.key),
         fingerprint: Set(idem.fingerprint),
@@ -49,8 +42,30 @@ async fn insert_saved<C: ConnectionTrait, T>(
         body: Set(saved.body),
         created_at: Set(idem.now),
     })
+    .on_conflict(
+        OnConflict::columns([row::Column::UserId, row::Column::Key])
+            .update_columns([
+                row::Column::Fingerprint,
+                row::Column::Status,
+                row::Column::Body,
+                row::Column::CreatedAt,
+            ])
+            // Qualified by the table: the stored row's stamp, not the incoming one.
+            .action_and_where(row::Column::CreatedAt.lt(idem.expired_before))
+            .to_owned(),
+    )
     .exec_without_returning(txn)
-    .await?;
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::IdempotencyRace
+        } else {
+            store_err(e)
+        }
+    })?;
+    if written == 0 {
+        return Err(StoreError::IdempotencyRace);
+    }
     Ok(())
 }
 

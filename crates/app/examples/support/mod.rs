@@ -82,11 +82,22 @@ impl Server {
 
 /// Resident set size of a process in bytes, from /proc.
 pub fn rss_of(pid: u32) -> anyhow::Result<u64> {
+    status_bytes(pid, "VmRSS:")
+}
+
+/// The anonymous part of the resident set (heap, stacks: what the process itself holds),
+/// as against file-backed pages (the binary's code mapped from the page cache, shared
+/// and reclaimable).
+pub fn rss_anon_of(pid: u32) -> anyhow::Result<u64> {
+    status_bytes(pid, "RssAnon:")
+}
+
+fn status_bytes(pid: u32, field: &str) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let kb: u64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .context("VmRSS")?
+        .find_map(|l| l.strip_prefix(field))
+        .with_context(|| field.to_owned())?
         .trim()
         .trim_end_matches("kB")
         .trim()
