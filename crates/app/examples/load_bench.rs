@@ -256,11 +256,13 @@ async fn main() -> anyhow::Result<()> {
     };
     let today = Utc::now().date_naive();
 
+    // Accounts of their own on every run: a PostgreSQL database outlives the run.
+    let run = usize::try_from(Utc::now().timestamp()).unwrap_or_default() * 2;
     // Seed through the API, then restart on the seeded database.
     let http = reqwest::Client::new();
     let token = {
         let server = Server::start(None, dir.path(), &env)?;
-        let token = register(&http, server.port, 1, 0).await?.remove(0);
+        let token = register(&http, server.port, 1, run).await?.remove(0);
         let t = Instant::now();
         let res = http
             .post(format!(
@@ -286,7 +288,7 @@ async fn main() -> anyhow::Result<()> {
     // "today", which would distort every read after it.
     let writer = {
         let server = Server::start(None, dir.path(), &env)?;
-        register(&http, server.port, 1, 1).await?.remove(0)
+        register(&http, server.port, 1, run + 1).await?.remove(0)
     };
 
     let month = today.format("%Y-%m").to_string();

@@ -17,6 +17,7 @@ use ayubi_games::{Platform, PlatformError};
 use reqwest::{Client, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// The largest body read from a platform (a library of thousands of games is ~1 MiB).
@@ -53,7 +54,10 @@ impl PlatformsConfig {
 /// The reqwest client for both platforms.
 #[derive(Debug, Clone)]
 pub struct HttpPlatforms {
-    client: Client,
+    /// Built at the first fetch, not at start: building it loads and parses the system's
+    /// root certificates, a third of the server's start-up time (~35 ms here), for a
+    /// client most starts never use.
+    client: Arc<OnceLock<Result<Client, String>>>,
     config: PlatformsConfig,
     steam: Url,
     faceit: Url,
@@ -73,28 +77,41 @@ fn unavailable(reason: impl Into<String>) -> PlatformError {
 }
 
 impl HttpPlatforms {
-    /// Builds the client.
+    /// Checks the configuration (the client itself is built at the first fetch).
     ///
     /// # Errors
-    /// A base URL that does not parse; a TLS backend that cannot start.
+    /// A base URL that does not parse.
     pub fn new(config: PlatformsConfig) -> Result<Self, String> {
         let base = |s: &str| {
             // Without the trailing slash, segments are appended the same way to
             // `https://host` and `https://host/data/v4`.
             Url::parse(s.trim_end_matches('/')).map_err(|e| format!("{s}: {e}"))
         };
-        let client = Client::builder()
-            .user_agent(concat!("ayubi/", env!("CARGO_PKG_VERSION")))
-            .timeout(config.timeout)
-            .connect_timeout(config.connect_timeout)
-            .build()
-            .map_err(|e| e.to_string())?;
         Ok(Self {
             steam: base(&config.steam_base_url)?,
             faceit: base(&config.faceit_base_url)?,
-            client,
+            client: Arc::new(OnceLock::new()),
             config,
         })
+    }
+
+    /// The client, built on first use; a TLS backend that cannot start is upstream
+    /// trouble for every fetch (and logged once, when it happens).
+    fn client(&self) -> Result<&Client, PlatformError> {
+        self.client
+            .get_or_init(|| {
+                Client::builder()
+                    .user_agent(concat!("ayubi/", env!("CARGO_PKG_VERSION")))
+                    .timeout(self.config.timeout)
+                    .connect_timeout(self.config.connect_timeout)
+                    .build()
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "game platforms: HTTP client cannot start");
+                        e.to_string()
+                    })
+            })
+            .as_ref()
+            .map_err(|e| unavailable(format!("HTTP client: {e}")))
     }
 
     fn url(base: &Url, segments: &[&str]) -> Url {
@@ -119,7 +136,7 @@ impl HttpPlatforms {
         }
         let mut retried = false;
         loop {
-            let mut req = self.client.get(url.clone());
+            let mut req = self.client()?.get(url.clone());
             if let Some(token) = bearer {
                 req = req.bearer_auth(token);
             }
