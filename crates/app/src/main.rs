@@ -12,7 +12,8 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-const USAGE: &str = "usage: ayubi [serve] | ayubi migrate up | down [STEPS] | status";
+const USAGE: &str =
+    "usage: ayubi [serve] | ayubi migrate up | down [STEPS] | status | ayubi healthcheck";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +26,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args == ["healthcheck"] {
+        // Before logging and Sentry: a health check every few seconds must not report
+        // itself anywhere but its exit code (and one line when it fails).
+        return match ayubi_app::healthcheck::check(settings.server.port) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("ayubi healthcheck: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     telemetry::init_logs(&settings);
     // Before the runtime starts, so Sentry's panic and context integrations see it.
     let _sentry = telemetry::init_sentry(&settings);

@@ -243,7 +243,12 @@ impl Application {
         backups.clone().spawn_scheduler(Duration::from_secs(
             settings.backup.scheduler_interval_secs.max(1),
         ));
+        crate::ops_metrics::register_pool(db.clone(), &metrics.registry)
+            .context("registering pool metrics")?;
+        let auth_metrics = crate::ops_metrics::AuthMetrics::register(&metrics.registry)
+            .context("registering auth metrics")?;
         let state = web::Data::new(AppState {
+            auth_metrics,
             identity,
             sport,
             finance: FinanceService::new(
@@ -343,7 +348,7 @@ impl Application {
                         .wrap(from_fn(middleware::security_headers))
                         .wrap(metrics.clone())
                         .wrap(from_fn(middleware::request_id))
-                        .wrap(TracingLogger::default())
+                        .wrap(TracingLogger::<crate::http::access_log::RequestSpans>::new())
                         .wrap(sentry::integrations::actix::Sentry::new())
                         .wrap(from_fn(middleware::scrub_access_token))
                 })

@@ -56,4 +56,6 @@ pub struct AppState {
     pub views: Arc<crate::views::Views>,
     /// The users' time zones (cached), for "today" in cache keys.
     pub zones: Arc<dyn ayubi_kernel::UserTimeZones>,
+    /// Failed-login counter.
+    pub auth_metrics: crate::ops_metrics::AuthMetrics,
 }

@@ -8,6 +8,7 @@ use sea_orm::{
     TransactionTrait,
 };
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Pool and connection settings (mapped from the app's configuration).
@@ -55,6 +56,39 @@ pub struct Database {
     views: Option<Arc<dyn ViewInvalidation>>,
     /// SQLite: one write transaction at a time in this process (see [`Database::begin_write`]).
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite: write transactions queued for their turn right now.
+    writers_waiting: Arc<AtomicU64>,
+}
+
+/// What the pool holds right now (for `/metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections, idle or in use.
+    pub size: u32,
+    /// Open connections nobody is using.
+    pub idle: u32,
+    /// The configured maximum.
+    pub max: u32,
+    /// SQLite: write transactions waiting for their turn (see `begin_write`); on
+    /// PostgreSQL always 0 (its writers wait in the database, on row locks).
+    pub writers_waiting: u64,
+}
+
+/// Counts a writer as waiting from its creation until it is dropped — when the writer
+/// has its turn, or gave up waiting (its request was cancelled).
+struct Queued<'a>(&'a AtomicU64);
+
+impl<'a> Queued<'a> {
+    fn new(count: &'a AtomicU64) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Held for the length of a write transaction on SQLite; nothing on PostgreSQL.
@@ -124,6 +158,7 @@ impl Database {
             notifier: None,
             views: None,
             writer: (backend == Backend::Sqlite).then(Arc::default),
+            writers_waiting: Arc::default(),
         })
     }
 
@@ -225,6 +260,35 @@ impl Database {
         row.try_get("", "value")
     }
 
+    /// The pool's connections now, and the writers queued for their turn.
+    #[must_use]
+    pub fn pool_stats(&self) -> PoolStats {
+        let (size, idle, max) = match self.backend {
+            Backend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            Backend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+        };
+        PoolStats {
+            size,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max,
+            writers_waiting: self.writers_waiting.load(Ordering::Relaxed),
+        }
+    }
+
     /// Which database this is.
     #[must_use]
     pub fn backend(&self) -> Backend {
@@ -277,7 +341,10 @@ impl Database {
     /// When no connection can be had.
     pub(crate) async fn begin_write(&self) -> Result<(WriteTurn, DatabaseTransaction), DbErr> {
         let turn = match &self.writer {
-            Some(lock) => Some(lock.clone().lock_owned().await),
+            Some(lock) => {
+                let _queued = Queued::new(&self.writers_waiting);
+                Some(lock.clone().lock_owned().await)
+            }
             None => None,
         };
         let txn = self.conn.begin().await?;

@@ -2,6 +2,7 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use actix_web::HttpMessage as _;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -36,10 +37,18 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let span = req
+            .extensions()
+            .get::<tracing_actix_web::RootSpan>()
+            .map(|s| tracing::Span::clone(s));
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
             let token = token.ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
             let principal = state.identity.authenticate(&token).await?;
+            // The request's log line says whose request it was.
+            if let Some(span) = span {
+                span.record("user_id", principal.user.get());
+            }
             Ok(Self(principal))
         })
     }

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every route: extractors, the idempotency mechanism,
 //! middleware and the client-IP rate-limit key.
 
+pub mod access_log;
 pub mod auth;
 pub mod client_ip;
 pub mod conditional;

@@ -223,7 +223,11 @@ pub async fn login(
     body: ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.value;
-    let (user, pair) = state.identity.login(&b.email, b.password).await?;
+    let (user, pair) = state
+        .identity
+        .login(&b.email, b.password)
+        .await
+        .inspect_err(|e| state.auth_metrics.login_failed(e))?;
     Ok(HttpResponse::Ok().json(AuthResponse::new(&user, pair)))
 }
 

@@ -308,6 +308,7 @@ impl Fanout {
 
 impl ChangeNotifier for Fanout {
     fn committed(&self, user: UserId, change: &Change) {
+        self.hub.metrics.published.inc();
         let text: Arc<str> = match serde_json::to_string(&ChangeDto::from(change.clone())) {
             Ok(t) => t.into(),
             Err(e) => {

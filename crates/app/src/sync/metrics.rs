@@ -1,6 +1,6 @@
 //! Live-sync metrics, served by `/metrics` with the HTTP ones.
 
-use prometheus::{IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 /// What operators watch: open connections, whether this instance is polling for other
 /// instances' changes, and why connections end (4008 slow consumers, 4001 expiry…).
@@ -13,6 +13,12 @@ pub struct SyncMetrics {
     pub polling: IntGauge,
     /// `ayubi_sync_closes_total{code}`: connections the server ended, by close code.
     pub closes: IntCounterVec,
+    /// `ayubi_sync_events_published_total`: changes committed through this instance and
+    /// announced (to its own sockets, and through Redis to the other instances').
+    pub published: IntCounter,
+    /// `ayubi_sync_events_delivered_total`: changes written to a client connection of
+    /// this instance (WebSocket or SSE), live or replayed from the log.
+    pub delivered: IntCounter,
 }
 
 impl SyncMetrics {
@@ -34,6 +40,16 @@ impl SyncMetrics {
                 "1 while this instance polls the change log for other instances' changes",
             )
             .expect("valid metric"),
+            published: IntCounter::new(
+                "ayubi_sync_events_published_total",
+                "Changes committed through this instance and announced for live sync",
+            )
+            .expect("valid metric"),
+            delivered: IntCounter::new(
+                "ayubi_sync_events_delivered_total",
+                "Changes written to this instance's live-sync connections",
+            )
+            .expect("valid metric"),
             closes: IntCounterVec::new(
                 Opts::new(
                     "ayubi_sync_closes_total",
@@ -52,6 +68,8 @@ impl SyncMetrics {
     pub fn register(&self, registry: &Registry) -> prometheus::Result<()> {
         registry.register(Box::new(self.connections.clone()))?;
         registry.register(Box::new(self.polling.clone()))?;
+        registry.register(Box::new(self.published.clone()))?;
+        registry.register(Box::new(self.delivered.clone()))?;
         registry.register(Box::new(self.closes.clone()))
     }
 }

@@ -192,7 +192,11 @@ async fn run<O: Outlet>(conn: &mut Conn<O>) -> Close {
             item = feed.next() => {
                 let sent = match item {
                     Ok(Item::Change(seq, text)) => {
-                        Box::pin(timed(timing.send, out.send(seq, "change", &text))).await
+                        let sent = Box::pin(timed(timing.send, out.send(seq, "change", &text))).await;
+                        if sent.is_ok() {
+                            state.hub.metrics.delivered.inc();
+                        }
+                        sent
                     }
                     Ok(Item::Resync { latest }) => {
                         let text = format!(r#"{{"type":"resync_required","seq":{latest}}}"#);

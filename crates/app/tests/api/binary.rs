@@ -125,6 +125,44 @@ fn serves_on_sqlite_and_drains_in_flight_requests_on_sigterm() {
     assert!(status.success(), "exit status {status}");
 }
 
+/// `ayubi healthcheck` (the image's HEALTHCHECK) succeeds against a serving instance,
+/// and fails — with a reason on stderr — when nothing listens or `/healthz` is not 200.
+#[test]
+fn the_healthcheck_command_asks_the_local_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |port: u16| {
+        let mut cmd = ayubi(dir.path());
+        cmd.env("PORT", port.to_string()).arg("healthcheck");
+        cmd.output().unwrap()
+    };
+    let (mut child, port) = start(ayubi(dir.path()));
+    let ok = check(port);
+    assert!(ok.status.success(), "{ok:?}");
+    assert!(ok.stdout.is_empty() && ok.stderr.is_empty(), "{ok:?}");
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let down = check(port);
+    assert!(!down.status.success());
+    let why = String::from_utf8_lossy(&down.stderr);
+    assert!(why.starts_with("ayubi healthcheck: 127.0.0.1:"), "{why}");
+
+    // Something answers on the port, but not 200.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let sick = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 512];
+        let _ = s.read(&mut buf).unwrap();
+        s.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+    });
+    let unhealthy = check(sick);
+    assert!(!unhealthy.status.success());
+    let why = String::from_utf8_lossy(&unhealthy.stderr);
+    assert!(why.contains("/healthz answered HTTP/1.1 503"), "{why}");
+}
+
 #[test]
 fn production_refuses_a_missing_or_short_jwt_secret() {
     let dir = tempfile::tempdir().unwrap();
@@ -343,4 +381,269 @@ async fn acknowledged_writes_survive_a_kill() {
         .filter(|id| !stored.contains(id))
         .collect();
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+}
+
+/// Sentry, through a local endpoint standing in for sentry.io: a server error is one
+/// event, with the release and environment and without the request's credentials; 4xx
+/// answers send nothing. (The server error is a real one: the database loses a table, and
+/// every database failure is a 503 here — a 500 is only a handler that panicked.)
+#[tokio::test]
+async fn a_server_error_reaches_sentry_scrubbed_and_4xx_answers_do_not() {
+    use sea_orm::ConnectionTrait;
+    use wiremock::matchers::{method, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let sentry = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/api/1/envelope/?$"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&sentry)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = ayubi(dir.path());
+    cmd.env(
+        "SENTRY_DSN",
+        format!("http://publickey@{}/1", sentry.address()),
+    )
+    .env("AYUBI__TELEMETRY__SENTRY_TRACES_SAMPLE_RATE", "0");
+    let (mut child, port) = start(cmd);
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let http = reqwest::Client::new();
+    let password = crate::helpers::PASSWORD;
+    let body: serde_json::Value = http
+        .post(format!("{base}/auth/register"))
+        .json(&serde_json::json!({"email": "s@example.com", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = body["access_token"].as_str().unwrap().to_owned();
+
+    // 404, 422, 401: none is Sentry's business.
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(
+        status(http.get(format!("{base}/nope")).send().await.unwrap()),
+        404
+    );
+    assert_eq!(
+        status(
+            http.post(format!("{base}/sport/water"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"ml": -5}))
+                .send()
+                .await
+                .unwrap()
+        ),
+        422
+    );
+    assert_eq!(
+        status(
+            http.post(format!("{base}/auth/login"))
+                .json(&serde_json::json!({"email": "s@example.com", "password": "wrong password!"}))
+                .send()
+                .await
+                .unwrap()
+        ),
+        401
+    );
+
+    // A real fault: the table logins write to is gone, so a good login fails.
+    let db = sea_orm::Database::connect(format!(
+        "sqlite://{}/ayubi.db",
+        dir.path().join("data").display()
+    ))
+    .await
+    .unwrap();
+    db.execute_unprepared("DROP TABLE refresh_tokens")
+        .await
+        .unwrap();
+    let res = http
+        .post(format!("{base}/auth/login"))
+        .bearer_auth(&token)
+        .header("Cookie", "session=cookie-secret-value")
+        .json(&serde_json::json!({"email": "s@example.com", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 503);
+
+    // Sentry sends from a thread of its own: wait for the event, then a little longer
+    // for anything that should not come.
+    let started = Instant::now();
+    while sentry
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .is_empty()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "no event reached Sentry"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let envelopes: Vec<String> = sentry
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    let events: Vec<&str> = envelopes
+        .iter()
+        .flat_map(|e| e.lines())
+        .filter(|l| l.contains(r#""type":"event""#))
+        .collect();
+    assert_eq!(events.len(), 1, "one event, for the 503: {envelopes:?}");
+    let all = envelopes.join("\n");
+    assert!(all.contains(r#""environment":"development""#), "{all}");
+    assert!(all.contains(r#""release":"ayubi-app@"#), "{all}");
+    assert!(
+        all.contains("/api/v1/auth/login"),
+        "the request is there: {all}"
+    );
+    for secret in [token.as_str(), password, "cookie-secret-value"] {
+        assert!(!all.contains(secret), "{secret} was sent to Sentry: {all}");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// The logs, as an operator gets them (JSON lines, everything down to `debug`), after
+/// every auth flow: no password, access token, refresh token or personal access token
+/// appears, and each request's line carries its request id — and, once authenticated,
+/// the user's id.
+#[tokio::test]
+async fn logs_are_json_lines_with_request_and_user_ids_and_never_a_secret() {
+    use serde_json::{Value, json};
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = ayubi(dir.path());
+    cmd.env("AYUBI__TELEMETRY__LOG_FILTER", "debug");
+    let (mut child, port, logs) = start_logged(cmd);
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value, bearer: Option<&str>| {
+        let mut req = http.post(format!("{base}{path}")).json(&body);
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    let json_of = |res: reqwest::Response| async move {
+        assert!(res.status().is_success(), "{}", res.status());
+        res.json::<Value>().await.unwrap()
+    };
+    let (old, new, wrong) = (
+        crate::helpers::PASSWORD,
+        "a brand new passphrase 2026",
+        "definitely the wrong one",
+    );
+    let mut secrets: Vec<String> = vec![old.into(), new.into(), wrong.into()];
+    let email = "log@example.com";
+    let reg = json_of(
+        post(
+            "/auth/register",
+            json!({"email": email, "password": old}),
+            None,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let login = json_of(
+        post(
+            "/auth/login",
+            json!({"email": email, "password": old}),
+            None,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let refreshed = json_of(
+        post(
+            "/auth/refresh",
+            json!({"refresh_token": login["refresh_token"]}),
+            None,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let access = refreshed["access_token"].as_str().unwrap().to_owned();
+    let changed = json_of(
+        post(
+            "/auth/password",
+            json!({"current_password": old, "new_password": new}),
+            Some(&access),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let access = changed["access_token"].as_str().unwrap().to_owned();
+    let pat = json_of(
+        post("/auth/tokens", json!({"name": "cli"}), Some(&access))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let pat = pat["token"].as_str().unwrap().to_owned();
+    let me = http
+        .get(format!("{base}/auth/me"))
+        .bearer_auth(&pat)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status().as_u16(), 200);
+    let request_id = me.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let user_id = reg["user"]["id"].as_i64().unwrap();
+    let refused = post(
+        "/auth/login",
+        json!({"email": email, "password": wrong}),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    let out = post(
+        "/auth/logout",
+        json!({"refresh_token": changed["refresh_token"]}),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.status().as_u16(), 204);
+    for body in [&reg, &login, &refreshed, &changed] {
+        for key in ["access_token", "refresh_token"] {
+            secrets.push(body[key].as_str().unwrap().to_owned());
+        }
+    }
+    secrets.push(pat);
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let logs = logs.lock().unwrap().clone();
+    assert!(logs.len() > 10, "the debug logs were captured: {logs:?}");
+    for line in &logs {
+        let parsed: Result<Value, _> = serde_json::from_str(line);
+        assert!(parsed.is_ok(), "not a JSON line: {line}");
+        for secret in &secrets {
+            assert!(
+                !line.contains(secret.as_str()),
+                "a secret was logged: {line}"
+            );
+        }
+    }
+    // The `GET /auth/me` line: its request id (the one the client got) and its user.
+    let line: Value = logs
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["span"]["request_id"] == json!(request_id) && v["message"] == "request")
+        .unwrap_or_else(|| panic!("no line for request {request_id}: {logs:?}"));
+    assert_eq!(line["span"]["route"], "/api/v1/auth/me", "{line}");
+    assert_eq!(line["span"]["user_id"], json!(user_id), "{line}");
+    assert_eq!(line["span"]["status"], json!(200), "{line}");
 }

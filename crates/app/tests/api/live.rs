@@ -141,6 +141,30 @@ async fn water(app: &TestApp, token: &str, ml: i64) -> Value {
     res.json().await.unwrap()
 }
 
+/// `/metrics` counts every change announced and every change written to a socket, the
+/// replayed ones included.
+#[tokio::test]
+async fn metrics_count_changes_published_and_delivered() {
+    let app = spawn_app().await;
+    let s = app.register("ada@example.com").await;
+    water(&app, &s.access, 100).await;
+    water(&app, &s.access, 200).await;
+    let mut ws = open(&app, &s.access, 0).await;
+    assert_eq!(message(&mut ws).await["seq"], 1);
+    assert_eq!(message(&mut ws).await["seq"], 2);
+    water(&app, &s.access, 300).await;
+    assert_eq!(message(&mut ws).await["seq"], 3);
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        text.contains("ayubi_sync_events_published_total 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ayubi_sync_events_delivered_total 3"),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn a_socket_replays_the_log_then_delivers_live_changes() {
     let app = spawn_app().await;

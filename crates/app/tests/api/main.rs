@@ -8,6 +8,7 @@ mod backup;
 mod backup_gen;
 mod binary;
 mod contract;
+mod deploy;
 mod fake_s3;
 mod finance;
 mod games;

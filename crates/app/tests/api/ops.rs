@@ -92,6 +92,49 @@ async fn metrics_label_requests_by_route_pattern() {
     assert!(!text.contains("12345"), "raw paths must not become labels");
 }
 
+/// Beyond HTTP: failed logins by reason, the pool's connections (sampled at the scrape).
+#[tokio::test]
+async fn metrics_count_failed_logins_and_show_the_pool() {
+    let app = spawn_app().await;
+    app.register("ada@example.com").await;
+    for (email, password) in [
+        ("ada@example.com", "not her password at all"),
+        ("nobody@example.com", "correct horse battery staple"),
+    ] {
+        let res = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"email": email, "password": password}),
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        text.contains(r#"ayubi_login_failures_total{reason="credentials"} 2"#),
+        "{text}"
+    );
+    let value = |name: &str| -> i64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing:\n{text}"))
+    };
+    let max = value("ayubi_db_pool_max_connections ");
+    assert!(max >= 1, "{max}");
+    let idle = value(r#"ayubi_db_pool_connections{state="idle"} "#);
+    let in_use = value(r#"ayubi_db_pool_connections{state="in_use"} "#);
+    assert!(
+        idle >= 0 && in_use >= 0 && idle + in_use <= max,
+        "{idle} + {in_use} > {max}"
+    );
+    assert!(
+        idle + in_use >= 1,
+        "the pool was used, so it holds a connection"
+    );
+    assert_eq!(value("ayubi_db_writers_waiting "), 0, "nobody writes now");
+}
+
 /// Every route api.md's Auth and Operations sections define, as `METHOD path`.
 const ROUTES: &[&str] = &[
     "GET /healthz",
