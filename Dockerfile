@@ -9,7 +9,8 @@
 # CI lints this file with hadolint and checks the build command matches .ci/run
 # (crates/app/tests/api/deploy.rs).
 
-FROM rust:1.95.0-slim-bookworm AS chef
+# The full image: C toolchain, perl and friends for the -sys crates (SQLite, aws-lc).
+FROM rust:1.95.0-bookworm AS chef
 RUN cargo install cargo-chef --version 0.1.77 --locked
 WORKDIR /src
 

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-fn ayubi(db_dir: &std::path::Path) -> Command {
+pub(crate) fn ayubi(db_dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ayubi"));
     cmd.current_dir(repo_root())
         .env_clear()
@@ -34,7 +34,7 @@ fn ayubi(db_dir: &std::path::Path) -> Command {
 }
 
 /// Starts the server and returns it with its port, read from its "listening on" log line.
-fn start(cmd: Command) -> (Child, u16) {
+pub(crate) fn start(cmd: Command) -> (Child, u16) {
     let (child, port, _) = start_logged(cmd);
     (child, port)
 }

@@ -7,6 +7,7 @@ mod auth;
 mod backup;
 mod backup_gen;
 mod binary;
+mod browser;
 mod contract;
 mod deploy;
 mod fake_s3;
