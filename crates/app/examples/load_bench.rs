@@ -256,31 +256,23 @@ async fn main() -> anyhow::Result<()> {
     };
     let today = Utc::now().date_naive();
 
-    // Accounts of their own on every run: a PostgreSQL database outlives the run.
-    let run = usize::try_from(Utc::now().timestamp()).unwrap_or_default() * 2;
+    let run = support::run_tag();
     // Seed through the API, then restart on the seeded database.
     let http = reqwest::Client::new();
     let token = {
         let server = Server::start(None, dir.path(), &env)?;
         let token = register(&http, server.port, 1, run).await?.remove(0);
         let t = Instant::now();
-        let res = http
-            .post(format!(
-                "http://127.0.0.1:{}/api/v1/backup/import",
-                server.port
-            ))
-            .bearer_auth(&token)
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&year(today))?)
-            .send()
-            .await?;
-        if !res.status().is_success() {
-            bail!("import: {} {}", res.status(), res.text().await?);
-        }
+        let outcome = support::import(
+            &http,
+            server.port,
+            &token,
+            serde_json::to_vec(&year(today))?,
+        )
+        .await?;
         eprintln!(
-            "seeded a year in {:.1} s: {}",
-            t.elapsed().as_secs_f64(),
-            res.text().await?
+            "seeded a year in {:.1} s: {outcome}",
+            t.elapsed().as_secs_f64()
         );
         token
     };

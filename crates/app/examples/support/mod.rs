@@ -105,6 +105,35 @@ fn status_bytes(pid: u32, field: &str) -> anyhow::Result<u64> {
     Ok(kb * 1024)
 }
 
+/// A tag for [`register`] no earlier run used (seconds since the epoch, even): a
+/// PostgreSQL database outlives the run, and its accounts with it. `tag + 1` is free too.
+pub fn run_tag() -> usize {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    usize::try_from(secs).unwrap_or_default() * 2
+}
+
+/// Imports a backup document for `token`'s account; the import's answer.
+pub async fn import(
+    http: &reqwest::Client,
+    port: u16,
+    token: &str,
+    document: Vec<u8>,
+) -> anyhow::Result<Value> {
+    let res = http
+        .post(format!("http://127.0.0.1:{port}/api/v1/backup/import"))
+        .bearer_auth(token)
+        .header("Content-Type", "application/json")
+        .body(document)
+        .send()
+        .await?;
+    if !res.status().is_success() {
+        bail!("import: {} {}", res.status(), res.text().await?);
+    }
+    Ok(res.json().await?)
+}
+
 pub async fn register(
     http: &reqwest::Client,
     port: u16,

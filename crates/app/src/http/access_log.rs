@@ -41,9 +41,11 @@ impl RootSpanBuilder for RequestSpans {
             Err(e) => e.as_response_error().status_code(),
         };
         span.record("status", status.as_u16());
+        // One message for every request, so a query for "request" finds them all; a 5xx
+        // is a warning (its cause is logged where it happened, by `ApiError`).
         span.in_scope(|| {
             if status.is_server_error() {
-                tracing::warn!("request failed");
+                tracing::warn!("request");
             } else {
                 tracing::info!("request");
             }

@@ -65,6 +65,64 @@ fn start_logged(mut cmd: Command) -> (Child, u16, Arc<Mutex<Vec<String>>>) {
     (child, port, logs)
 }
 
+/// JSON calls to a spawned server's API.
+#[derive(Clone)]
+struct Api {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    fn new(port: u16) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: format!("http://127.0.0.1:{port}/api/v1"),
+        }
+    }
+
+    /// POSTs `body`; an error only when no answer came (the server may have been killed).
+    async fn send(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        bearer: Option<&str>,
+    ) -> reqwest::Result<reqwest::Response> {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(body);
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        req.send().await
+    }
+
+    /// [`Api::send`] to a server that answers.
+    async fn post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        bearer: Option<&str>,
+    ) -> reqwest::Response {
+        self.send(path, body, bearer).await.unwrap()
+    }
+
+    /// [`Api::post`] that must succeed: the answer's JSON.
+    async fn ok(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        bearer: Option<&str>,
+    ) -> serde_json::Value {
+        let res = self.post(path, body, bearer).await;
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+
+    /// Registers `email` with the test password: the register answer.
+    async fn register(&self, email: &str) -> serde_json::Value {
+        let body = serde_json::json!({"email": email, "password": crate::helpers::PASSWORD});
+        self.ok("/auth/register", &body, None).await
+    }
+}
+
 fn request(stream: &mut TcpStream, raw: &str) -> String {
     stream.write_all(raw.as_bytes()).unwrap();
     let mut buf = vec![0u8; 8192];
@@ -306,36 +364,23 @@ async fn acknowledged_writes_survive_a_kill() {
     use futures_util::StreamExt;
     let dir = tempfile::tempdir().unwrap();
     let (mut child, port) = start(ayubi(dir.path()));
-    let base = format!("http://127.0.0.1:{port}/api/v1");
-    let http = reqwest::Client::new();
-    let body: serde_json::Value = http
-        .post(format!("{base}/auth/register"))
-        .json(&serde_json::json!({"email": "k@example.com", "password": crate::helpers::PASSWORD}))
-        .send()
-        .await
+    let api = Api::new(port);
+    let token = api.register("k@example.com").await["access_token"]
+        .as_str()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = body["access_token"].as_str().unwrap().to_owned();
+        .to_owned();
     let acknowledged = Arc::new(Mutex::new(Vec::<i64>::new()));
     let enough = Arc::new(tokio::sync::Notify::new());
     let writes = futures_util::stream::iter(0..2000).for_each_concurrent(16, |i| {
-        let (http, token, base, acknowledged, enough) = (
-            http.clone(),
+        let (api, token, acknowledged, enough) = (
+            api.clone(),
             token.clone(),
-            base.clone(),
             acknowledged.clone(),
             enough.clone(),
         );
         async move {
-            let Ok(res) = http
-                .post(format!("{base}/sport/water"))
-                .bearer_auth(&token)
-                .json(&serde_json::json!({"ml": 100 + i}))
-                .send()
-                .await
-            else {
+            let body = serde_json::json!({"ml": 100 + i});
+            let Ok(res) = api.send("/sport/water", &body, Some(&token)).await else {
                 return;
             };
             if res.status() == reqwest::StatusCode::CREATED
@@ -406,45 +451,31 @@ async fn a_server_error_reaches_sentry_scrubbed_and_4xx_answers_do_not() {
     )
     .env("AYUBI__TELEMETRY__SENTRY_TRACES_SAMPLE_RATE", "0");
     let (mut child, port) = start(cmd);
-    let base = format!("http://127.0.0.1:{port}/api/v1");
-    let http = reqwest::Client::new();
+    let api = Api::new(port);
     let password = crate::helpers::PASSWORD;
-    let body: serde_json::Value = http
-        .post(format!("{base}/auth/register"))
-        .json(&serde_json::json!({"email": "s@example.com", "password": password}))
-        .send()
-        .await
+    let token = api.register("s@example.com").await["access_token"]
+        .as_str()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = body["access_token"].as_str().unwrap().to_owned();
+        .to_owned();
 
     // 404, 422, 401: none is Sentry's business.
-    let status = |r: reqwest::Response| r.status().as_u16();
+    let nope = api
+        .http
+        .get(format!("{}/nope", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nope.status().as_u16(), 404);
+    let bad = api
+        .post("/sport/water", &serde_json::json!({"ml": -5}), Some(&token))
+        .await;
+    assert_eq!(bad.status().as_u16(), 422);
+    let wrong = serde_json::json!({"email": "s@example.com", "password": "wrong password!"});
     assert_eq!(
-        status(http.get(format!("{base}/nope")).send().await.unwrap()),
-        404
-    );
-    assert_eq!(
-        status(
-            http.post(format!("{base}/sport/water"))
-                .bearer_auth(&token)
-                .json(&serde_json::json!({"ml": -5}))
-                .send()
-                .await
-                .unwrap()
-        ),
-        422
-    );
-    assert_eq!(
-        status(
-            http.post(format!("{base}/auth/login"))
-                .json(&serde_json::json!({"email": "s@example.com", "password": "wrong password!"}))
-                .send()
-                .await
-                .unwrap()
-        ),
+        api.post("/auth/login", &wrong, None)
+            .await
+            .status()
+            .as_u16(),
         401
     );
 
@@ -458,8 +489,9 @@ async fn a_server_error_reaches_sentry_scrubbed_and_4xx_answers_do_not() {
     db.execute_unprepared("DROP TABLE refresh_tokens")
         .await
         .unwrap();
-    let res = http
-        .post(format!("{base}/auth/login"))
+    let res = api
+        .http
+        .post(format!("{}/auth/login", api.base))
         .bearer_auth(&token)
         .header("Cookie", "session=cookie-secret-value")
         .json(&serde_json::json!({"email": "s@example.com", "password": password}))
@@ -522,19 +554,7 @@ async fn logs_are_json_lines_with_request_and_user_ids_and_never_a_secret() {
     let mut cmd = ayubi(dir.path());
     cmd.env("AYUBI__TELEMETRY__LOG_FILTER", "debug");
     let (mut child, port, logs) = start_logged(cmd);
-    let base = format!("http://127.0.0.1:{port}/api/v1");
-    let http = reqwest::Client::new();
-    let post = |path: &str, body: Value, bearer: Option<&str>| {
-        let mut req = http.post(format!("{base}{path}")).json(&body);
-        if let Some(t) = bearer {
-            req = req.bearer_auth(t);
-        }
-        req.send()
-    };
-    let json_of = |res: reqwest::Response| async move {
-        assert!(res.status().is_success(), "{}", res.status());
-        res.json::<Value>().await.unwrap()
-    };
+    let api = Api::new(port);
     let (old, new, wrong) = (
         crate::helpers::PASSWORD,
         "a brand new passphrase 2026",
@@ -542,57 +562,32 @@ async fn logs_are_json_lines_with_request_and_user_ids_and_never_a_secret() {
     );
     let mut secrets: Vec<String> = vec![old.into(), new.into(), wrong.into()];
     let email = "log@example.com";
-    let reg = json_of(
-        post(
-            "/auth/register",
-            json!({"email": email, "password": old}),
-            None,
-        )
-        .await
-        .unwrap(),
-    )
-    .await;
-    let login = json_of(
-        post(
+    let reg = api.register(email).await;
+    let login = api
+        .ok(
             "/auth/login",
-            json!({"email": email, "password": old}),
+            &json!({"email": email, "password": old}),
             None,
         )
-        .await
-        .unwrap(),
-    )
-    .await;
-    let refreshed = json_of(
-        post(
+        .await;
+    let refreshed = api
+        .ok(
             "/auth/refresh",
-            json!({"refresh_token": login["refresh_token"]}),
+            &json!({"refresh_token": login["refresh_token"]}),
             None,
         )
-        .await
-        .unwrap(),
-    )
-    .await;
+        .await;
     let access = refreshed["access_token"].as_str().unwrap().to_owned();
-    let changed = json_of(
-        post(
-            "/auth/password",
-            json!({"current_password": old, "new_password": new}),
-            Some(&access),
-        )
-        .await
-        .unwrap(),
-    )
-    .await;
+    let change = json!({"current_password": old, "new_password": new});
+    let changed = api.ok("/auth/password", &change, Some(&access)).await;
     let access = changed["access_token"].as_str().unwrap().to_owned();
-    let pat = json_of(
-        post("/auth/tokens", json!({"name": "cli"}), Some(&access))
-            .await
-            .unwrap(),
-    )
-    .await;
+    let pat = api
+        .ok("/auth/tokens", &json!({"name": "cli"}), Some(&access))
+        .await;
     let pat = pat["token"].as_str().unwrap().to_owned();
-    let me = http
-        .get(format!("{base}/auth/me"))
+    let me = api
+        .http
+        .get(format!("{}/auth/me", api.base))
         .bearer_auth(&pat)
         .send()
         .await
@@ -600,21 +595,21 @@ async fn logs_are_json_lines_with_request_and_user_ids_and_never_a_secret() {
     assert_eq!(me.status().as_u16(), 200);
     let request_id = me.headers()["x-request-id"].to_str().unwrap().to_owned();
     let user_id = reg["user"]["id"].as_i64().unwrap();
-    let refused = post(
-        "/auth/login",
-        json!({"email": email, "password": wrong}),
-        None,
-    )
-    .await
-    .unwrap();
+    let refused = api
+        .post(
+            "/auth/login",
+            &json!({"email": email, "password": wrong}),
+            None,
+        )
+        .await;
     assert_eq!(refused.status().as_u16(), 401);
-    let out = post(
-        "/auth/logout",
-        json!({"refresh_token": changed["refresh_token"]}),
-        None,
-    )
-    .await
-    .unwrap();
+    let out = api
+        .post(
+            "/auth/logout",
+            &json!({"refresh_token": changed["refresh_token"]}),
+            None,
+        )
+        .await;
     assert_eq!(out.status().as_u16(), 204);
     for body in [&reg, &login, &refreshed, &changed] {
         for key in ["access_token", "refresh_token"] {

@@ -99,15 +99,9 @@ async fn metrics_count_failed_logins_and_show_the_pool() {
     app.register("ada@example.com").await;
     for (email, password) in [
         ("ada@example.com", "not her password at all"),
-        ("nobody@example.com", "correct horse battery staple"),
+        ("nobody@example.com", PASSWORD),
     ] {
-        let res = app
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"email": email, "password": password}),
-                None,
-            )
-            .await;
+        let res = app.login(email, password).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
     let text = app.get("/metrics", None).await.text().await.unwrap();
