@@ -349,7 +349,7 @@ impl Application {
                         .wrap(metrics.clone())
                         .wrap(from_fn(middleware::request_id))
                         .wrap(TracingLogger::<crate::http::access_log::RequestSpans>::new())
-                        .wrap(sentry::integrations::actix::Sentry::new())
+                        .wrap(crate::telemetry::sentry_middleware().finish())
                         .wrap(from_fn(middleware::scrub_access_token))
                 })
                 .split_for_parts();

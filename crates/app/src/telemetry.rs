@@ -1,28 +1,43 @@
 //! Logs (tracing) and error reporting (Sentry).
 
-use crate::config::{LogFormat, Settings, non_empty};
-use tracing_subscriber::EnvFilter;
+use crate::config::{Environment, LogFormat, Settings, non_empty};
+use crate::ops_metrics::PoolAcquireLayer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
-/// Installs the global subscriber: `RUST_LOG` if set, else `telemetry.log_filter`; JSON
-/// lines in production. Safe to call more than once (later calls are no-ops), which the
-/// tests rely on.
+/// Installs the global subscriber: logs filtered by `RUST_LOG` if set, else
+/// `telemetry.log_filter` (JSON lines in production), and beside them, with a filter of
+/// its own, the layer that times pool acquires for `/metrics`. Safe to call more than once
+/// (later calls are no-ops), which the tests rely on.
 pub fn init_logs(settings: &Settings) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(&settings.telemetry.log_filter));
-    let registry = tracing_subscriber::registry().with(filter);
+    let registry = tracing_subscriber::registry().with(PoolAcquireLayer::filtered());
     let _ = match settings.telemetry.log_format {
         LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().flatten_event(true))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_filter(filter),
+            )
             .try_init(),
-        LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer()).try_init(),
+        LogFormat::Pretty => registry
+            .with(tracing_subscriber::fmt::layer().with_filter(filter))
+            .try_init(),
     };
 }
 
 /// Starts Sentry when a DSN is configured. Call from a plain `main` before the runtime
-/// starts; keep the guard alive for the life of the process. Errors are reported by the
-/// sentry-actix middleware only (not also via tracing), so one 500 is one event.
+/// starts; keep the guard alive for the life of the process.
+///
+/// Each failure is reported from one place, so one failure is one event: a panic by
+/// Sentry's panic hook (anywhere — handler, background job, socket task; in a handler it
+/// carries the request, which the actix middleware put on the hub), any other 5xx by
+/// [`report_server_error`] in the problems middleware. The actix middleware's own error
+/// capture is off (it would report a panic a second time, as the 500 it becomes), and
+/// nothing reports through tracing.
 #[must_use]
 pub fn init_sentry(settings: &Settings) -> Option<sentry::ClientInitGuard> {
     let dsn = non_empty(&settings.telemetry.sentry_dsn)?;
@@ -31,10 +46,18 @@ pub fn init_sentry(settings: &Settings) -> Option<sentry::ClientInitGuard> {
         tracing::error!(error = %e, "SENTRY_DSN is not a valid DSN; Sentry stays off");
         return None;
     }
+    let t = &settings.telemetry;
+    Some(sentry::init(
+        sentry_options(settings.environment, t.sentry_traces_sample_rate).dsn(dsn),
+    ))
+}
+
+/// Everything but the DSN and transport: environment, release, trace sample rate, and the
+/// scrubbing every event goes through.
+pub fn sentry_options(environment: Environment, traces_sample_rate: f32) -> sentry::ClientOptions {
     let mut opts = sentry::ClientOptions::new()
-        .dsn(dsn)
-        .environment(settings.environment.as_str())
-        .traces_sample_rate(settings.telemetry.sentry_traces_sample_rate)
+        .environment(environment.as_str())
+        .traces_sample_rate(traces_sample_rate)
         .send_default_pii(false)
         // Bodies carry passwords and tokens (login, register, refresh): never sent.
         .max_request_body_size(sentry::MaxRequestBodySize::None)
@@ -42,7 +65,21 @@ pub fn init_sentry(settings: &Settings) -> Option<sentry::ClientInitGuard> {
     if let Some(release) = sentry::release_name!() {
         opts = opts.release(release);
     }
-    Some(sentry::init(opts))
+    opts
+}
+
+/// The actix middleware (`.finish()` it): a hub per request carrying the request
+/// (scrubbed on the way out), transactions for tracing; no error capture of its own (see
+/// [`init_sentry`]).
+#[must_use]
+pub fn sentry_middleware() -> sentry::integrations::actix::SentryBuilder {
+    sentry::integrations::actix::Sentry::builder().capture_server_errors(false)
+}
+
+/// Reports a 5xx that was not a panic (those the panic hook reported already) to the
+/// request's hub. A no-op without a DSN.
+pub fn report_server_error(e: &actix_web::Error) {
+    sentry::Hub::current().capture_error(e);
 }
 
 /// Header names whose values are credentials.
@@ -148,5 +185,108 @@ mod tests {
             Some("token=[Filtered]&since=4")
         );
         assert!(req.url.unwrap().as_str().ends_with("since=4"));
+    }
+
+    /// Keeps what the client sends, instead of posting it.
+    #[derive(Default)]
+    struct Captured(std::sync::Mutex<Vec<sentry::Envelope>>);
+
+    impl sentry::Transport for Captured {
+        fn send_envelope(&self, envelope: sentry::Envelope) {
+            self.0.lock().unwrap().push(envelope);
+        }
+    }
+
+    impl Captured {
+        fn events(&self) -> Vec<Event<'static>> {
+            let all = self.0.lock().unwrap();
+            all.iter().filter_map(|e| e.event().cloned()).collect()
+        }
+    }
+
+    /// The production wiring — our options (panic hook included), the actix middleware
+    /// as startup configures it, the problems middleware — with a transport that keeps
+    /// the events: a panicking handler is one event, with the request and without its
+    /// credentials; a 503 is one; a 4xx none.
+    #[actix_web::test]
+    async fn a_panic_is_one_scrubbed_event_a_503_one_and_a_4xx_none() {
+        use crate::error::ApiError;
+        use actix_web::middleware::from_fn;
+        use actix_web::{App, HttpResponse, test, web};
+        use std::sync::Arc;
+
+        let transport = Arc::new(Captured::default());
+        let mut opts =
+            sentry_options(Environment::Production, 0.0).dsn("https://public@sentry.invalid/1");
+        opts.transport = Some(Arc::new(transport.clone()));
+        let client = Arc::new(sentry::Client::from(sentry::apply_defaults(opts)));
+        let hub = Arc::new(sentry::Hub::new(Some(client), Arc::default()));
+
+        async fn boom() -> HttpResponse {
+            panic!("kaboom in a handler")
+        }
+        let app = test::init_service(
+            App::new()
+                .route("/boom", web::get().to(boom))
+                .route(
+                    "/down",
+                    web::get().to(|| async {
+                        Err::<HttpResponse, _>(ApiError::unavailable("database down"))
+                    }),
+                )
+                .route(
+                    "/missing",
+                    web::get().to(|| async { Err::<HttpResponse, _>(ApiError::not_found()) }),
+                )
+                .wrap(from_fn(crate::http::middleware::problems))
+                .wrap(sentry_middleware().with_hub(hub).finish()),
+        )
+        .await;
+        let get = |uri: &str| {
+            test::TestRequest::get()
+                .uri(uri)
+                .insert_header(("Authorization", "Bearer eyJsecret"))
+                .insert_header(("Cookie", "refresh=s3cr3t"))
+                .to_request()
+        };
+
+        let err = test::try_call_service(&app, get("/boom?token=eyJsecret&page=2"))
+            .await
+            .expect_err("the panic becomes an error response");
+        assert_eq!(err.error_response().status(), 500);
+        let events = transport.events();
+        assert_eq!(events.len(), 1, "one panic, one event: {events:#?}");
+        let panic = &events[0];
+        let exception = &panic.exception.values[0];
+        assert_eq!(exception.ty, "panic");
+        assert_eq!(exception.value.as_deref(), Some("kaboom in a handler"));
+        assert_eq!(panic.environment.as_deref(), Some("production"));
+        let req = panic.request.as_ref().expect("the request is on the event");
+        assert!(req.url.as_ref().unwrap().path().ends_with("/boom"));
+        let json = serde_json::to_string(panic).unwrap();
+        for secret in ["eyJsecret", "s3cr3t"] {
+            assert!(!json.contains(secret), "{secret} leaked: {json}");
+        }
+
+        let res = test::call_service(&app, get("/missing")).await;
+        assert_eq!(res.status(), 404);
+        assert_eq!(transport.events().len(), 1, "a 4xx is no event");
+
+        let res = test::call_service(&app, get("/down")).await;
+        assert_eq!(res.status(), 503);
+        let events = transport.events();
+        assert_eq!(events.len(), 2, "a 503 is one event: {events:#?}");
+        let down = &events[1];
+        assert!(
+            down.request
+                .as_ref()
+                .unwrap()
+                .url
+                .as_ref()
+                .unwrap()
+                .path()
+                .ends_with("/down")
+        );
+        assert!(!serde_json::to_string(down).unwrap().contains("eyJsecret"));
     }
 }

@@ -29,7 +29,7 @@ pub use habits::SqlHabitStore;
 pub use idempotency::SqlIdempotencyStore;
 pub use identity::SqlIdentityStore;
 pub use journal::SqlJournalStore;
-pub use pool::{Backend, Database, DbConfig, PoolStats};
+pub use pool::{ACQUIRE_EVENT_TARGET, Backend, Database, DbConfig, PoolStats};
 pub use settings::SqlSettingsStore;
 pub use sport::SqlSportStore;
 pub use travel::SqlTravelStore;

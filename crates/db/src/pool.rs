@@ -60,6 +60,11 @@ pub struct Database {
     writers_waiting: Arc<AtomicU64>,
 }
 
+/// The tracing target of the event sqlx emits after each connection acquire, with the
+/// wait in its `acquired_after_secs` field (f64, seconds). Enabled at DEBUG by
+/// [`Database::connect`]; a slow acquire (over 2 s) comes at WARN with the same field.
+pub const ACQUIRE_EVENT_TARGET: &str = "sqlx::pool::acquire";
+
 /// What the pool holds right now (for `/metrics`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {
@@ -151,6 +156,11 @@ impl Database {
                 .pragma("temp_store", "memory")
         });
         opts.map_sqlx_postgres_opts(move |o| o.statement_cache_capacity(statements));
+        // sqlx counts no waiters, but it can time every acquire: one DEBUG event per
+        // acquire (target ACQUIRE_EVENT_TARGET, field `acquired_after_secs`), which the
+        // app turns into a histogram of how long queries waited for a connection.
+        opts.map_sqlx_sqlite_pool_opts(|o| o.acquire_time_level(log::LevelFilter::Debug));
+        opts.map_sqlx_postgres_pool_opts(|o| o.acquire_time_level(log::LevelFilter::Debug));
         let conn = sea_orm::Database::connect(opts).await?;
         Ok(Self {
             conn,

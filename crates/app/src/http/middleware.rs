@@ -19,6 +19,9 @@ use tracing_actix_web::RequestId;
 /// Errors that reach it as `Err` (a panic, a CORS refusal) stay `Err` but carry a
 /// problem+json response: actix's router needs sole ownership of the request while it
 /// routes, so a middleware outside it cannot keep a copy to build a response with.
+///
+/// It is also where a 5xx is reported to Sentry — once: a panic is not, Sentry's panic
+/// hook has reported it already (see `telemetry::init_sentry`).
 pub async fn problems(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -27,6 +30,9 @@ pub async fn problems(
         Ok(Ok(res)) => res.map_into_boxed_body(),
         Ok(Err(e)) => {
             let original = e.error_response();
+            if original.status().is_server_error() {
+                crate::telemetry::report_server_error(&e);
+            }
             if is_problem(original.headers()) {
                 return Err(e);
             }
@@ -48,6 +54,11 @@ pub async fn problems(
         }
     };
     let status = res.status();
+    if status.is_server_error()
+        && let Some(e) = res.response().error()
+    {
+        crate::telemetry::report_server_error(e);
+    }
     if !(status.is_client_error() || status.is_server_error()) || is_problem(res.headers()) {
         return Ok(res);
     }

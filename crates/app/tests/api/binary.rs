@@ -642,3 +642,58 @@ async fn logs_are_json_lines_with_request_and_user_ids_and_never_a_secret() {
     assert_eq!(line["span"]["user_id"], json!(user_id), "{line}");
     assert_eq!(line["span"]["status"], json!(200), "{line}");
 }
+
+/// The pool's waiting, end to end: `Database::connect` turns on sqlx's per-acquire event,
+/// `init_logs` hangs the layer that times it, `/metrics` shows the histogram. With one
+/// connection and 32 reads at once, every read is an acquire, and most wait.
+#[tokio::test]
+async fn the_time_queries_wait_for_a_connection_reaches_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = ayubi(dir.path());
+    cmd.env("AYUBI__DATABASE__MAX_CONNECTIONS", "1")
+        .env("AYUBI__DATABASE__MIN_CONNECTIONS", "1");
+    let (mut child, port) = start(cmd);
+    let api = Api::new(port);
+    let reg = api.register("pool@example.com").await;
+    let token = reg["access_token"].as_str().unwrap();
+    let metric = |text: &str, name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing:\n{text}"))
+    };
+    let scrape = || async {
+        let url = format!("http://127.0.0.1:{port}/metrics");
+        api.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let before = metric(&scrape().await, "ayubi_db_pool_acquire_seconds_count ");
+    let reads = (0..32).map(|_| {
+        api.http
+            .get(format!("{}/auth/me", api.base))
+            .bearer_auth(token)
+            .send()
+    });
+    for res in futures_util::future::join_all(reads).await {
+        assert_eq!(res.unwrap().status().as_u16(), 200);
+    }
+    let text = scrape().await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(metric(&text, "ayubi_db_pool_max_connections "), 1.0);
+    let after = metric(&text, "ayubi_db_pool_acquire_seconds_count ");
+    assert!(after - before >= 32.0, "{before} → {after}:\n{text}");
+    assert!(
+        metric(&text, "ayubi_db_pool_acquire_seconds_sum ") > 0.0,
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"ayubi_db_pool_acquire_seconds_bucket{le="0.001"}"#),
+        "{text}"
+    );
+}
