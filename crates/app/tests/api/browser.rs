@@ -1,5 +1,6 @@
 //! The web app's view, in a real browser: headless Chromium (Debian's `chromium`) loads a
-//! page from an allowed origin that registers, logs in and reads `/auth/me` with `fetch`
+//! page from the allowed origin `http://localhost:5173` (the web app's dev server, allowed
+//! by the default configuration) that registers, logs in and reads `/auth/me` with `fetch`
 //! — it works; the same page from another origin is stopped by CORS; and `/docs` renders
 //! its operations with every host but the server's unreachable (the UI is served
 //! offline). Skipped with a notice where Chromium is not installed, except under CI
@@ -17,9 +18,11 @@ const api = new URLSearchParams(location.search).get('api');
   const out = document.getElementById('out');
   try {
     const email = 'browser' + Math.floor(Math.random() * 1e9) + '@example.com';
-    let r = await fetch(api + '/api/v1/auth/register', {method: 'POST',
-      headers: {'Content-Type': 'application/json'},
-      body: JSON.stringify({email, password: 'correct horse battery staple'})});
+    const body = JSON.stringify({email, password: 'correct horse battery staple'});
+    const json = {method: 'POST', headers: {'Content-Type': 'application/json'}, body};
+    let r = await fetch(api + '/api/v1/auth/register', json);
+    if (r.status !== 201) throw new Error('register ' + r.status);
+    r = await fetch(api + '/api/v1/auth/login', json);
     const token = (await r.json()).access_token;
     r = await fetch(api + '/api/v1/auth/me', {headers: {Authorization: 'Bearer ' + token}});
     out.textContent = 'read ' + r.status + ' ' + (await r.json()).email;
@@ -29,9 +32,10 @@ const api = new URLSearchParams(location.search).get('api');
 })();
 </script></body></html>"#;
 
-/// Serves [`PAGE`] for any path on a port of its own; returns the port.
-fn page_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+/// Serves [`PAGE`] for any path on `port` (0: a port of its own); returns the port, or
+/// `None` when `port` is taken.
+fn page_server(port: u16) -> Option<u16> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).ok()?;
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
@@ -47,7 +51,7 @@ fn page_server() -> u16 {
             );
         }
     });
-    port
+    Some(port)
 }
 
 fn chromium() -> Option<std::path::PathBuf> {
@@ -104,11 +108,17 @@ fn outcome(dom: &str) -> &str {
 #[test]
 fn a_browser_page_from_an_allowed_origin_reads_data_and_others_are_blocked() {
     let Some(browser) = chromium() else { return };
-    let allowed = page_server();
-    let other = page_server();
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = ayubi(dir.path());
-    cmd.env("CORS_ORIGINS", format!("http://localhost:{allowed}"));
+    // The web app's dev server origin, which the default configuration allows; where
+    // something (a running Vite) holds 5173, a port of our own, allowed explicitly.
+    let allowed = page_server(5173).unwrap_or_else(|| {
+        eprintln!("port 5173 is taken: the allowed page is served from another port");
+        let port = page_server(0).unwrap();
+        cmd.env("CORS_ORIGINS", format!("http://localhost:{port}"));
+        port
+    });
+    let other = page_server(0).unwrap();
     let (mut server, port) = start(cmd);
     let api = format!("http://127.0.0.1:{port}");
 
