@@ -19,6 +19,7 @@ mod m20261126_000006_journal;
 mod m20261126_000007_sync;
 mod m20261126_000008_backup;
 mod m20261129_000009_game_stats;
+mod m20261129_000010_journal_fts_update;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_sync::Migration),
             Box::new(m20261126_000008_backup::Migration),
             Box::new(m20261129_000009_game_stats::Migration),
+            Box::new(m20261129_000010_journal_fts_update::Migration),
         ]
     }
 }

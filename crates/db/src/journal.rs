@@ -157,6 +157,8 @@ impl JournalStore for SqlJournalStore {
         f: &EntryFields,
         write: Write<Entry>,
     ) -> Result<Entry, StoreError> {
+        // Set here rather than left to the trigger: one statement, no nested update.
+        let now = write.now;
         write_txn(&self.db, user, write, async |txn| {
             let res = row::Entity::update_many()
                 .col_expr(row::Column::Title, Expr::value(f.title.clone()))
@@ -164,6 +166,7 @@ impl JournalStore for SqlJournalStore {
                 .col_expr(row::Column::Date, Expr::value(f.date))
                 .col_expr(row::Column::Mood, Expr::value(f.mood.map(i16::from)))
                 .col_expr(row::Column::Tags, Expr::value(json!(f.tags).to_string()))
+                .col_expr(row::Column::UpdatedAt, Expr::value(now))
                 .filter(row::Column::Id.eq(id))
                 .filter(row::Column::UserId.eq(user.get()))
                 .exec(txn)
