@@ -20,6 +20,9 @@ use std::fmt;
 /// The problem+json media type.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// `Retry-After` of a 503.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
 /// An error on its way to the client.
 #[derive(Debug)]
 pub struct ApiError {
@@ -27,6 +30,8 @@ pub struct ApiError {
     detail: String,
     errors: Option<BTreeMap<String, Vec<String>>>,
     retry_after: Option<u64>,
+    /// The methods the resource serves, on 405 (`Allow`).
+    allow: Option<String>,
     /// Set when a concurrent request saved the same `Idempotency-Key` first.
     idempotency_race: bool,
     /// Kept for the logs of 5xx; never shown to the client.
@@ -58,6 +63,7 @@ impl ApiError {
             detail: detail.into(),
             errors: None,
             retry_after: None,
+            allow: None,
             idempotency_race: false,
             cause: None,
         }
@@ -115,9 +121,27 @@ impl ApiError {
         }
     }
 
-    /// 503 naming what is down.
+    /// 503 naming what is down, with `Retry-After` (a dependency that is down is usually
+    /// back within seconds: a restart, a failover).
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+        Self {
+            retry_after: Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+        }
+    }
+
+    /// 405 with `Allow` listing the methods the resource serves.
+    pub fn method_not_allowed(method: &str, path: &str, allow: &[&str]) -> Self {
+        Self {
+            allow: Some(allow.join(", ")),
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!(
+                    "{method} is not allowed on {path}; allowed: {}",
+                    allow.join(", ")
+                ),
+            )
+        }
     }
 
     /// 500; the cause is logged, the client sees a generic detail.
@@ -183,6 +207,9 @@ impl ResponseError for ApiError {
         }
         if let Some(secs) = self.retry_after {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let Some(allow) = &self.allow {
+            res.insert_header((header::ALLOW, allow.as_str()));
         }
         res.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
     }

@@ -5,6 +5,7 @@
 use crate::backups::{BackupMetrics, Backups};
 use crate::config::{Settings, non_empty};
 use crate::error::ApiError;
+use crate::http::allow::Routes;
 use crate::http::client_ip::ClientIp;
 use crate::http::{Idempotency, middleware};
 use crate::openapi::ApiDoc;
@@ -44,7 +45,7 @@ use std::time::{Duration, Instant};
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 /// A built, bound, not yet running server.
 pub struct Application {
@@ -307,7 +308,7 @@ impl Application {
         let port = listener.local_addr()?.port();
 
         let mut server = HttpServer::new(move || {
-            let (app, _) = App::new()
+            let (app, api) = App::new()
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
                 .app_data(state.clone())
@@ -321,7 +322,10 @@ impl Application {
                     ApiError::bad_request(format!("invalid query string: {e}")).into()
                 }))
                 .app_data(
-                    web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()),
+                    // `/habits/stats` matched by `PUT /habits/{id}`: the id does not parse,
+                    // and the path exists with other methods — 405, not 404.
+                    web::PathConfig::default()
+                        .error_handler(|_, req| not_served(req, ApiError::not_found()).into()),
                 )
                 .configure(routes::ops::config)
                 .service(
@@ -337,7 +341,6 @@ impl Application {
                         .configure(routes::sync::config)
                         .configure(routes::backup::config),
                 )
-                .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
                 .map(|app| {
                     app.route("/docs", web::get().to(docs_redirect))
                         .default_service(web::to(fallback))
@@ -353,7 +356,22 @@ impl Application {
                         .wrap(from_fn(middleware::scrub_access_token))
                 })
                 .split_for_parts();
-            app
+            let spec = web::Bytes::from(
+                serde_json::to_vec(&crate::openapi::finish(&api)).unwrap_or_default(),
+            );
+            app.app_data(web::Data::new(Routes::from_openapi(&api)))
+                .route(
+                    "/openapi.json",
+                    web::get().to(move || {
+                        let spec = spec.clone();
+                        async move {
+                            HttpResponse::Ok()
+                                .content_type(mime::APPLICATION_JSON)
+                                .body(spec)
+                        }
+                    }),
+                )
+                .service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/openapi.json")))
         })
         .listen(listener)?
         .shutdown_timeout(settings.server.shutdown_timeout_secs);
@@ -477,17 +495,35 @@ async fn docs_redirect() -> HttpResponse {
 
 /// No route matched: 405 when the path exists with other methods, else 404.
 async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let missing = ApiError::new(
+        actix_web::http::StatusCode::NOT_FOUND,
+        format!("no route for {} {}", req.method(), req.path()),
+    );
     Err(if req.resource_map().has_resource(req.path()) {
-        ApiError::new(
-            actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
-            format!("{} is not allowed on {}", req.method(), req.path()),
+        not_served(
+            &req,
+            ApiError::new(
+                actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+                format!("{} is not allowed on {}", req.method(), req.path()),
+            ),
         )
     } else {
-        ApiError::new(
-            actix_web::http::StatusCode::NOT_FOUND,
-            format!("no route for {} {}", req.method(), req.path()),
-        )
+        not_served(&req, missing)
     })
+}
+
+/// A request no route took: 405 with `Allow` when the path is served with other methods,
+/// else `otherwise`.
+fn not_served(req: &HttpRequest, otherwise: ApiError) -> ApiError {
+    let allowed = req
+        .app_data::<web::Data<Routes>>()
+        .and_then(|r| r.allowed(req.path()));
+    match allowed {
+        Some(methods) if !methods.contains(&req.method().as_str()) => {
+            ApiError::method_not_allowed(req.method().as_str(), req.path(), methods)
+        }
+        _ => otherwise,
+    }
 }
 
 /// How long housekeeping keeps things.

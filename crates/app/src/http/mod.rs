@@ -2,6 +2,7 @@
 //! middleware and the client-IP rate-limit key.
 
 pub mod access_log;
+pub mod allow;
 pub mod auth;
 pub mod client_ip;
 pub mod conditional;

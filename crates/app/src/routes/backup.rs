@@ -113,8 +113,9 @@ pub struct ImportParams {
     pub dry_run: Option<bool>,
 }
 
-/// A schedule.
+/// A backup schedule.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BackupScheduleDto)]
 pub struct ScheduleDto {
     /// `daily`, `weekly` or `off`.
     pub interval: String,

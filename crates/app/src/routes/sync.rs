@@ -27,8 +27,7 @@ pub struct ChangeDto {
     pub event: String,
     /// The table, e.g. `sport_water`.
     pub entity: String,
-    /// The resource's id (or key).
-    #[schema(value_type = Object)]
+    /// The resource's id: a number, or a key (an ISO 3166 code, a date).
     pub id: serde_json::Value,
     /// The resource as the REST API returns it; `{"id": …}` for a delete.
     #[schema(value_type = Object)]
@@ -157,8 +156,10 @@ pub async fn ws(
     body: web::Payload,
     q: web::Query<StreamParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let since = cursor(q.since, "since")?;
+    // Credentials first: an anonymous caller learns nothing, not even what a valid
+    // cursor is.
     let (token, principal) = authenticate(&state, &req).await?;
+    let since = cursor(q.since, "since")?;
     let (response, session, stream) = actix_ws::handle_with_protocols(&req, body, &["bearer"])
         .map_err(|e| ApiError::bad_request(format!("not a WebSocket handshake: {e}")))?;
     let Some(sub) = state.hub.subscribe(principal.user) else {
@@ -202,6 +203,7 @@ pub async fn events(
     req: HttpRequest,
     q: web::Query<StreamParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let (token, principal) = authenticate(&state, &req).await?;
     let since = match req.headers().get("last-event-id") {
         Some(v) => {
             let parsed = v.to_str().ok().and_then(|s| s.trim().parse::<i64>().ok());
@@ -214,7 +216,6 @@ pub async fn events(
         }
         None => cursor(q.since, "since")?,
     };
-    let (token, principal) = authenticate(&state, &req).await?;
     let sub = state.hub.subscribe(principal.user).ok_or_else(|| {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,

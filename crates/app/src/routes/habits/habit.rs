@@ -15,6 +15,7 @@ use validator::Validate;
 /// `{"kind": "times_per_week", "times": 3}`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[schema(as = HabitScheduleDto)]
 pub enum ScheduleDto {
     /// Every day.
     Daily,

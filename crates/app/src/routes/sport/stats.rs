@@ -61,10 +61,10 @@ pub struct StatsParams {
     pub to: Option<NaiveDate>,
 }
 
-/// One day's object or a range's array.
-#[derive(Serialize)]
+/// One day's object (for `date`) or a range's array (for `from` + `to`).
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
-enum StatsBody {
+pub enum StatsBody {
     Day(DayStatsDto),
     Range(Vec<DayStatsDto>),
 }
@@ -72,7 +72,7 @@ enum StatsBody {
 /// Per-day totals against the goals: one object for a day, an array (oldest first, every
 /// day of the range, empty days at zero) for a range.
 #[utoipa::path(tag = "sport", security(("bearer" = [])), params(StatsParams),
-    responses((status = 200, body = DayStatsDto, description = "an object for `date`, an array for `from`+`to`"),
+    responses((status = 200, body = StatsBody, description = "an object for `date`, an array for `from`+`to`"),
               (status = 422, body = Problem)))]
 #[get("/stats")]
 pub async fn get(
