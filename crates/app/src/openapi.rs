@@ -76,6 +76,12 @@ const COMMON: &[Common] = &[
     ("503", "The database is unavailable; retry later", |_| true),
 ];
 
+/// Contains a character Rust's `str::trim` keeps (Unicode `White_Space` spelled out,
+/// since regex engines disagree on `\s`): the schema of "not blank" for fields the domain
+/// trims.
+pub const NOT_BLANK: &str =
+    "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+
 /// (status, description, whether the operation can give it).
 type Common = (&'static str, &'static str, fn(&Op) -> bool);
 
@@ -101,6 +107,61 @@ pub fn finish(api: &utoipa::openapi::OpenApi) -> serde_json::Value {
     doc
 }
 
+/// `additionalProperties: false` on every object schema that lists properties and says
+/// nothing of others, at any depth (the variants of a tagged enum too).
+/// Not the parts of an `allOf` (each would refuse the others' properties), nor a component
+/// some `allOf` refers to.
+fn closed_objects(schemas: &mut serde_json::Value) {
+    use serde_json::Value;
+    fn composed(v: &Value, refs: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(parts) = map.get("allOf").and_then(Value::as_array) {
+                    refs.extend(
+                        parts
+                            .iter()
+                            .filter_map(|p| p["$ref"].as_str())
+                            .filter_map(|r| r.rsplit('/').next())
+                            .map(str::to_owned),
+                    );
+                }
+                map.values().for_each(|v| composed(v, refs));
+            }
+            Value::Array(items) => items.iter().for_each(|v| composed(v, refs)),
+            _ => {}
+        }
+    }
+    fn close(v: &mut Value, this_one: bool) {
+        match v {
+            Value::Object(map) => {
+                if this_one
+                    && map.contains_key("properties")
+                    && !map.contains_key("additionalProperties")
+                {
+                    map.insert("additionalProperties".into(), Value::Bool(false));
+                }
+                for (key, child) in map.iter_mut() {
+                    match (key.as_str(), child) {
+                        ("allOf", Value::Array(parts)) => {
+                            parts.iter_mut().for_each(|p| close(p, false));
+                        }
+                        (_, child) => close(child, true),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| close(i, true)),
+            _ => {}
+        }
+    }
+    let mut refs = Vec::new();
+    composed(schemas, &mut refs);
+    if let Some(map) = schemas.as_object_mut() {
+        for (name, schema) in map.iter_mut() {
+            close(schema, !refs.contains(name));
+        }
+    }
+}
+
 fn complete(doc: &mut serde_json::Value) {
     use serde_json::{Value, json};
     let problem =
@@ -116,6 +177,11 @@ fn complete(doc: &mut serde_json::Value) {
                 .collect()
         })
         .unwrap_or_default();
+    // Every request type refuses unknown fields (`deny_unknown_fields`); responses carry
+    // only what their types declare. Say so wherever an object lists its properties.
+    if let Some(schemas) = doc.get_mut("components").and_then(|c| c.get_mut("schemas")) {
+        closed_objects(schemas);
+    }
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
@@ -151,6 +217,11 @@ fn complete(doc: &mut serde_json::Value) {
             {
                 body["required"] = json!(false);
             }
+            if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+                for p in params.iter_mut().filter(|p| p["name"] == "Idempotency-Key") {
+                    p["schema"] = json!({"type": "string", "pattern": "^[!-~]{1,255}$"});
+                }
+            }
             let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
                 continue;
             };
@@ -173,5 +244,134 @@ fn complete(doc: &mut serde_json::Value) {
                 }
             }
         }
+    }
+}
+
+/// Schemas of values whose valid set is a list the domain holds (time zones, currencies,
+/// countries), for `#[schema(schema_with = …)]`: the document then lists exactly what is
+/// accepted, and a client (or Schemathesis) need not guess.
+pub mod values {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{Object, RefOr, Schema};
+
+    fn one_of(description: &str, values: Vec<String>) -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(description))
+            .enum_values(Some(values))
+            .build()
+    }
+
+    /// An IANA time zone name.
+    #[must_use]
+    pub fn timezone() -> Object {
+        one_of(
+            "An IANA time zone name (Europe/Berlin)",
+            ayubi_kernel::TimeZone::names().map(str::to_owned).collect(),
+        )
+    }
+
+    /// An ISO 4217 currency code, upper case.
+    #[must_use]
+    pub fn currency() -> Object {
+        one_of(
+            "An ISO 4217 currency code (EUR)",
+            ayubi_finance::Currency::codes()
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
+    /// An ISO 3166-1 alpha-3 country code, upper case (lower case is accepted too).
+    #[must_use]
+    pub fn country() -> Object {
+        let mut codes: Vec<String> = ayubi_travel::catalog::all()
+            .map(|c| c.iso3.clone())
+            .collect();
+        codes.sort();
+        one_of("An ISO 3166-1 alpha-3 country code (JPN)", codes)
+    }
+
+    /// `schema` or null: for optional fields given a `schema_with`.
+    #[must_use]
+    pub fn nullable(schema: Object) -> RefOr<Schema> {
+        utoipa::openapi::schema::OneOfBuilder::new()
+            .item(schema)
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .into()
+    }
+
+    /// Days of the week, at least one.
+    #[must_use]
+    pub fn weekdays() -> utoipa::openapi::Array {
+        let day = one_of(
+            "mon … sun",
+            ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                .map(str::to_owned)
+                .to_vec(),
+        );
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(day)
+            .min_items(Some(1))
+            .build()
+    }
+
+    /// A journal entry's tags: at most 20, each 1–50 characters and not blank.
+    #[must_use]
+    pub fn tags() -> RefOr<Schema> {
+        let tag = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(50))
+            .pattern(Some(super::NOT_BLANK));
+        let tags = utoipa::openapi::schema::ArrayBuilder::new()
+            .items(tag)
+            .max_items(Some(20))
+            .build();
+        utoipa::openapi::schema::OneOfBuilder::new()
+            .item(tags)
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .into()
+    }
+
+    /// `PUT /settings`: the known keys with their values (each also `null`: back to the
+    /// default), any other key matching `^[a-z][a-z0-9_.]{0,99}$` with any JSON value of
+    /// at most 4096 bytes.
+    #[must_use]
+    pub fn settings_patch() -> RefOr<Schema> {
+        let choice = |values: &[&str]| one_of("", values.iter().map(|v| (*v).to_owned()).collect());
+        // Any tag in IANA's registry, which no pattern states.
+        let language = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("A BCP 47 language tag (en, pt-BR)"));
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "Each key set to its value; null deletes a free-form key and returns a known \
+                 one to its default",
+            ))
+            .property("currency", nullable(currency()))
+            .property("timezone", nullable(timezone()))
+            .property("language", nullable(language.build()))
+            .property("week_start", nullable(choice(&["monday", "sunday"])))
+            .property("units", nullable(choice(&["metric", "imperial"])))
+            .property_names(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[a-z][a-z0-9_.]{0,99}$")),
+            ))
+            .into()
+    }
+
+    /// An optional time zone.
+    #[must_use]
+    pub fn timezone_or_null() -> RefOr<Schema> {
+        nullable(timezone())
+    }
+
+    /// An optional currency.
+    #[must_use]
+    pub fn currency_or_null() -> RefOr<Schema> {
+        nullable(currency())
     }
 }

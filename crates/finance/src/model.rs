@@ -55,6 +55,10 @@ impl Money {
             return Err(invalid("amount", "must be at most 1000000000"));
         }
         let cents = (amount * 100.0).round();
+        // 5e-324 is above zero but no cent: it would be stored as 0.00.
+        if cents < 1.0 {
+            return Err(invalid("amount", "must be greater than 0"));
+        }
         // A binary double is never exactly 12.34; a real third decimal moves it by
         // ≥ 0.001 × 100 = 0.1, far above the representation error at this magnitude.
         if (cents - amount * 100.0).abs() > 1e-4 {
@@ -104,6 +108,21 @@ impl Currency {
             .ok_or_else(|| invalid("currency", "must be an ISO 4217 currency code such as EUR"))
     }
 
+    /// Every code [`Currency::parse`] accepts, upper case, sorted (for the API's
+    /// document). iso_currency lists them only behind its `iterator` feature (strum), so
+    /// the three-letter space is asked instead: 17,576 lookups, once.
+    pub fn codes() -> impl Iterator<Item = &'static str> {
+        (b'A'..=b'Z').flat_map(|a| {
+            (b'A'..=b'Z').flat_map(move |b| {
+                (b'A'..=b'Z').filter_map(move |c| {
+                    let code = [a, b, c];
+                    let code = std::str::from_utf8(&code).ok()?;
+                    iso_currency::Currency::from_code(code).map(|c| c.code())
+                })
+            })
+        })
+    }
+
     /// Wraps a stored code.
     #[must_use]
     pub fn from_trusted(code: String) -> Self {
@@ -147,8 +166,10 @@ impl CategoryFields {
     /// # Errors
     /// `Invalid` on `name` or `kind`.
     pub fn new(name: &str, kind: &str) -> Result<Self> {
+        // The length as sent (the API document can state that one), emptiness once trimmed.
+        let sent = name.chars().count();
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
+        if name.is_empty() || sent > 100 {
             return Err(invalid("name", "must be between 1 and 100 characters"));
         }
         Ok(Self {

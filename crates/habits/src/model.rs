@@ -164,8 +164,10 @@ impl HabitFields {
         schedule: Schedule,
         archived: bool,
     ) -> Result<Self> {
+        // The length as sent (the API document can state that one), emptiness once trimmed.
+        let sent = name.chars().count();
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
+        if name.is_empty() || sent > 100 {
             return Err(invalid(
                 "name",
                 "must be between 1 and 100 characters and not blank",

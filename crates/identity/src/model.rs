@@ -110,8 +110,9 @@ impl DisplayName {
     /// # Errors
     /// [`IdentityError::Invalid`] on `display_name` when blank or over 100 characters.
     pub fn parse(raw: &str) -> Result<Self> {
+        // The length as sent (the API document can state that one), emptiness once trimmed.
         let s = raw.trim();
-        if s.is_empty() || s.chars().count() > 100 {
+        if s.is_empty() || raw.chars().count() > 100 {
             return Err(IdentityError::invalid(
                 "display_name",
                 "must be between 1 and 100 characters",
@@ -270,8 +271,9 @@ impl TokenName {
     /// # Errors
     /// [`IdentityError::Invalid`] on `name` when blank or over 100 characters.
     pub fn parse(raw: &str) -> Result<Self> {
+        // The length as sent (the API document can state that one), emptiness once trimmed.
         let s = raw.trim();
-        if s.is_empty() || s.chars().count() > 100 {
+        if s.is_empty() || raw.chars().count() > 100 {
             return Err(IdentityError::invalid(
                 "name",
                 "must be between 1 and 100 characters",

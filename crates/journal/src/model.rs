@@ -51,10 +51,10 @@ impl EntryFields {
         mood: Option<i64>,
         tags: Vec<String>,
     ) -> Result<Self> {
-        let title = title.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
         if title.as_ref().is_some_and(|t| t.chars().count() > 200) {
             return Err(invalid("title", "must be at most 200 characters"));
         }
+        let title = title.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
         let n = content.chars().count();
         if content.trim().is_empty() || n > 100_000 {
             return Err(invalid(
@@ -73,7 +73,7 @@ impl EntryFields {
         let mut clean: Vec<String> = Vec::with_capacity(tags.len());
         for tag in tags {
             let t = tag.trim();
-            if t.is_empty() || t.chars().count() > 50 {
+            if t.is_empty() || tag.chars().count() > 50 {
                 return Err(invalid(
                     "tags",
                     "each tag must be between 1 and 50 characters",

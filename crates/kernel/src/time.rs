@@ -36,6 +36,11 @@ impl TimeZone {
     pub fn name(self) -> &'static str {
         self.0.name()
     }
+
+    /// Every name [`TimeZone::parse`] accepts.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+    }
 }
 
 impl Default for TimeZone {

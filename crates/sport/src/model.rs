@@ -23,8 +23,9 @@ impl EntryName {
     /// # Errors
     /// `Invalid` on `name` when blank or longer than 255 characters.
     pub fn parse(raw: &str) -> Result<Self> {
+        // The length as sent (the API document can state that one), emptiness once trimmed.
         let s = raw.trim();
-        if s.is_empty() || s.chars().count() > 255 {
+        if s.is_empty() || raw.chars().count() > 255 {
             return Err(invalid("name", "must be between 1 and 255 characters"));
         }
         Ok(Self(s.to_owned()))
@@ -51,7 +52,10 @@ impl Grams {
             return Err(invalid(field, "must be between 0 and 2000"));
         }
         let tenths = (grams * 10.0).round();
-        if (tenths - grams * 10.0).abs() > 1e-6 {
+        // The error of a binary double is relative: 0.3 is 2.9999999999999996 tenths, but
+        // 5e-289 is no multiple of a tenth however close it is to 0.
+        let error = (tenths - grams * 10.0).abs();
+        if error > 1e-6_f64.min(1e-9 * (grams * 10.0).abs()) {
             return Err(invalid(field, "must have at most one decimal place"));
         }
         // 0..=20000 fits i32.
@@ -329,6 +333,12 @@ mod tests {
         assert_eq!(Grams::parse("fat", 0.1).unwrap().grams(), 0.1);
         assert_eq!(Grams::parse("fat", 2000.0).unwrap().tenths(), 20_000);
         assert!(Grams::parse("fat", 12.25).is_err());
+        assert!(
+            Grams::parse("fat", 5.2e-289).is_err(),
+            "not a tenth, however small"
+        );
+        assert_eq!(Grams::parse("fat", 0.3).map(Grams::tenths).ok(), Some(3));
+        assert_eq!(Grams::parse("fat", 0.0).map(Grams::tenths).ok(), Some(0));
         assert!(Grams::parse("fat", -0.1).is_err());
         assert!(Grams::parse("fat", 2000.1).is_err());
         assert!(Grams::parse("fat", f64::NAN).is_err());

@@ -77,12 +77,37 @@ pub fn parse<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<ApiJson<T>,
     if !raw.is_object() {
         return Err(ApiError::invalid("body", "must be a JSON object"));
     }
+    let mut raw = raw;
+    integral_numbers(&mut raw);
     let canonical = serde_json::to_vec(&raw).unwrap_or_default();
     let value: T = serde_path_to_error::deserialize(raw).map_err(shape_error)?;
     value
         .validate()
         .map_err(|e| ApiError::invalid_fields(flatten(&e, "")))?;
     Ok(ApiJson { value, canonical })
+}
+
+/// JSON has one number type: `10.0` is the integer 10 to JSON Schema (and to the API's
+/// document), but serde refuses it for an integer field. Numbers with no fraction become
+/// integers (fields of type `f64` take integers just as well).
+fn integral_numbers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0)
+                && f.abs() < 9_007_199_254_740_992.0
+            {
+                // Exact: |f| < 2^53, so it is an integer the cast keeps.
+                #[allow(clippy::cast_possible_truncation)]
+                {
+                    *v = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
 }
 
 pub(crate) fn shape_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {

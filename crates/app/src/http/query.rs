@@ -13,6 +13,7 @@ use utoipa::IntoParams;
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -35,6 +36,7 @@ pub struct DateQuery {
     /// Last day, inclusive (default: today in the user's time zone).
     pub to: Option<NaiveDate>,
     /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

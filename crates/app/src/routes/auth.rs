@@ -103,8 +103,14 @@ pub struct RegisterRequest {
     /// Login email.
     pub email: String,
     /// 12–128 characters.
+    #[schema(min_length = 12, max_length = 128)]
     pub password: String,
     /// 1–100 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub display_name: Option<String>,
 }
 
@@ -141,6 +147,7 @@ pub struct PasswordChangeRequest {
     /// The current password.
     pub current_password: String,
     /// 12–128 characters.
+    #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,
 }
 
@@ -149,6 +156,11 @@ pub struct PasswordChangeRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
     /// 1–100 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: String,
     /// Optional expiry (RFC 3339), in the future.
     pub expires_at: Option<DateTime<Utc>>,

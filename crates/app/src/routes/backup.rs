@@ -108,6 +108,7 @@ impl From<Outcome> for ImportResultDto {
 #[serde(deny_unknown_fields)]
 pub struct ImportParams {
     /// `merge` (default) or `replace`.
+    #[param(pattern = "^(merge|replace)$")]
     pub mode: Option<String>,
     /// Report the counts, write nothing.
     pub dry_run: Option<bool>,
@@ -140,8 +141,10 @@ impl From<ayubi_backup::Schedule> for ScheduleDto {
 #[serde(deny_unknown_fields)]
 pub struct ScheduleBody {
     /// `daily`, `weekly` or `off`.
+    #[schema(pattern = "^(daily|weekly|off)$")]
     pub interval: String,
     /// 1–100 (default 7).
+    #[schema(minimum = 1, maximum = 100)]
     pub keep: Option<i64>,
 }
 
@@ -150,6 +153,7 @@ pub struct ScheduleBody {
 #[serde(deny_unknown_fields)]
 pub struct HistoryParams {
     /// 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

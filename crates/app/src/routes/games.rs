@@ -15,6 +15,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct StatsParams {
     /// `steam` or `faceit`.
+    #[param(required = true, value_type = String, pattern = "^(steam|faceit)$")]
     pub platform: Option<String>,
 }
 

@@ -55,14 +55,22 @@ impl From<&Entry> for JournalDto {
 #[serde(deny_unknown_fields)]
 pub struct JournalBody {
     /// ≤ 200 characters.
+    #[schema(max_length = 200)]
     pub title: Option<String>,
-    /// 1–100000 characters.
+    /// 1–100000 characters, not blank. (The upper bound is not a `maxLength`: with it and
+    /// the pattern, Schemathesis could not draw a valid body and sent `0` for one.)
+    #[schema(
+        min_length = 1,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub content: String,
     /// Default today in the user's time zone.
     pub date: Option<NaiveDate>,
     /// 1–5.
+    #[schema(minimum = 1, maximum = 5)]
     pub mood: Option<i64>,
     /// ≤ 20 tags of 1–50 characters.
+    #[schema(schema_with = crate::openapi::values::tags)]
     pub tags: Option<Vec<String>>,
 }
 
@@ -92,6 +100,7 @@ pub struct JournalParams {
     /// Only entries with this tag.
     pub tag: Option<String>,
     /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

@@ -64,8 +64,10 @@ pub struct ChangesDto {
 #[serde(deny_unknown_fields)]
 pub struct ChangesParams {
     /// The last `seq` the client applied (default 0: everything kept).
+    #[param(minimum = 0)]
     pub since: Option<i64>,
     /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -107,6 +109,7 @@ pub async fn changes(
 #[serde(deny_unknown_fields)]
 pub struct StreamParams {
     /// The last `seq` the client applied (default 0). For SSE, `Last-Event-ID` wins.
+    #[param(minimum = 0)]
     pub since: Option<i64>,
 }
 

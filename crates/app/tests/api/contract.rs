@@ -242,3 +242,93 @@ async fn register_has_its_own_configurable_limit() {
         StatusCode::OK
     );
 }
+
+/// What Schemathesis found the server and its document disagreeing on, each pinned: a
+/// number with no fraction is an integer (`250.0` ml); an amount below a cent is not an
+/// amount (it was stored as 0.00); a tagged schedule refuses unknown fields in every
+/// variant (a unit variant ignored them); a name's length counts what was sent; the live
+/// endpoints ask for credentials before they judge a cursor.
+#[tokio::test]
+async fn bodies_are_judged_as_the_document_states() {
+    let app = spawn_app().await;
+    let s = app.register("ada@example.com").await;
+    let res = app
+        .create(
+            "/api/v1/sport/water",
+            &s.access,
+            None,
+            &json!({"ml": 250.0}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["ml"], 250);
+
+    let cat = app
+        .create(
+            "/api/v1/finance/categories",
+            &s.access,
+            None,
+            &json!({"name": "Food", "kind": "expense"}),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let p = problem(
+        app.create(
+            "/api/v1/finance/entries",
+            &s.access,
+            None,
+            &json!({"kind": "expense", "amount": 5e-324, "category_id": cat["id"]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(p["errors"]["amount"].is_array(), "{p}");
+
+    let p = problem(
+        app.create(
+            "/api/v1/habits",
+            &s.access,
+            None,
+            &json!({"name": "Read", "schedule": {"kind": "daily", "extra": 1}}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("unknown field"),
+        "{p}"
+    );
+
+    let long = format!(" {}", "n".repeat(100));
+    let p = problem(
+        app.create("/api/v1/habits", &s.access, None, &json!({"name": long}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(p["errors"]["name"].is_array(), "{p}");
+    let res = app
+        .create(
+            "/api/v1/habits",
+            &s.access,
+            None,
+            &json!({"name": "  Read  "}),
+        )
+        .await;
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["name"],
+        "Read"
+    );
+
+    for path in ["/api/v1/events?since=-1", "/api/v1/ws/sync?since=-1"] {
+        let p = problem(app.get(path, None).await, StatusCode::UNAUTHORIZED).await;
+        assert!(
+            p["detail"].as_str().unwrap().contains("token"),
+            "{path}: {p}"
+        );
+    }
+}

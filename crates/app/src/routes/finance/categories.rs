@@ -43,8 +43,14 @@ impl From<&Category> for CategoryDto {
 #[serde(deny_unknown_fields)]
 pub struct CategoryBody {
     /// 1–100 characters; unique per kind.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: String,
     /// `income` / `expense`.
+    #[schema(pattern = "^(income|expense)$")]
     pub kind: String,
 }
 

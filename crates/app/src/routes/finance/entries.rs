@@ -56,16 +56,20 @@ impl From<&Entry> for EntryDto {
 #[serde(deny_unknown_fields)]
 pub struct EntryBody {
     /// `income` / `expense`.
+    #[schema(pattern = "^(income|expense)$")]
     pub kind: String,
     /// > 0, at most two fraction digits.
+    #[schema(exclusive_minimum = 0, maximum = 1_000_000_000, multiple_of = 0.01)]
     pub amount: f64,
     /// ISO 4217 (default: the `currency` setting).
+    #[schema(schema_with = crate::openapi::values::currency_or_null)]
     pub currency: Option<String>,
     /// One of the user's categories of the same kind.
     pub category_id: Option<i64>,
     /// Default: today in the user's time zone.
     pub date: Option<NaiveDate>,
     /// ≤ 1000 characters.
+    #[schema(max_length = 1000)]
     pub note: Option<String>,
 }
 
@@ -93,8 +97,10 @@ pub struct EntryParams {
     /// Only this category.
     pub category_id: Option<i64>,
     /// `income` / `expense`.
+    #[param(pattern = "^(income|expense)$")]
     pub kind: Option<String>,
     /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

@@ -65,8 +65,10 @@ impl From<&Summary> for SummaryDto {
 #[serde(deny_unknown_fields)]
 pub struct SummaryParams {
     /// `YYYY-MM`.
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: String,
     /// ISO 4217 (default: the `currency` setting).
+    #[param(schema_with = crate::openapi::values::currency)]
     pub currency: Option<String>,
 }
 

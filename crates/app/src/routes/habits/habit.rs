@@ -17,16 +17,19 @@ use validator::Validate;
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[schema(as = HabitScheduleDto)]
 pub enum ScheduleDto {
-    /// Every day.
-    Daily,
+    /// Every day. (A struct variant: serde lets a unit variant of a tagged enum ignore
+    /// unknown fields, `deny_unknown_fields` or not.)
+    Daily {},
     /// On these days (`mon`…`sun`).
     Weekdays {
         /// At least one day.
+        #[schema(schema_with = crate::openapi::values::weekdays)]
         days: Vec<String>,
     },
     /// This many days a week.
     TimesPerWeek {
         /// 1–7.
+        #[schema(minimum = 1, maximum = 7)]
         times: i64,
     },
 }
@@ -34,7 +37,7 @@ pub enum ScheduleDto {
 impl From<&Schedule> for ScheduleDto {
     fn from(s: &Schedule) -> Self {
         match s {
-            Schedule::Daily => Self::Daily,
+            Schedule::Daily => Self::Daily {},
             Schedule::Weekdays(days) => Self::Weekdays {
                 days: days.iter().map(|d| d.name().to_owned()).collect(),
             },
@@ -48,7 +51,7 @@ impl From<&Schedule> for ScheduleDto {
 impl ScheduleDto {
     fn parse(&self) -> Result<Schedule, ApiError> {
         Ok(match self {
-            Self::Daily => Schedule::parse("daily", None, None),
+            Self::Daily {} => Schedule::parse("daily", None, None),
             Self::Weekdays { days } => Schedule::parse("weekdays", Some(days), None),
             Self::TimesPerWeek { times } => Schedule::parse("times_per_week", None, Some(*times)),
         }?)
@@ -94,8 +97,14 @@ impl From<&Habit> for HabitDto {
 #[serde(deny_unknown_fields)]
 pub struct HabitBody {
     /// 1–100 characters, trimmed, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: String,
     /// ≤ 2000 characters.
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// Default daily.
     pub schedule: Option<ScheduleDto>,
@@ -125,6 +134,7 @@ pub struct HabitListParams {
     /// Only archived (`true`) or active (`false`) habits.
     pub archived: Option<bool>,
     /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

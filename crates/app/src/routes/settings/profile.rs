@@ -48,19 +48,19 @@ fn sent<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Er
 pub struct PutProfile {
     /// 1–100 characters.
     #[serde(default, deserialize_with = "sent")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100, pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]")]
     pub display_name: Option<Option<String>>,
     /// IANA name.
     #[serde(default, deserialize_with = "sent")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::values::timezone_or_null)]
     pub timezone: Option<Option<String>>,
     /// SteamID64 (17 digits).
     #[serde(default, deserialize_with = "sent")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{17}$")]
     pub steam_id: Option<Option<String>>,
     /// 2–32 letters, digits, `_` or `-`.
     #[serde(default, deserialize_with = "sent")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[A-Za-z0-9_-]{2,32}$")]
     pub faceit_nickname: Option<Option<String>>,
 }
 

@@ -15,9 +15,17 @@ use validator::{Validate, ValidationErrors};
 
 /// Settings to change: each key set to its value; `null` deletes a free-form key and
 /// returns a known one to its default.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(transparent)]
 pub struct SettingsPatch(pub BTreeMap<String, Value>);
+
+impl utoipa::PartialSchema for SettingsPatch {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::openapi::values::settings_patch()
+    }
+}
+
+impl ToSchema for SettingsPatch {}
 
 impl Validate for SettingsPatch {
     // Keys and values are checked by the settings domain, which names each bad key.

@@ -53,14 +53,23 @@ impl From<&FoodEntry> for FoodDto {
 #[serde(deny_unknown_fields)]
 pub struct CreateFood {
     /// 1–255 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: String,
     /// 0–20000.
+    #[schema(minimum = 0, maximum = 20000)]
     pub kcal: i64,
     /// 0–2000 g, one decimal place.
+    #[schema(minimum = 0, maximum = 2000, multiple_of = 0.1)]
     pub protein: Option<f64>,
     /// 0–2000 g, one decimal place.
+    #[schema(minimum = 0, maximum = 2000, multiple_of = 0.1)]
     pub carbs: Option<f64>,
     /// 0–2000 g, one decimal place.
+    #[schema(minimum = 0, maximum = 2000, multiple_of = 0.1)]
     pub fat: Option<f64>,
     /// Default: today in the user's time zone.
     pub date: Option<NaiveDate>,

@@ -36,8 +36,10 @@ impl From<&Goals> for GoalsDto {
 #[serde(deny_unknown_fields)]
 pub struct PutGoals {
     /// 250–20000.
+    #[schema(minimum = 250, maximum = 20000)]
     pub water_ml_per_day: i64,
     /// 500–10000.
+    #[schema(minimum = 500, maximum = 10000)]
     pub kcal_per_day: i64,
 }
 

@@ -41,6 +41,7 @@ impl From<&WaterEntry> for WaterDto {
 #[serde(deny_unknown_fields)]
 pub struct CreateWater {
     /// 1–10000.
+    #[schema(minimum = 1, maximum = 10000)]
     pub ml: i64,
     /// Default: today in the user's time zone.
     pub date: Option<NaiveDate>,

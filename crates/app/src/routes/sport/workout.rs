@@ -47,10 +47,17 @@ impl From<&WorkoutEntry> for WorkoutDto {
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkout {
     /// 1–255 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: String,
     /// 1–1440.
+    #[schema(minimum = 1, maximum = 1440)]
     pub duration_min: i64,
     /// 0–20000.
+    #[schema(minimum = 0, maximum = 20000)]
     pub kcal_burned: i64,
     /// Default: today in the user's time zone.
     pub date: Option<NaiveDate>,

@@ -46,10 +46,12 @@ impl From<&Visit> for VisitDto {
 #[serde(deny_unknown_fields)]
 pub struct AddVisit {
     /// ISO 3166-1 alpha-3, any case.
+    #[schema(schema_with = crate::openapi::values::country)]
     pub country_iso3: String,
     /// When (optional).
     pub visit_date: Option<NaiveDate>,
     /// ≤ 10000 characters.
+    #[schema(max_length = 10000)]
     pub notes: Option<String>,
 }
 

@@ -40,6 +40,7 @@ impl From<&WishlistItem> for WishlistDto {
 #[serde(deny_unknown_fields)]
 pub struct AddWish {
     /// ISO 3166-1 alpha-3, any case.
+    #[schema(schema_with = crate::openapi::values::country)]
     pub country_iso3: String,
 }
 
