@@ -248,8 +248,25 @@ impl Application {
             .context("registering pool metrics")?;
         let auth_metrics = crate::ops_metrics::AuthMetrics::register(&metrics.registry)
             .context("registering auth metrics")?;
+        let client_ip = ClientIp::new(&settings.server.trusted_client_ip_header)?;
+        let login_rate =
+            ayubi_cache::Rate::per(settings.auth.login_per_minute, Duration::from_secs(60));
+        let limiter = |what: &str| match &redis {
+            Some(r) => ayubi_cache::Limiter::shared(
+                login_rate,
+                r.clone(),
+                &format!("ayubi:limits:{deployment}:login:{what}"),
+            ),
+            None => ayubi_cache::Limiter::local(login_rate),
+        };
+        let login_limits = Arc::new(crate::http::limits::LoginLimits::new(
+            client_ip.clone(),
+            limiter("ip"),
+            limiter("account"),
+        ));
         let state = web::Data::new(AppState {
             auth_metrics,
+            login_limits,
             identity,
             sport,
             finance: FinanceService::new(
@@ -292,9 +309,7 @@ impl Application {
             zones,
         });
 
-        let client_ip = ClientIp::new(&settings.server.trusted_client_ip_header)?;
         let limits = AuthLimits {
-            login: per_window(&client_ip, settings.auth.login_per_minute, 60)?,
             register: per_window(&client_ip, settings.auth.register_per_hour, 3600)?,
         };
         let origins = settings.server.cors_origins.clone();

@@ -5,10 +5,12 @@
 //! in-process fallbacks.
 
 pub mod bus;
+pub mod limits;
 pub mod views;
 
 pub use bus::Publisher;
 use deadpool_redis::{Config, Pool, Runtime};
+pub use limits::{Decision, Limiter, Rate};
 use std::time::Duration;
 pub use views::{MemoryViews, RedisViews};
 

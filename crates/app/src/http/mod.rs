@@ -8,6 +8,7 @@ pub mod client_ip;
 pub mod conditional;
 pub mod idempotency;
 pub mod json;
+pub mod limits;
 pub mod middleware;
 pub mod query;
 pub mod view;

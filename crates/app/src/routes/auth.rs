@@ -14,11 +14,10 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
-/// Rate limiters for the unauthenticated endpoints that cost a password hash.
+/// The registration limit (an actix-governor middleware, per instance; logins are limited
+/// for the whole deployment by `AppState::login_limits`).
 #[derive(Clone)]
 pub struct AuthLimits {
-    /// Login attempts per client IP.
-    pub login: GovernorConfig<crate::http::client_ip::ClientIp, NoOpMiddleware>,
     /// Registrations per client IP.
     pub register: GovernorConfig<crate::http::client_ip::ClientIp, NoOpMiddleware>,
 }
@@ -223,7 +222,8 @@ pub async fn register(
     Ok(HttpResponse::Created().json(AuthResponse::new(&user, pair)))
 }
 
-/// Log in; at most `auth.login_per_minute` attempts a minute per client IP.
+/// Log in; at most `auth.login_per_minute` attempts a minute per client IP and per
+/// account, across every instance.
 #[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = AuthResponse),
     (status = 401, body = Problem),
@@ -232,9 +232,11 @@ pub async fn register(
 #[post("")]
 pub async fn login(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     body: ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.value;
+    state.login_limits.check(&req, &b.email).await?;
     let (user, pair) = state
         .identity
         .login(&b.email, b.password)
@@ -403,26 +405,22 @@ pub async fn delete_token(
 /// Registers the auth routes; login and register get their own rate limiters.
 pub fn config(limits: AuthLimits) -> impl FnOnce(&mut ServiceConfig) {
     move |cfg| {
-        cfg.service(
-            scope::scope("/auth/login")
-                .wrap(Governor::new(&limits.login))
-                .service(login),
-        )
-        .service(
-            scope::scope("/auth/register")
-                .wrap(Governor::new(&limits.register))
-                .service(register),
-        )
-        .service(
-            scope::scope("/auth")
-                .service(refresh)
-                .service(logout)
-                .service(me)
-                .service(delete_me)
-                .service(change_password)
-                .service(list_tokens)
-                .service(create_token)
-                .service(delete_token),
-        );
+        cfg.service(scope::scope("/auth/login").service(login))
+            .service(
+                scope::scope("/auth/register")
+                    .wrap(Governor::new(&limits.register))
+                    .service(register),
+            )
+            .service(
+                scope::scope("/auth")
+                    .service(refresh)
+                    .service(logout)
+                    .service(me)
+                    .service(delete_me)
+                    .service(change_password)
+                    .service(list_tokens)
+                    .service(create_token)
+                    .service(delete_token),
+            );
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::helpers::*;
 use reqwest::StatusCode;
+use secrecy::SecretString;
 use serde_json::json;
 
 #[tokio::test]
@@ -200,27 +201,116 @@ async fn login_is_limited_per_client_ip_and_x_forwarded_for_does_not_help() {
 #[tokio::test]
 async fn a_trusted_proxy_header_keys_the_limit_when_configured() {
     let app = spawn_with(|s| s.server.trusted_client_ip_header = "Fly-Client-IP".into()).await;
-    let attempt = |ip: &'static str| {
+    // A different account each time, so only the IP's limit is met.
+    let attempt = |ip: &'static str, i: u32| {
         app.client
             .post(app.url("/api/v1/auth/login"))
             .header("Fly-Client-IP", ip)
-            .json(&json!({"email": "a@b.co", "password": "whatever it is"}))
+            .json(&json!({"email": format!("a{i}@b.co"), "password": "whatever it is"}))
             .send()
     };
-    for _ in 0..5 {
+    for i in 0..5 {
         assert_eq!(
-            attempt("203.0.113.1").await.unwrap().status(),
+            attempt("203.0.113.1", i).await.unwrap().status(),
             StatusCode::UNAUTHORIZED
         );
     }
     assert_eq!(
-        attempt("203.0.113.1").await.unwrap().status(),
+        attempt("203.0.113.1", 5).await.unwrap().status(),
         StatusCode::TOO_MANY_REQUESTS
     );
     assert_eq!(
-        attempt("203.0.113.2").await.unwrap().status(),
+        attempt("203.0.113.2", 6).await.unwrap().status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// Guessing one account's password from many addresses meets the account's limit: five
+/// attempts a minute, whatever the IPs (and however the address is spelt). Another
+/// account is not affected.
+#[tokio::test]
+async fn login_is_limited_per_account_whatever_the_client_ip() {
+    let app = spawn_with(|s| s.server.trusted_client_ip_header = "Fly-Client-IP".into()).await;
+    app.register("ada@example.com").await;
+    let attempt = |ip: String, email: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("Fly-Client-IP", ip)
+            .json(&json!({"email": email, "password": "not her password at all"}))
+            .send()
+    };
+    for (i, email) in [
+        "ada@example.com",
+        "ADA@example.com",
+        " ada@example.com",
+        "ada@EXAMPLE.com",
+        "ada@example.com",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let res = attempt(format!("198.51.100.{i}"), email).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let res = attempt("198.51.100.77".into(), "ada@example.com")
+        .await
+        .unwrap();
+    assert!(res.headers().contains_key("retry-after"));
+    problem(res, StatusCode::TOO_MANY_REQUESTS).await;
+    // Her right password is refused too until the minute turns: the limit is on
+    // attempts, not on failures (an attacker's next guess could be the right one).
+    let res = app.login("ada@example.com", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let res = attempt("198.51.100.78".into(), "bob@example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "another account is free"
+    );
+}
+
+/// Two instances of one deployment: with Redis (the PostgreSQL + Redis run) the login
+/// limit is the deployment's — five attempts in all, not five on each. Without Redis each
+/// instance limits on its own, which is all a single SQLite instance needs.
+#[tokio::test]
+async fn the_login_limit_holds_across_instances_through_redis() {
+    let first = spawn_app().await;
+    let second = spawn_beside(&first, |_| {}).await;
+    let shared = std::env::var("TEST_REDIS_URL").is_ok();
+    let attempt = |app: &TestApp, i: u32| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .json(&json!({"email": format!("c{i}@b.co"), "password": "whatever it is"}))
+            .send()
+    };
+    for i in 0..5 {
+        let app = if i % 2 == 0 { &first } else { &second };
+        assert_eq!(
+            attempt(app, i).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {i}"
+        );
+    }
+    let sixth = attempt(&second, 5).await.unwrap().status();
+    if shared {
+        assert_eq!(
+            sixth,
+            StatusCode::TOO_MANY_REQUESTS,
+            "5 in all, not 5 per instance"
+        );
+        assert_eq!(
+            attempt(&first, 6).await.unwrap().status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    } else {
+        assert_eq!(
+            sixth,
+            StatusCode::UNAUTHORIZED,
+            "two of five were on this instance"
+        );
+    }
 }
 
 #[tokio::test]
@@ -331,4 +421,17 @@ async fn bodies_are_judged_as_the_document_states() {
             "{path}: {p}"
         );
     }
+}
+
+/// Redis configured but unreachable: the limit falls back to this instance's, it is not
+/// lifted.
+#[tokio::test]
+async fn the_login_limit_stays_when_redis_is_down() {
+    let app = spawn_with(|s| s.redis.url = SecretString::from("redis://127.0.0.1:1")).await;
+    for i in 0..5 {
+        let res = app.login(&format!("d{i}@b.co"), "whatever it is").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let res = app.login("d5@b.co", "whatever it is").await;
+    problem(res, StatusCode::TOO_MANY_REQUESTS).await;
 }
