@@ -510,21 +510,18 @@ async fn docs_redirect() -> HttpResponse {
 
 /// No route matched: 405 when the path exists with other methods, else 404.
 async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let missing = ApiError::new(
-        actix_web::http::StatusCode::NOT_FOUND,
-        format!("no route for {} {}", req.method(), req.path()),
-    );
-    Err(if req.resource_map().has_resource(req.path()) {
-        not_served(
-            &req,
-            ApiError::new(
-                actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
-                format!("{} is not allowed on {}", req.method(), req.path()),
-            ),
+    let (status, detail) = if req.resource_map().has_resource(req.path()) {
+        (
+            actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+            format!("{} is not allowed on {}", req.method(), req.path()),
         )
     } else {
-        not_served(&req, missing)
-    })
+        (
+            actix_web::http::StatusCode::NOT_FOUND,
+            format!("no route for {} {}", req.method(), req.path()),
+        )
+    };
+    Err(not_served(&req, ApiError::new(status, detail)))
 }
 
 /// A request no route took: 405 with `Allow` when the path is served with other methods,
