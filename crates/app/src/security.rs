@@ -207,6 +207,10 @@ pub struct Claims {
     pub iat: i64,
     /// Expiry (Unix seconds).
     pub exp: i64,
+    /// Not before (Unix seconds). Ayubi issues none; a token carrying one in the future
+    /// is refused (checked on the service's clock, like `exp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 /// HS256 access tokens. The algorithm is pinned: a token whose header names any other
@@ -256,6 +260,7 @@ impl AccessTokens for JwtTokens {
             jti: Uuid::new_v4().to_string(),
             iat,
             exp: iat + self.ttl_secs,
+            nbf: None,
         };
         let token = jsonwebtoken::encode(&Header::new(JwtAlg::HS256), &body, &self.encoding)
             .map_err(|_| unavailable("signing failed"))?;
@@ -266,7 +271,9 @@ impl AccessTokens for JwtTokens {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| IdentityError::Unauthenticated)?;
         let c = data.claims;
-        if c.exp <= now.timestamp() || c.iat > now.timestamp() + 60 {
+        let now_secs = now.timestamp();
+        if c.exp <= now_secs || c.iat > now_secs + 60 || c.nbf.is_some_and(|nbf| nbf > now_secs)
+        {
             return Err(IdentityError::Unauthenticated);
         }
         let user = c

@@ -21,6 +21,7 @@ mod journal;
 mod live;
 mod ops;
 mod plans;
+mod security;
 mod settings;
 mod sport;
 mod sync;

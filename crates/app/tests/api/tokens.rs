@@ -58,6 +58,16 @@ async fn forged_expired_and_incomplete_tokens_are_refused() {
     no_sid.as_object_mut().unwrap().remove("sid");
     let mut no_jti = good.clone();
     no_jti.as_object_mut().unwrap().remove("jti");
+    let mut issued_later = good.clone();
+    issued_later["iat"] = json!(now + 3600);
+    issued_later["exp"] = json!(now + 4000);
+    let mut not_before = good.clone();
+    not_before["nbf"] = json!(now + 3600);
+    // Algorithm confusion: the header names RS256 (a verifier that took the algorithm from
+    // the header would check an HMAC against the secret as an RSA public key).
+    let header_rs = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
+    let mut rs256 = s.access.split('.').map(str::to_owned).collect::<Vec<_>>();
+    rs256[0] = header_rs;
 
     let header_none = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&good).unwrap());
@@ -95,6 +105,15 @@ async fn forged_expired_and_incomplete_tokens_are_refused() {
         ),
         ("no sid", sign(&no_sid, TEST_SECRET, Algorithm::HS256)),
         ("no jti", sign(&no_jti, TEST_SECRET, Algorithm::HS256)),
+        (
+            "issued in the future",
+            sign(&issued_later, TEST_SECRET, Algorithm::HS256),
+        ),
+        (
+            "not valid before an hour from now",
+            sign(&not_before, TEST_SECRET, Algorithm::HS256),
+        ),
+        ("header says RS256", rs256.join(".")),
         ("garbage", "not.a.token".to_owned()),
     ];
     for (what, token) in cases {
