@@ -272,8 +272,7 @@ impl AccessTokens for JwtTokens {
             .map_err(|_| IdentityError::Unauthenticated)?;
         let c = data.claims;
         let now_secs = now.timestamp();
-        if c.exp <= now_secs || c.iat > now_secs + 60 || c.nbf.is_some_and(|nbf| nbf > now_secs)
-        {
+        if c.exp <= now_secs || c.iat > now_secs + 60 || c.nbf.is_some_and(|nbf| nbf > now_secs) {
             return Err(IdentityError::Unauthenticated);
         }
         let user = c
