@@ -224,6 +224,13 @@ impl From<StoreError> for ApiError {
                 idempotency_race: true,
                 ..Self::conflict("a request with this Idempotency-Key is being processed")
             },
+            StoreError::Full(cause) => Self {
+                cause: Some(anyhow::anyhow!(cause)),
+                ..Self::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "the database is full: nothing was written; reads still work",
+                )
+            },
             StoreError::Unavailable(cause) => Self {
                 cause: Some(anyhow::anyhow!(cause)),
                 ..Self::unavailable("the database is unavailable")

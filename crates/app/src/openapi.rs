@@ -74,6 +74,11 @@ const COMMON: &[Common] = &[
         |op| op.body || op.query,
     ),
     ("503", "The database is unavailable; retry later", |_| true),
+    (
+        "507",
+        "The database is full: nothing was written (reads still work)",
+        |op| op.writes,
+    ),
 ];
 
 /// Contains a character Rust's `str::trim` keeps (Unicode `White_Space` spelled out,
@@ -87,6 +92,7 @@ type Common = (&'static str, &'static str, fn(&Op) -> bool);
 
 /// What an operation takes, for deciding which [`COMMON`] answers it can give.
 struct Op {
+    writes: bool,
     secured: bool,
     path_params: bool,
     idempotent: bool,
@@ -201,6 +207,7 @@ fn complete(doc: &mut serde_json::Value) {
                 .unwrap_or_default();
             let param_in = |place: &str| params.iter().any(|p| p["in"] == place);
             let shape = Op {
+                writes: method != "get",
                 secured: op
                     .get("security")
                     .and_then(Value::as_array)

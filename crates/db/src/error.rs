@@ -1,11 +1,15 @@
 //! The one place database errors become domain error kinds.
 
 use ayubi_kernel::StoreError;
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 /// Translates a database error: unique and foreign-key violations → `Conflict`, missing rows →
-/// `NotFound`, everything else → `Unavailable` with the cause kept for the logs.
+/// `NotFound`, no room left → `Full`, everything else → `Unavailable` with the cause kept
+/// for the logs.
 pub fn store_err(e: DbErr) -> StoreError {
+    if is_full(&e) {
+        return StoreError::Full(Box::new(e));
+    }
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(what)) => StoreError::Conflict(what),
         // A row still referenced (ON DELETE RESTRICT) or a reference to a missing row.
@@ -15,6 +19,19 @@ pub fn store_err(e: DbErr) -> StoreError {
             other => StoreError::Unavailable(Box::new(other)),
         },
     }
+}
+
+/// SQLite's `SQLITE_FULL` (13: the disk, or `max_page_count`) and PostgreSQL's
+/// `disk_full` (53100).
+fn is_full(e: &DbErr) -> bool {
+    let db = match e {
+        DbErr::Exec(RuntimeErr::SqlxError(err)) | DbErr::Query(RuntimeErr::SqlxError(err)) => {
+            err.as_database_error()
+        }
+        _ => None,
+    };
+    db.and_then(|d| d.code())
+        .is_some_and(|code| code == "13" || code == "53100")
 }
 
 /// Whether a database error is a unique violation (for callers that must tell an

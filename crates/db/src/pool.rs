@@ -34,6 +34,9 @@ pub struct DbConfig {
     pub sqlite_synchronous_full: bool,
     /// SQLite: page cache per connection, KiB (`PRAGMA cache_size = -N`).
     pub sqlite_cache_size_kib: u32,
+    /// SQLite: `PRAGMA max_page_count` on every connection, 0 for SQLite's own limit. A
+    /// quota for the file (and how tests make the disk "full").
+    pub sqlite_max_page_count: u64,
     /// Prepared statements kept per connection (both backends).
     pub statement_cache_capacity: usize,
 }
@@ -143,8 +146,14 @@ impl Database {
             SqliteSynchronous::Normal
         };
         let cache_kib = cfg.sqlite_cache_size_kib;
+        let max_pages = cfg.sqlite_max_page_count;
         let statements = cfg.statement_cache_capacity.max(1);
         opts.map_sqlx_sqlite_opts(move |o| {
+            let o = if max_pages > 0 {
+                o.pragma("max_page_count", max_pages.to_string())
+            } else {
+                o
+            };
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(synchronous)
                 .foreign_keys(true)

@@ -12,6 +12,10 @@ pub enum StoreError {
     /// written; the caller should replay the saved response.
     #[error("idempotency key already used")]
     IdempotencyRace,
+    /// The database has no room for the write (disk full, a SQLite page quota): nothing
+    /// was written, reads still work.
+    #[error("storage full")]
+    Full(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The database could not be reached or failed; the request cannot be served.
     #[error("storage unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),

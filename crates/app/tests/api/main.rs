@@ -11,6 +11,7 @@ mod browser;
 mod contract;
 mod deploy;
 mod fake_s3;
+mod faults;
 mod finance;
 mod games;
 mod habits;
