@@ -68,6 +68,10 @@ pub struct Database {
 /// [`Database::connect`]; a slow acquire (over 2 s) comes at WARN with the same field.
 pub const ACQUIRE_EVENT_TARGET: &str = "sqlx::pool::acquire";
 
+/// The advisory lock key instances take turns on while migrating (an arbitrary constant:
+/// "ayubi" in ASCII).
+const MIGRATION_LOCK: i64 = 0x61_79_75_62_69;
+
 /// What the pool holds right now (for `/metrics`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {
@@ -213,12 +217,40 @@ impl Database {
         }
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration. On PostgreSQL, instances starting together take
+    /// turns: a session advisory lock is held on a connection of its own while they run
+    /// (without it, two instances starting on a fresh database both created the first
+    /// table and one died on a duplicate key); the next finds nothing pending. A process
+    /// that dies holding it releases it with its session.
     ///
     /// # Errors
     /// When a migration fails (it is rolled back where the database allows).
     pub async fn migrate_up(&self) -> Result<(), DbErr> {
-        Migrator::up(&self.conn, None).await
+        if self.backend != Backend::Postgres {
+            return Migrator::up(&self.conn, None).await;
+        }
+        let pool = self.conn.get_postgres_connection_pool();
+        let mut holder = pool
+            .acquire()
+            .await
+            .map_err(|e| DbErr::Custom(format!("migration lock: {e}")))?;
+        sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *holder)
+            .await
+            .map_err(|e| DbErr::Custom(format!("migration lock: {e}")))?;
+        let result = Migrator::up(&self.conn, None).await;
+        let unlocked = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *holder)
+            .await;
+        if let Err(e) = unlocked {
+            // The session's end releases it; close this connection rather than keep a
+            // session holding the lock in the pool.
+            tracing::warn!(error = %e, "releasing the migration lock");
+            holder.close_on_drop();
+        }
+        result
     }
 
     /// Rolls back the last `steps` migrations.

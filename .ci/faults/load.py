@@ -1,0 +1,108 @@
+"""A small write+read load against a running Ayubi, recording every answer.
+
+Imported by the fault scripts in this directory. Standard library only (CI installs
+nothing for it). Each worker loops: POST /sport/water (an Idempotency-Key per request, the
+id kept when answered 2xx), GET /sport/water. Every answer is recorded with its start
+time, latency, status, Content-Type and Retry-After; a request that gets no answer within
+`timeout` is recorded as status 0 (hung).
+"""
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+
+def request(method, url, body=None, token=None, timeout=15.0, headers=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as res:
+            return res.status, dict(res.headers), res.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def register(base, email, password="correct horse battery staple"):
+    status, _, body = request(
+        "POST", f"{base}/api/v1/auth/register", {"email": email, "password": password}
+    )
+    if status != 201:
+        raise SystemExit(f"register: {status} {body[:200]!r}")
+    return json.loads(body)["access_token"]
+
+
+class Load:
+    """`workers` threads of write+read against `base` until stop()."""
+
+    def __init__(self, base, token, workers=8, timeout=15.0, read_only=None):
+        """`read_only`: a path to GET in a loop instead of the write+read pair."""
+        self.base, self.token, self.timeout = base, token, timeout
+        self.read_only = read_only
+        self.records = []  # (start, latency, kind, status, content_type, retry_after)
+        self.acknowledged = []  # water ids answered 2xx
+        self.lock = threading.Lock()
+        self.running = True
+        self.threads = [threading.Thread(target=self.work, daemon=True) for _ in range(workers)]
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def stop(self):
+        self.running = False
+        for t in self.threads:
+            t.join(self.timeout + 5)
+
+    def one(self, kind, method, path, body=None, headers=None):
+        start = time.monotonic()
+        try:
+            status, hdrs, payload = request(
+                method, self.base + path, body, self.token, self.timeout, headers
+            )
+        except Exception:  # timeout, connection refused or reset
+            status, hdrs, payload = 0, {}, b""
+        latency = time.monotonic() - start
+        lower = {k.lower(): v for k, v in hdrs.items()}
+        with self.lock:
+            self.records.append(
+                (start, latency, kind, status, lower.get("content-type", ""), lower.get("retry-after"))
+            )
+        return status, payload
+
+    def work(self):
+        while self.running and self.read_only:
+            self.one("read", "GET", self.read_only)
+        while self.running:
+            status, payload = self.one(
+                "write",
+                "POST",
+                "/api/v1/sport/water",
+                {"ml": 250},
+                {"Idempotency-Key": str(uuid.uuid4())},
+            )
+            if 200 <= status < 300:
+                with self.lock:
+                    self.acknowledged.append(json.loads(payload)["id"])
+            self.one("read", "GET", "/api/v1/sport/water?limit=5")
+            if status == 0 or status >= 500:
+                time.sleep(0.05)  # a client backing off a little, not hammering
+
+
+def summary(records, since=None, until=None):
+    picked = [r for r in records if (since is None or r[0] >= since) and (until is None or r[0] < until)]
+    statuses = {}
+    for r in picked:
+        statuses[r[3]] = statuses.get(r[3], 0) + 1
+    latencies = sorted(r[1] for r in picked)
+    p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else 0.0
+    return {"requests": len(picked), "statuses": statuses, "max_s": round(latencies[-1], 3) if latencies else 0.0, "p99_s": round(p99, 3)}
