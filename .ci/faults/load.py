@@ -4,10 +4,13 @@ Imported by the fault scripts in this directory. Standard library only (CI insta
 nothing for it). Each worker loops: POST /sport/water (an Idempotency-Key per request, the
 id kept when answered 2xx), GET /sport/water. Every answer is recorded with its start
 time, latency, status, Content-Type and Retry-After; a request that gets no answer within
-`timeout` is recorded as status 0 (hung).
+`timeout`, or whose connection breaks, is recorded as status 0; one whose connection is
+refused (the server not listening) as -1.
 """
 
 import json
+import os
+import sys
 import threading
 import time
 import urllib.error
@@ -49,6 +52,7 @@ class Load:
         self.read_only = read_only
         self.records = []  # (start, latency, kind, status, content_type, retry_after)
         self.acknowledged = []  # water ids answered 2xx
+        self.unanswered = []  # (start, Idempotency-Key) of writes that got no answer
         self.lock = threading.Lock()
         self.running = True
         self.threads = [threading.Thread(target=self.work, daemon=True) for _ in range(workers)]
@@ -69,8 +73,12 @@ class Load:
             status, hdrs, payload = request(
                 method, self.base + path, body, self.token, self.timeout, headers
             )
-        except Exception:  # timeout, connection refused or reset
-            status, hdrs, payload = 0, {}, b""
+        except Exception as e:  # refused (-1: never accepted), or a timeout or reset (0)
+            reason = getattr(e, "reason", e)
+            refused = isinstance(reason, ConnectionRefusedError)
+            status, hdrs, payload = (-1 if refused else 0), {}, b""
+            if not refused and os.environ.get("FAULTS_DEBUG"):
+                print(f"{kind} {path}: {e!r}", file=sys.stderr)
         latency = time.monotonic() - start
         lower = {k.lower(): v for k, v in hdrs.items()}
         with self.lock:
@@ -83,18 +91,23 @@ class Load:
         while self.running and self.read_only:
             self.one("read", "GET", self.read_only)
         while self.running:
+            key, started = str(uuid.uuid4()), time.monotonic()
             status, payload = self.one(
                 "write",
                 "POST",
                 "/api/v1/sport/water",
                 {"ml": 250},
-                {"Idempotency-Key": str(uuid.uuid4())},
+                {"Idempotency-Key": key},
             )
             if 200 <= status < 300:
                 with self.lock:
                     self.acknowledged.append(json.loads(payload)["id"])
+            elif status == 0:
+                # No answer: retrying with the key tells whether it was done.
+                with self.lock:
+                    self.unanswered.append((started, key))
             self.one("read", "GET", "/api/v1/sport/water?limit=5")
-            if status == 0 or status >= 500:
+            if status <= 0 or status >= 500:
                 time.sleep(0.05)  # a client backing off a little, not hammering
 
 
