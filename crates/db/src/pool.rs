@@ -230,6 +230,13 @@ impl Database {
             return Migrator::up(&self.conn, None).await;
         }
         let pool = self.conn.get_postgres_connection_pool();
+        if pool.options().get_max_connections() < 2 {
+            // The lock's connection would leave none for the migrations themselves.
+            tracing::warn!(
+                "database.max_connections is 1: migrating without the lock that lets instances take turns"
+            );
+            return Migrator::up(&self.conn, None).await;
+        }
         let mut holder = pool
             .acquire()
             .await
