@@ -55,3 +55,10 @@ bench-sync *ARGS:
 bench-backup *ARGS:
     cargo build --release -p ayubi-app --bin ayubi --example backup_bench
     target/release/examples/backup_bench {{ARGS}}
+
+# Soak: 10 minutes of mixed load (writes, reads, two live streams) on the release binary;
+# fails on any error or RSS 10% above where it settled after the first minute.
+# ARGS e.g. --minutes 10 --database postgres://… --redis redis://…
+soak *ARGS:
+    cargo build --release -p ayubi-app --bin ayubi
+    python3 .ci/faults/soak.py target/release/ayubi {{ARGS}}

@@ -1,0 +1,198 @@
+"""Soak: mixed load for a long while, watching errors and the server's memory.
+
+Usage: python3 .ci/faults/soak.py BINARY [--minutes 10] [--settle 60] [--database URL]
+[--redis URL]   (`just soak`; CI runs a short one to keep the script honest)
+
+Load: 4 writer threads (POST /sport/water with an Idempotency-Key, then a read), 2
+threads of heavier reads (sport and habit stats, journal search), 2 live clients (SSE)
+that must receive every acknowledged write, each thread pausing 20 ms between requests —
+a busy person's devices many times over, not a saturation test. RSS (VmRSS of the server)
+is sampled every 5 s. Holds, or exits 1: every request 2xx; both streams open to the end
+and complete; after `--settle` seconds, no sample above 110% of the RSS at that point.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+
+sys.path.insert(0, os.path.dirname(__file__))
+import load  # noqa: E402
+
+PORT = 18095
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Stream(threading.Thread):
+    def __init__(self, base, token):
+        super().__init__(daemon=True)
+        self.base, self.token = base, token
+        self.seen, self.ended = set(), None
+
+    def run(self):
+        req = urllib.request.Request(self.base + "/api/v1/events")
+        req.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(req, timeout=300) as res:
+                event = None
+                for raw in res:
+                    line = raw.decode().rstrip("\n")
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:") and event == "change":
+                        change = json.loads(line[5:])
+                        if change.get("event") == "water:added":
+                            self.seen.add(change["id"])
+                    elif line.startswith("data:") and event == "close":
+                        self.ended = line[5:]
+                        return
+            self.ended = "end of stream"
+        except Exception as e:
+            self.ended = repr(e)
+
+
+class Paced(load.Load):
+    """load.Load with a pause between iterations."""
+
+    def __init__(self, *args, pause=0.02, paths=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pause, self.paths = pause, paths
+
+    def work(self):
+        i = 0
+        while self.running:
+            if self.paths:
+                self.one("read", "GET", self.paths[i % len(self.paths)])
+                i += 1
+            else:
+                status, payload = self.one(
+                    "write", "POST", "/api/v1/sport/water", {"ml": 250},
+                    {"Idempotency-Key": str(uuid.uuid4())},
+                )
+                if 200 <= status < 300:
+                    with self.lock:
+                        self.acknowledged.append(json.loads(payload)["id"])
+                self.one("read", "GET", "/api/v1/sport/water?limit=20")
+            time.sleep(self.pause)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("--minutes", type=float, default=10)
+    ap.add_argument("--settle", type=float, default=60)
+    ap.add_argument("--database", default="")
+    ap.add_argument("--redis", default="")
+    ap.add_argument("--port", type=int, default=PORT)
+    ap.add_argument("--rss-tolerance", type=float, default=10.0, help="percent over the settled RSS")
+    ap.add_argument("--set", action="append", default=[], help="extra server setting, KEY=VALUE")
+    a = ap.parse_args()
+    work = tempfile.mkdtemp()
+    name = None
+    if a.database.startswith("postgres"):
+        name = f"ayubi_soak_{uuid.uuid4().hex[:12]}"
+        subprocess.run(["psql", a.database, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+        url = a.database.rsplit("/", 1)[0] + "/" + name
+    else:
+        url = f"sqlite://{work}/data/ayubi.db?mode=rwc"
+    env = {
+        "PATH": os.environ["PATH"],
+        "AYUBI_ENV": "development",
+        "DATABASE_URL": url,
+        "HOST": "127.0.0.1",
+        "PORT": str(a.port),
+        "AYUBI__BACKUP__DIR": os.path.join(work, "backups"),
+        "AYUBI__TELEMETRY__LOG_FORMAT": "json",
+        "JWT_SECRET_KEY": "fault-scripts-only-fault-scripts-only-0123456789",
+    }
+    if a.redis:
+        env["REDIS_URL"] = a.redis
+    env.update(kv.split("=", 1) for kv in a.set)
+    log = open(os.path.join(work, "server.log"), "w")
+    server = subprocess.Popen([a.binary, "serve"], env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{a.port}"
+    for _ in range(200):
+        try:
+            if load.request("GET", base + "/readyz", timeout=1)[0] == 200:
+                break
+        except Exception:
+            pass
+        time.sleep(0.05)
+    token = load.register(base, "soak@example.com")
+    load.request("POST", base + "/api/v1/habits", {"name": "Read"}, token)
+    load.request("POST", base + "/api/v1/journal", {"content": "a quiet morning by the river"}, token)
+    streams = [Stream(base, token) for _ in range(2)]
+    for s in streams:
+        s.start()
+    time.sleep(0.5)
+    writers = Paced(base, token, workers=4, timeout=15.0).start()
+    readers = Paced(base, token, workers=2, timeout=15.0, paths=[
+        "/api/v1/sport/stats", "/api/v1/habits/stats", "/api/v1/journal?q=river",
+    ]).start()
+    started = time.monotonic()
+    samples = []  # (seconds since start, MiB)
+    while time.monotonic() - started < a.minutes * 60:
+        samples.append((round(time.monotonic() - started), round(rss_mib(server.pid), 1)))
+        time.sleep(5)
+    writers.stop()
+    readers.stop()
+    acknowledged = set(writers.acknowledged)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not all(acknowledged <= s.seen for s in streams):
+        time.sleep(0.2)
+    final = round(rss_mib(server.pid), 1)
+    ended = [s.ended for s in streams]  # before the SIGTERM closes them with 1001
+    server.terminate()
+    server.wait(40)
+    if name:
+        subprocess.run(["psql", a.database, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+
+    settled = next((m for t, m in samples if t >= a.settle), samples[-1][1])
+    after = [m for t, m in samples if t >= a.settle]
+    peak = max(after, default=settled)
+    records = writers.records + readers.records
+    failures = []
+    bad = [r for r in records if not 200 <= r[3] < 300]
+    if bad:
+        failures.append(f"{len(bad)} requests failed: {sorted({r[3] for r in bad})}")
+    for i, s in enumerate(streams):
+        if ended[i]:
+            failures.append(f"stream {i} ended during the soak: {ended[i]}")
+        if acknowledged - s.seen:
+            failures.append(f"stream {i} missed {len(acknowledged - s.seen)} of {len(acknowledged)} writes")
+    if peak > settled * (1 + a.rss_tolerance / 100):
+        failures.append(f"RSS {peak} MiB after settling at {settled} MiB (over {a.rss_tolerance}%)")
+    figures = {
+        "minutes": a.minutes,
+        "database": "postgresql" if name else "sqlite",
+        "requests": len(records),
+        "statuses": load.summary(records)["statuses"],
+        "p99_s": load.summary(records)["p99_s"],
+        "writes": len(acknowledged),
+        "rss_mib_at_settle": settled,
+        "rss_mib_peak_after": peak,
+        "rss_mib_final": final,
+        "rss_growth_after_settle_pct": round((peak / settled - 1) * 100, 1) if settled else None,
+        "rss_samples": samples[:: max(1, len(samples) // 20)],
+    }
+    print(json.dumps(figures, indent=1))
+    for f in failures:
+        print("FAIL:", f, file=sys.stderr)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
