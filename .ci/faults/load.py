@@ -119,3 +119,103 @@ def summary(records, since=None, until=None):
     latencies = sorted(r[1] for r in picked)
     p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else 0.0
     return {"requests": len(picked), "statuses": statuses, "max_s": round(latencies[-1], 3) if latencies else 0.0, "p99_s": round(p99, 3)}
+
+
+# Shared by the fault scripts: the server, its database, a live client, the verdict.
+
+JWT = "fault-scripts-only-fault-scripts-only-0123456789"
+
+
+def database(admin, work, prefix="ayubi_fault"):
+    """A PostgreSQL database of its own beside `admin` (dropped by the returned
+    function), or, for an empty `admin`, a fresh SQLite file under `work`."""
+    if not admin.startswith("postgres"):
+        return f"sqlite://{work}/data/ayubi.db?mode=rwc", lambda: None
+    import subprocess
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+    drop = lambda: subprocess.run(["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+    return admin.rsplit("/", 1)[0] + "/" + name, drop
+
+
+def server_env(url, port, work, **extra):
+    """The settings every script starts the binary with; a fixed JWT key, so tokens
+    outlive a restart (development would generate one per start)."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "AYUBI_ENV": "development",
+        "DATABASE_URL": url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "AYUBI__BACKUP__DIR": os.path.join(work, "backups"),
+        "AYUBI__TELEMETRY__LOG_FORMAT": "json",
+        "JWT_SECRET_KEY": JWT,
+    }
+    env.update(extra)
+    return env
+
+
+def serve(binary, env, log):
+    """Starts the binary and waits for /readyz 200; returns (process, base URL)."""
+    import subprocess
+
+    server = subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{env['PORT']}"
+    for _ in range(200):
+        try:
+            if request("GET", base + "/readyz", timeout=1)[0] == 200:
+                return server, base
+        except Exception:
+            pass
+        if server.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise SystemExit(f"the server on {base} did not become ready")
+
+
+class Stream(threading.Thread):
+    """A live client (Server-Sent Events): the water ids of the `water:added` changes it
+    receives in order, the last event id, and how it ended (`close`: the server's close
+    message; `error`: the stream broke)."""
+
+    def __init__(self, base, token, last_id=None, timeout=300):
+        super().__init__(daemon=True)
+        self.base, self.token, self.last_id, self.timeout = base, token, last_id, timeout
+        self.seen, self.close, self.error = [], None, None
+
+    def run(self):
+        req = urllib.request.Request(self.base + "/api/v1/events")
+        req.add_header("Authorization", f"Bearer {self.token}")
+        if self.last_id is not None:
+            req.add_header("Last-Event-ID", str(self.last_id))
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as res:
+                event = None
+                for raw in res:
+                    line = raw.decode().rstrip("\n")
+                    if line.startswith("id:"):
+                        self.last_id = int(line[3:].strip())
+                    elif line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:") and event == "change":
+                        change = json.loads(line[5:])
+                        if change.get("event") == "water:added":
+                            self.seen.append(change["id"])
+                    elif line.startswith("data:") and event == "close":
+                        self.close = json.loads(line[5:])
+                        return
+            self.error = "end of stream"
+        except Exception as e:
+            self.error = repr(e)
+
+    def ended(self):
+        return self.close or self.error
+
+
+def verdict(figures, failures):
+    """Prints the figures, then each failure; exits 1 on any."""
+    print(json.dumps(figures, indent=1))
+    for f in failures:
+        print("FAIL:", f, file=sys.stderr)
+    sys.exit(1 if failures else 0)

@@ -10,14 +10,12 @@ the first 503 comes within 5 s of the stop; once PostgreSQL is back the same pro
 serves writes again within 10 s; every write answered 2xx is there afterwards.
 """
 
-import glob
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 import load  # noqa: E402
@@ -36,34 +34,14 @@ def pg_ready():
 
 def main():
     binary, admin = sys.argv[1], sys.argv[2]
-    name = f"ayubi_fault_{uuid.uuid4().hex[:12]}"
-    subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
-    url = admin.rsplit("/", 1)[0] + "/" + name
     work = tempfile.mkdtemp()
-    env = {
-        "PATH": os.environ["PATH"],
-        "AYUBI_ENV": "development",
-        "DATABASE_URL": url,
-        "HOST": "127.0.0.1",
-        "PORT": str(PORT),
-        "AYUBI__BACKUP__DIR": os.path.join(work, "backups"),
-        "AYUBI__TELEMETRY__LOG_FORMAT": "json",
-        # Fixed, so tokens outlive a restart (development would generate one per start).
-        "JWT_SECRET_KEY": "fault-scripts-only-fault-scripts-only-0123456789",
-    }
+    url, drop = load.database(admin, work)
+    env = load.server_env(url, PORT, work)
     env.update(kv.split("=", 1) for kv in sys.argv[3:])  # extra settings, KEY=VALUE
     log = open(os.path.join(work, "server.log"), "w")
-    server = subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{PORT}"
+    server, base = load.serve(binary, env, log)
     failures = []
     try:
-        for _ in range(100):
-            try:
-                if load.request("GET", base + "/healthz", timeout=1)[0] == 200:
-                    break
-            except Exception:
-                pass
-            time.sleep(0.1)
         token = load.register(base, "fault@example.com")
         run = load.Load(base, token, workers=8, timeout=15.0).start()
         time.sleep(3)
@@ -121,7 +99,7 @@ def main():
 
     server.terminate()
     server.wait(30)
-    subprocess.run(["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+    drop()
     figures = {
         "before": load.summary(records, until=t_stop),
         "while_down": load.summary(records, since=t_stop, until=t_up),
@@ -133,12 +111,9 @@ def main():
         "acknowledged_writes": len(run.acknowledged),
         "acknowledged_missing": len(missing),
     }
-    print(json.dumps(figures, indent=1))
-    for f in failures:
-        print("FAIL:", f, file=sys.stderr)
     if failures:
-        print(f"server log: {log.name}", file=sys.stderr)
-    sys.exit(1 if failures else 0)
+        failures.append(f"(server log: {log.name})")
+    load.verdict(figures, failures)
 
 
 if __name__ == "__main__":

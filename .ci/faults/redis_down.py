@@ -16,44 +16,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
-import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 import load  # noqa: E402
 
 PORTS = (18092, 18093)
-
-
-class Stream(threading.Thread):
-    """An SSE client: the water ids of the `water:added` changes it receives."""
-
-    def __init__(self, base, token):
-        super().__init__(daemon=True)
-        self.base, self.token = base, token
-        self.seen, self.closed_by_server, self.error = set(), False, None
-
-    def run(self):
-        req = urllib.request.Request(self.base + "/api/v1/events")
-        req.add_header("Authorization", f"Bearer {self.token}")
-        try:
-            with urllib.request.urlopen(req, timeout=120) as res:
-                event = None
-                for raw in res:
-                    line = raw.decode().rstrip("\n")
-                    if line.startswith("event:"):
-                        event = line[6:].strip()
-                    elif line.startswith("data:") and event == "change":
-                        change = json.loads(line[5:])
-                        if change.get("event") == "water:added":
-                            self.seen.add(change["id"])
-                    elif line.startswith("data:") and event == "close":
-                        self.closed_by_server = True
-                        return
-        except Exception as e:  # the stream ended under us
-            self.error = repr(e)
 
 
 def redis_pid():
@@ -67,36 +35,18 @@ def redis_up():
 
 def main():
     mode, binary, admin, redis_url = sys.argv[1:5]
-    name = f"ayubi_fault_{uuid.uuid4().hex[:12]}"
-    subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
-    url = admin.rsplit("/", 1)[0] + "/" + name
     work = tempfile.mkdtemp()
+    url, drop = load.database(admin, work)
     servers, bases = [], []
     for port in PORTS:
-        env = {
-            "PATH": os.environ["PATH"],
-            "AYUBI_ENV": "development",
-            "DATABASE_URL": url,
-            "REDIS_URL": redis_url,
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "AYUBI__BACKUP__DIR": os.path.join(work, "backups"),
-            "AYUBI__TELEMETRY__LOG_FORMAT": "json",
-            "JWT_SECRET_KEY": "fault-scripts-only-fault-scripts-only-0123456789",
-        }
+        env = load.server_env(url, port, work, REDIS_URL=redis_url)
         log = open(os.path.join(work, f"server-{port}.log"), "w")
-        servers.append(subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=log))
-        bases.append(f"http://127.0.0.1:{port}")
-    for base in bases:
-        for _ in range(200):
-            try:
-                if load.request("GET", base + "/readyz", timeout=1)[0] == 200:
-                    break
-            except Exception:
-                pass
-            time.sleep(0.05)
+        # One after the other: each migrates (they would take turns anyway).
+        server, base = load.serve(binary, env, log)
+        servers.append(server)
+        bases.append(base)
     token = load.register(bases[0], f"{mode}@example.com")
-    streams = [Stream(base, token) for base in bases]
+    streams = [load.Stream(base, token, timeout=120) for base in bases]
     for s in streams:
         s.start()
     time.sleep(0.5)
@@ -130,7 +80,7 @@ def main():
     reads.stop()
     acknowledged = set(writes.acknowledged)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not all(acknowledged <= s.seen for s in streams):
+    while time.monotonic() < deadline and not all(acknowledged <= set(s.seen) for s in streams):
         time.sleep(0.2)
     caught_up = round(time.monotonic() - t_back, 3)
 
@@ -142,15 +92,15 @@ def main():
     if any(r != (200, "degraded") for r in readiness):
         failures.append(f"/readyz while Redis was out: {readiness}")
     for label, s in zip(("same instance", "other instance"), streams):
-        lost = acknowledged - s.seen
+        lost = acknowledged - set(s.seen)
         if lost:
             failures.append(f"the stream on the {label} missed {len(lost)} of {len(acknowledged)} writes")
-        if s.closed_by_server or s.error:
-            failures.append(f"the stream on the {label} ended: {s.error or 'closed by the server'}")
+        if s.ended():
+            failures.append(f"the stream on the {label} ended: {s.ended()}")
     for server in servers:
         server.terminate()
         server.wait(40)
-    subprocess.run(["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+    drop()
     figures = {
         "mode": mode,
         "redis_out_s": round(t_back - t_out, 1),
@@ -161,10 +111,7 @@ def main():
         "acknowledged_writes": len(acknowledged),
         "streams_caught_up_after_redis_back_s": caught_up,
     }
-    print(json.dumps(figures, indent=1))
-    for f in failures:
-        print("FAIL:", f, file=sys.stderr)
-    sys.exit(1 if failures else 0)
+    load.verdict(figures, failures)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,9 @@ it exactly once across the two streams.
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import load  # noqa: E402
@@ -25,67 +22,15 @@ import load  # noqa: E402
 PORT = 18094
 
 
-class Stream(threading.Thread):
-    def __init__(self, base, token, last_id=None):
-        super().__init__(daemon=True)
-        self.base, self.token, self.last_id = base, token, last_id
-        self.seen, self.close, self.error = [], None, None
-
-    def run(self):
-        req = urllib.request.Request(self.base + "/api/v1/events")
-        req.add_header("Authorization", f"Bearer {self.token}")
-        if self.last_id is not None:
-            req.add_header("Last-Event-ID", str(self.last_id))
-        try:
-            with urllib.request.urlopen(req, timeout=60) as res:
-                event = None
-                for raw in res:
-                    line = raw.decode().rstrip("\n")
-                    if line.startswith("id:"):
-                        self.last_id = int(line[3:].strip())
-                    elif line.startswith("event:"):
-                        event = line[6:].strip()
-                    elif line.startswith("data:") and event == "change":
-                        change = json.loads(line[5:])
-                        if change.get("event") == "water:added":
-                            self.seen.append(change["id"])
-                    elif line.startswith("data:") and event == "close":
-                        self.close = json.loads(line[5:])
-                        return
-        except Exception as e:
-            self.error = repr(e)
-
-
-def start(binary, env, log):
-    server = subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{PORT}"
-    for _ in range(200):
-        try:
-            if load.request("GET", base + "/readyz", timeout=1)[0] == 200:
-                return server, base
-        except Exception:
-            pass
-        time.sleep(0.05)
-    raise SystemExit("the server did not become ready")
-
-
 def main():
     binary = sys.argv[1]
     work = tempfile.mkdtemp()
-    env = {
-        "PATH": os.environ["PATH"],
-        "AYUBI_ENV": "development",
-        "DATABASE_URL": f"sqlite://{work}/data/ayubi.db?mode=rwc",
-        "HOST": "127.0.0.1",
-        "PORT": str(PORT),
-        "AYUBI__BACKUP__DIR": os.path.join(work, "backups"),
-        "AYUBI__TELEMETRY__LOG_FORMAT": "json",
-        "JWT_SECRET_KEY": "fault-scripts-only-fault-scripts-only-0123456789",
-    }
+    url, _ = load.database("", work)
+    env = load.server_env(url, PORT, work)
     log = open(os.path.join(work, "server.log"), "w")
-    server, base = start(binary, env, log)
+    server, base = load.serve(binary, env, log)
     token = load.register(base, "term@example.com")
-    first = Stream(base, token)
+    first = load.Stream(base, token, timeout=60)
     first.start()
     time.sleep(0.3)
     run = load.Load(base, token, workers=8, timeout=15.0).start()
@@ -97,8 +42,8 @@ def main():
     run.stop()
     first.join(5)
 
-    second_server, base = start(binary, env, log)
-    second = Stream(base, token, first.last_id)
+    second_server, base = load.serve(binary, env, log)
+    second = load.Stream(base, token, first.last_id, timeout=60)
     second.start()
     acknowledged = list(run.acknowledged)
     # A write that got no answer (its connection reset): retried with its key, a replay
@@ -156,10 +101,7 @@ def main():
         "changes_after_reconnect": len(second.seen),
         "lost": len(lost),
     }
-    print(json.dumps(figures, indent=1))
-    for f in failures:
-        print("FAIL:", f, file=sys.stderr)
-    sys.exit(1 if failures else 0)
+    load.verdict(figures, failures)
 
 
 if __name__ == "__main__":

@@ -14,12 +14,9 @@ and complete; after `--settle` seconds, no sample above 110% of the RSS at that 
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -34,34 +31,6 @@ def rss_mib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
-
-
-class Stream(threading.Thread):
-    def __init__(self, base, token):
-        super().__init__(daemon=True)
-        self.base, self.token = base, token
-        self.seen, self.ended = set(), None
-
-    def run(self):
-        req = urllib.request.Request(self.base + "/api/v1/events")
-        req.add_header("Authorization", f"Bearer {self.token}")
-        try:
-            with urllib.request.urlopen(req, timeout=300) as res:
-                event = None
-                for raw in res:
-                    line = raw.decode().rstrip("\n")
-                    if line.startswith("event:"):
-                        event = line[6:].strip()
-                    elif line.startswith("data:") and event == "change":
-                        change = json.loads(line[5:])
-                        if change.get("event") == "water:added":
-                            self.seen.add(change["id"])
-                    elif line.startswith("data:") and event == "close":
-                        self.ended = line[5:]
-                        return
-            self.ended = "end of stream"
-        except Exception as e:
-            self.ended = repr(e)
 
 
 class Paced(load.Load):
@@ -101,40 +70,17 @@ def main():
     ap.add_argument("--set", action="append", default=[], help="extra server setting, KEY=VALUE")
     a = ap.parse_args()
     work = tempfile.mkdtemp()
-    name = None
-    if a.database.startswith("postgres"):
-        name = f"ayubi_soak_{uuid.uuid4().hex[:12]}"
-        subprocess.run(["psql", a.database, "-qc", f'CREATE DATABASE "{name}"'], check=True)
-        url = a.database.rsplit("/", 1)[0] + "/" + name
-    else:
-        url = f"sqlite://{work}/data/ayubi.db?mode=rwc"
-    env = {
-        "PATH": os.environ["PATH"],
-        "AYUBI_ENV": "development",
-        "DATABASE_URL": url,
-        "HOST": "127.0.0.1",
-        "PORT": str(a.port),
-        "AYUBI__BACKUP__DIR": os.path.join(work, "backups"),
-        "AYUBI__TELEMETRY__LOG_FORMAT": "json",
-        "JWT_SECRET_KEY": "fault-scripts-only-fault-scripts-only-0123456789",
-    }
+    url, drop = load.database(a.database, work, prefix="ayubi_soak")
+    env = load.server_env(url, a.port, work)
     if a.redis:
         env["REDIS_URL"] = a.redis
     env.update(kv.split("=", 1) for kv in a.set)
     log = open(os.path.join(work, "server.log"), "w")
-    server = subprocess.Popen([a.binary, "serve"], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{a.port}"
-    for _ in range(200):
-        try:
-            if load.request("GET", base + "/readyz", timeout=1)[0] == 200:
-                break
-        except Exception:
-            pass
-        time.sleep(0.05)
+    server, base = load.serve(a.binary, env, log)
     token = load.register(base, "soak@example.com")
     load.request("POST", base + "/api/v1/habits", {"name": "Read"}, token)
     load.request("POST", base + "/api/v1/journal", {"content": "a quiet morning by the river"}, token)
-    streams = [Stream(base, token) for _ in range(2)]
+    streams = [load.Stream(base, token) for _ in range(2)]
     for s in streams:
         s.start()
     time.sleep(0.5)
@@ -151,14 +97,13 @@ def main():
     readers.stop()
     acknowledged = set(writers.acknowledged)
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and not all(acknowledged <= s.seen for s in streams):
+    while time.monotonic() < deadline and not all(acknowledged <= set(s.seen) for s in streams):
         time.sleep(0.2)
     final = round(rss_mib(server.pid), 1)
-    ended = [s.ended for s in streams]  # before the SIGTERM closes them with 1001
+    ended = [s.ended() for s in streams]  # before the SIGTERM closes them with 1001
     server.terminate()
     server.wait(40)
-    if name:
-        subprocess.run(["psql", a.database, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+    drop()
 
     settled = next((m for t, m in samples if t >= a.settle), samples[-1][1])
     after = [m for t, m in samples if t >= a.settle]
@@ -171,13 +116,14 @@ def main():
     for i, s in enumerate(streams):
         if ended[i]:
             failures.append(f"stream {i} ended during the soak: {ended[i]}")
-        if acknowledged - s.seen:
-            failures.append(f"stream {i} missed {len(acknowledged - s.seen)} of {len(acknowledged)} writes")
+        missed = acknowledged - set(s.seen)
+        if missed:
+            failures.append(f"stream {i} missed {len(missed)} of {len(acknowledged)} writes")
     if peak > settled * (1 + a.rss_tolerance / 100):
         failures.append(f"RSS {peak} MiB after settling at {settled} MiB (over {a.rss_tolerance}%)")
     figures = {
         "minutes": a.minutes,
-        "database": "postgresql" if name else "sqlite",
+        "database": "postgresql" if a.database.startswith("postgres") else "sqlite",
         "requests": len(records),
         "statuses": load.summary(records)["statuses"],
         "p99_s": load.summary(records)["p99_s"],
@@ -188,10 +134,7 @@ def main():
         "rss_growth_after_settle_pct": round((peak / settled - 1) * 100, 1) if settled else None,
         "rss_samples": samples[:: max(1, len(samples) // 20)],
     }
-    print(json.dumps(figures, indent=1))
-    for f in failures:
-        print("FAIL:", f, file=sys.stderr)
-    sys.exit(1 if failures else 0)
+    load.verdict(figures, failures)
 
 
 if __name__ == "__main__":
