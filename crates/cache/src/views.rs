@@ -113,12 +113,20 @@ impl ViewInvalidation for RedisViews {
     }
 }
 
+/// A view and the generation it was computed at.
+type Stored = (u64, Arc<[u8]>);
+
 /// Views in this process's memory, bounded by bytes: for a single instance without
 /// Redis. (Several instances without Redis would each keep their own, and a write on one
 /// would not reach another's views; with Redis unset, run one instance or accept that.)
+///
+/// A view is keyed by (user, key) and carries the generation it was computed at, so a
+/// write's new value replaces the old one in place: keyed by generation too, every write
+/// left the previous values behind until the byte budget or the TTL reclaimed them, and
+/// a write-heavy soak grew the process by tens of MiB (docs/reliability.md).
 #[derive(Debug, Clone)]
 pub struct MemoryViews {
-    values: moka::sync::Cache<(UserId, u64, String), Arc<[u8]>>,
+    values: moka::sync::Cache<(UserId, String), Stored>,
     /// Per-user generations. Never evicted (one integer per user who wrote since start),
     /// so a generation can never go back and revive an old value.
     generations: Arc<std::sync::RwLock<HashMap<UserId, u64>>>,
@@ -131,8 +139,8 @@ impl MemoryViews {
         Self {
             values: moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
-                .weigher(|k: &(UserId, u64, String), v: &Arc<[u8]>| {
-                    u32::try_from(k.2.len() + v.len() + 32).unwrap_or(u32::MAX)
+                .weigher(|k: &(UserId, String), v: &Stored| {
+                    u32::try_from(k.1.len() + v.1.len() + 40).unwrap_or(u32::MAX)
                 })
                 .time_to_live(ttl)
                 .build(),
@@ -155,8 +163,9 @@ impl ViewCache for MemoryViews {
         let generation = self.generation(user);
         let value = self
             .values
-            .get(&(user, generation, key.to_owned()))
-            .map(|v| v.to_vec());
+            .get(&(user, key.to_owned()))
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, v)| v.to_vec());
         Ok(ViewLookup { generation, value })
     }
 
@@ -167,10 +176,12 @@ impl ViewCache for MemoryViews {
         key: &str,
         value: &[u8],
     ) -> Result<(), ViewCacheError> {
-        // A value of a past generation is never read; keeping it only takes room.
+        // A value of a past generation is never read; keeping it only takes room. (Should
+        // a write land between this check and the insert, the value still carries its
+        // generation, and `get` will not return it.)
         if generation == self.generation(user) {
             self.values
-                .insert((user, generation, key.to_owned()), Arc::from(value));
+                .insert((user, key.to_owned()), (generation, Arc::from(value)));
         }
         Ok(())
     }
@@ -220,5 +231,23 @@ mod tests {
             views.get(UserId::new(2), "stats").await.unwrap().value,
             None
         );
+    }
+
+    #[tokio::test]
+    async fn each_write_replaces_a_view_instead_of_keeping_the_old_one() {
+        let views = MemoryViews::new(1 << 20, Duration::from_secs(60));
+        let u = UserId::new(1);
+        for round in 0..1_000u64 {
+            let at = views.get(u, "stats").await.unwrap().generation;
+            assert_eq!(at, round);
+            views.put(u, at, "stats", &[0u8; 512]).await.unwrap();
+            views.put(u, at, "list", &[0u8; 512]).await.unwrap();
+            views.invalidate(u).await.unwrap();
+        }
+        views.values.run_pending_tasks();
+        // Two views of this user, whatever the number of writes.
+        assert_eq!(views.values.entry_count(), 2);
+        // Both are of a past generation now, so neither is served.
+        assert_eq!(views.get(u, "stats").await.unwrap().value, None);
     }
 }
