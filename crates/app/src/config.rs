@@ -147,6 +147,8 @@ pub struct DatabaseSettings {
     pub sqlite_synchronous: String,
     /// SQLite page cache per connection, KiB.
     pub sqlite_cache_size_kib: u32,
+    /// SQLite: the most heap all connections keep together, KiB (0: no limit).
+    pub sqlite_heap_limit_kib: u64,
     /// SQLite: the most pages the database file may hold (0: SQLite's own limit).
     pub sqlite_max_page_count: u64,
     /// Prepared statements kept per connection.
@@ -470,6 +472,7 @@ impl Settings {
             sqlite_busy_timeout: Duration::from_millis(d.sqlite_busy_timeout_ms),
             sqlite_synchronous_full: d.sqlite_synchronous.eq_ignore_ascii_case("full"),
             sqlite_cache_size_kib: d.sqlite_cache_size_kib,
+            sqlite_heap_limit_kib: d.sqlite_heap_limit_kib,
             sqlite_max_page_count: d.sqlite_max_page_count,
             statement_cache_capacity: d.statement_cache_capacity,
         }

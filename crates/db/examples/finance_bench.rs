@@ -36,6 +36,7 @@ async fn main() {
         sqlite_busy_timeout: Duration::from_secs(5),
         sqlite_synchronous_full: false,
         sqlite_cache_size_kib: 8192,
+        sqlite_heap_limit_kib: 16384,
         sqlite_max_page_count: 0,
         statement_cache_capacity: 256,
     };

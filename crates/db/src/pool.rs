@@ -34,6 +34,9 @@ pub struct DbConfig {
     pub sqlite_synchronous_full: bool,
     /// SQLite: page cache per connection, KiB (`PRAGMA cache_size = -N`).
     pub sqlite_cache_size_kib: u32,
+    /// SQLite: the most heap all connections of the process keep together, KiB
+    /// (`PRAGMA soft_heap_limit`; 0: no limit beyond each connection's `cache_size`).
+    pub sqlite_heap_limit_kib: u64,
     /// SQLite: `PRAGMA max_page_count` on every connection, 0 for SQLite's own limit. A
     /// quota for the file (and how tests make the disk "full").
     pub sqlite_max_page_count: u64,
@@ -151,10 +154,22 @@ impl Database {
         };
         let cache_kib = cfg.sqlite_cache_size_kib;
         let max_pages = cfg.sqlite_max_page_count;
+        let heap_limit = cfg.sqlite_heap_limit_kib.saturating_mul(1024);
         let statements = cfg.statement_cache_capacity.max(1);
         opts.map_sqlx_sqlite_opts(move |o| {
             let o = if max_pages > 0 {
                 o.pragma("max_page_count", max_pages.to_string())
+            } else {
+                o
+            };
+            // Each connection's page cache fills up to `cache_size` as the file grows, so
+            // with 8 connections memory kept growing for as long as the data did (the soak
+            // in docs/reliability.md). The soft heap limit is one budget for the whole
+            // process: past it, the caches (one shared LRU, as libsqlite3-sys builds with
+            // SQLITE_ENABLE_MEMORY_MANAGEMENT) reuse their oldest pages instead of
+            // allocating. Process-wide, so every connection sets the same value.
+            let o = if heap_limit > 0 {
+                o.pragma("soft_heap_limit", heap_limit.to_string())
             } else {
                 o
             };

@@ -247,5 +247,9 @@ async fn sqlite_connections_follow_the_configuration() {
         assert_eq!(pragma("cache_size").await, format!("-{kib}"));
         assert_eq!(pragma("foreign_keys").await, "1");
         assert_eq!(pragma("temp_store").await, "2");
+        assert_eq!(
+            pragma("soft_heap_limit").await,
+            (settings.database.sqlite_heap_limit_kib * 1024).to_string()
+        );
     }
 }
