@@ -62,3 +62,8 @@ bench-backup *ARGS:
 soak *ARGS:
     cargo build --release -p ayubi-app --bin ayubi
     python3 .ci/faults/soak.py target/release/ayubi {{ARGS}}
+
+# Fuzzing: the backup import and every JSON body under generated hostile input (CI runs
+# a fixed seed, 96 documents and 16 bodies per operation). Here CASES each, a new seed.
+fuzz CASES="1000":
+    PROPTEST_CASES={{CASES}} PROPTEST_RNG_SEED=$(date +%s) cargo test -p ayubi-app --test api fuzz:: -- --nocapture

@@ -149,7 +149,8 @@ async fn export(app: &TestApp, bearer: &str) -> (Value, reqwest::header::HeaderM
     (serde_json::from_slice(&bytes).unwrap(), headers, bytes)
 }
 
-async fn import(app: &TestApp, bearer: &str, query: &str, doc: &Value) -> reqwest::Response {
+/// `POST /backup/import{query}` of `doc` as `bearer`.
+pub async fn import(app: &TestApp, bearer: &str, query: &str, doc: &Value) -> reqwest::Response {
     app.client
         .post(app.url(&format!("/api/v1/backup/import{query}")))
         .bearer_auth(bearer)

@@ -435,3 +435,125 @@ fn numbered(sql: &str) -> String {
         })
         .collect()
 }
+
+/// The day the resources of [`Owned::one_of_each`] are dated (habit completion and skip).
+pub const DAY: &str = "2026-01-05";
+
+/// A user's resources, one of each kind an operation can name by id or key.
+pub struct Owned {
+    ids: Vec<(&'static str, String)>,
+}
+
+impl Owned {
+    fn id(&self, template: &str) -> &str {
+        self.ids
+            .iter()
+            .find(|(prefix, _)| template.starts_with(prefix))
+            .map(|(_, id)| id.as_str())
+            .unwrap_or_else(|| panic!("no resource stands for {template}: add one"))
+    }
+
+    /// An OpenAPI path template with its parameters filled in with these resources.
+    pub fn path(&self, template: &str) -> String {
+        if !template.contains('{') {
+            return template.to_owned();
+        }
+        template
+            .replace("{id}", self.id(template))
+            .replace("{iso3}", self.id(template))
+            .replace("{date}", DAY)
+    }
+
+    /// One of each resource an operation names by id, created through the API as `a`.
+    pub async fn one_of_each(app: &TestApp, a: &Session) -> Self {
+        let day = DAY;
+        let water = created(app, &a.access, "/api/v1/sport/water", json!({"ml": 250})).await;
+        let food = created(
+            app,
+            &a.access,
+            "/api/v1/sport/food",
+            json!({"name": "soup", "kcal": 300}),
+        )
+        .await;
+        let workout = created(
+            app,
+            &a.access,
+            "/api/v1/sport/workout",
+            json!({"name": "run", "duration_min": 30, "kcal_burned": 300}),
+        )
+        .await;
+        let habit = created(app, &a.access, "/api/v1/habits", json!({"name": "Read"})).await;
+        for part in ["completions", "skips"] {
+            let res = app
+                .create(
+                    &format!("/api/v1/habits/{habit}/{part}"),
+                    &a.access,
+                    None,
+                    &json!({"date": day}),
+                )
+                .await;
+            assert!(res.status().is_success(), "{part}: {}", res.status());
+        }
+        let category = created(
+            app,
+            &a.access,
+            "/api/v1/finance/categories",
+            json!({"name": "Food", "kind": "expense"}),
+        )
+        .await;
+        let entry = created(
+            app,
+            &a.access,
+            "/api/v1/finance/entries",
+            json!({"kind": "expense", "amount": 12.5, "category_id": category.parse::<i64>().unwrap()}),
+        )
+        .await;
+        let journal = created(
+            app,
+            &a.access,
+            "/api/v1/journal",
+            json!({"content": "mine"}),
+        )
+        .await;
+        for list in ["visited", "wishlist"] {
+            created(
+                app,
+                &a.access,
+                &format!("/api/v1/travel/{list}"),
+                json!({"country_iso3": if list == "visited" { "JPN" } else { "PER" }}),
+            )
+            .await;
+        }
+        let token = created(
+            app,
+            &a.access,
+            "/api/v1/auth/tokens",
+            json!({"name": "cli"}),
+        )
+        .await;
+        let backup = created(app, &a.access, "/api/v1/backup/history", json!({})).await;
+        Owned {
+            ids: vec![
+                ("/api/v1/sport/water/", water.clone()),
+                ("/api/v1/water/", water),
+                ("/api/v1/sport/food/", food),
+                ("/api/v1/sport/workout/", workout),
+                ("/api/v1/habits/", habit),
+                ("/api/v1/finance/categories/", category),
+                ("/api/v1/finance/entries/", entry),
+                ("/api/v1/journal/", journal),
+                ("/api/v1/travel/visited/", "JPN".into()),
+                ("/api/v1/travel/wishlist/", "PER".into()),
+                ("/api/v1/auth/tokens/", token),
+                ("/api/v1/backup/history/", backup),
+            ],
+        }
+    }
+}
+
+/// `POST`s `body` as `bearer`, asserting 201, and gives the new resource's id as text.
+pub async fn created(app: &TestApp, bearer: &str, path: &str, body: Value) -> String {
+    let res = app.create(path, bearer, None, &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{path}");
+    res.json::<Value>().await.unwrap()["id"].to_string()
+}

@@ -13,6 +13,7 @@ mod deploy;
 mod fake_s3;
 mod faults;
 mod finance;
+mod fuzz;
 mod games;
 mod habits;
 mod helpers;

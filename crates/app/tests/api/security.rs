@@ -6,27 +6,6 @@ use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// A's resources, one of each kind an operation can name by id or key.
-struct Owned {
-    ids: Vec<(&'static str, String)>,
-}
-
-impl Owned {
-    fn id(&self, template: &str) -> &str {
-        self.ids
-            .iter()
-            .find(|(prefix, _)| template.starts_with(prefix))
-            .map(|(_, id)| id.as_str())
-            .unwrap_or_else(|| panic!("no resource of A stands for {template}: add one"))
-    }
-}
-
-async fn created(app: &TestApp, bearer: &str, path: &str, body: Value) -> String {
-    let res = app.create(path, bearer, None, &body).await;
-    assert_eq!(res.status(), StatusCode::CREATED, "{path}");
-    res.json::<Value>().await.unwrap()["id"].to_string()
-}
-
 /// API1 (broken object level authorization): B sends every verb of every operation that
 /// names a resource, with A's ids (and a body that would be valid, so only ownership can
 /// refuse it): every answer is 404 — the same as for an id that does not exist, so B
@@ -36,88 +15,8 @@ async fn another_users_ids_reach_nothing_on_any_route_or_verb() {
     let app = spawn_app().await;
     let a = app.register("ada@example.com").await;
     let b = app.register("bob@example.com").await;
-    let day = "2026-01-05";
-    let water = created(&app, &a.access, "/api/v1/sport/water", json!({"ml": 250})).await;
-    let food = created(
-        &app,
-        &a.access,
-        "/api/v1/sport/food",
-        json!({"name": "soup", "kcal": 300}),
-    )
-    .await;
-    let workout = created(
-        &app,
-        &a.access,
-        "/api/v1/sport/workout",
-        json!({"name": "run", "duration_min": 30, "kcal_burned": 300}),
-    )
-    .await;
-    let habit = created(&app, &a.access, "/api/v1/habits", json!({"name": "Read"})).await;
-    for part in ["completions", "skips"] {
-        let res = app
-            .create(
-                &format!("/api/v1/habits/{habit}/{part}"),
-                &a.access,
-                None,
-                &json!({"date": day}),
-            )
-            .await;
-        assert!(res.status().is_success(), "{part}: {}", res.status());
-    }
-    let category = created(
-        &app,
-        &a.access,
-        "/api/v1/finance/categories",
-        json!({"name": "Food", "kind": "expense"}),
-    )
-    .await;
-    let entry = created(
-        &app,
-        &a.access,
-        "/api/v1/finance/entries",
-        json!({"kind": "expense", "amount": 12.5, "category_id": category.parse::<i64>().unwrap()}),
-    )
-    .await;
-    let journal = created(
-        &app,
-        &a.access,
-        "/api/v1/journal",
-        json!({"content": "mine"}),
-    )
-    .await;
-    for list in ["visited", "wishlist"] {
-        created(
-            &app,
-            &a.access,
-            &format!("/api/v1/travel/{list}"),
-            json!({"country_iso3": if list == "visited" { "JPN" } else { "PER" }}),
-        )
-        .await;
-    }
-    let token = created(
-        &app,
-        &a.access,
-        "/api/v1/auth/tokens",
-        json!({"name": "cli"}),
-    )
-    .await;
-    let backup = created(&app, &a.access, "/api/v1/backup/history", json!({})).await;
-    let owned = Owned {
-        ids: vec![
-            ("/api/v1/sport/water/", water.clone()),
-            ("/api/v1/water/", water),
-            ("/api/v1/sport/food/", food),
-            ("/api/v1/sport/workout/", workout),
-            ("/api/v1/habits/", habit),
-            ("/api/v1/finance/categories/", category),
-            ("/api/v1/finance/entries/", entry),
-            ("/api/v1/journal/", journal),
-            ("/api/v1/travel/visited/", "JPN".into()),
-            ("/api/v1/travel/wishlist/", "PER".into()),
-            ("/api/v1/auth/tokens/", token),
-            ("/api/v1/backup/history/", backup),
-        ],
-    };
+    let day = DAY;
+    let owned = Owned::one_of_each(&app, &a).await;
     // B's own category, so an entry body is valid for B.
     let b_category = created(
         &app,
@@ -147,10 +46,7 @@ async fn another_users_ids_reach_nothing_on_any_route_or_verb() {
             continue;
         }
         for method in item.as_object().unwrap().keys() {
-            let path = template
-                .replace("{id}", owned.id(template))
-                .replace("{iso3}", owned.id(template))
-                .replace("{date}", day);
+            let path = owned.path(template);
             let method: Method = method.to_uppercase().parse().unwrap();
             let mut req = app
                 .client
