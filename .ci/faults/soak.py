@@ -1,17 +1,20 @@
 """Soak: mixed load for a long while, watching errors and the server's memory.
 
 Usage: python3 .ci/faults/soak.py BINARY [--minutes 10] [--settle 60] [--database URL]
-[--redis URL]   (`just soak`; CI runs a short one to keep the script honest)
+[--redis URL] [--spread-days 365]   (`just soak`; CI runs a short one to keep the script honest)
 
-Load: 4 writer threads (POST /sport/water with an Idempotency-Key, then a read), 2
-threads of heavier reads (sport and habit stats, journal search), 2 live clients (SSE)
-that must receive every acknowledged write, each thread pausing 20 ms between requests —
-a busy person's devices many times over, not a saturation test. RSS (VmRSS of the server)
-is sampled every 5 s. Holds, or exits 1: every request 2xx; both streams open to the end
-and complete; after `--settle` seconds, no sample above 110% of the RSS at that point.
+Load: 4 writer threads (POST /sport/water with an Idempotency-Key, dated across the
+last `--spread-days` days, then a read), 2 threads of heavier reads (sport and habit
+stats, journal search), 2 live clients (SSE) that must receive every acknowledged write,
+each thread pausing 20 ms between requests — a busy person's devices many times over, not
+a saturation test. `--spread-days 0` puts every write on today, so each stats read sums
+all of them: a worst case whose per-request work grows for the whole run. RSS (VmRSS of
+the server) is sampled every 5 s. Holds, or exits 1: every request 2xx; both streams open
+to the end and complete; after `--settle` seconds, no sample above 110% of the RSS then.
 """
 
 import argparse
+import datetime
 import json
 import os
 import sys
@@ -36,9 +39,9 @@ def rss_mib(pid):
 class Paced(load.Load):
     """load.Load with a pause between iterations."""
 
-    def __init__(self, *args, pause=0.02, paths=None, **kwargs):
+    def __init__(self, *args, pause=0.02, paths=None, spread_days=0, **kwargs):
         super().__init__(*args, **kwargs)
-        self.pause, self.paths = pause, paths
+        self.pause, self.paths, self.spread_days = pause, paths, spread_days
 
     def work(self):
         i = 0
@@ -47,8 +50,13 @@ class Paced(load.Load):
                 self.one("read", "GET", self.paths[i % len(self.paths)])
                 i += 1
             else:
+                body = {"ml": 250}
+                if self.spread_days:
+                    day = datetime.date.today() - datetime.timedelta(days=i % self.spread_days)
+                    body["date"] = day.isoformat()
+                i += 1
                 status, payload = self.one(
-                    "write", "POST", "/api/v1/sport/water", {"ml": 250},
+                    "write", "POST", "/api/v1/sport/water", body,
                     {"Idempotency-Key": str(uuid.uuid4())},
                 )
                 if 200 <= status < 300:
@@ -67,6 +75,8 @@ def main():
     ap.add_argument("--redis", default="")
     ap.add_argument("--port", type=int, default=PORT)
     ap.add_argument("--rss-tolerance", type=float, default=10.0, help="percent over the settled RSS")
+    ap.add_argument("--spread-days", type=int, default=365,
+                    help="date the writes across this many days back (0: all today, a worst case)")
     ap.add_argument("--set", action="append", default=[], help="extra server setting, KEY=VALUE")
     a = ap.parse_args()
     work = tempfile.mkdtemp()
@@ -84,7 +94,7 @@ def main():
     for s in streams:
         s.start()
     time.sleep(0.5)
-    writers = Paced(base, token, workers=4, timeout=15.0).start()
+    writers = Paced(base, token, workers=4, timeout=15.0, spread_days=a.spread_days).start()
     readers = Paced(base, token, workers=2, timeout=15.0, paths=[
         "/api/v1/sport/stats", "/api/v1/habits/stats", "/api/v1/journal?q=river",
     ]).start()
