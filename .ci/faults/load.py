@@ -213,6 +213,14 @@ class Stream(threading.Thread):
         return self.close or self.error
 
 
+def await_delivery(streams, acknowledged, timeout):
+    """Waits up to `timeout` seconds for every stream to have seen every id in
+    `acknowledged` (deliveries trail the answers a little)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not all(acknowledged <= set(s.seen) for s in streams):
+        time.sleep(0.2)
+
+
 def verdict(figures, failures):
     """Prints the figures, then each failure; exits 1 on any."""
     print(json.dumps(figures, indent=1))

@@ -79,9 +79,7 @@ def main():
     writes.stop()
     reads.stop()
     acknowledged = set(writes.acknowledged)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not all(acknowledged <= set(s.seen) for s in streams):
-        time.sleep(0.2)
+    load.await_delivery(streams, acknowledged, 20)
     caught_up = round(time.monotonic() - t_back, 3)
 
     failures = []

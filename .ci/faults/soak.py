@@ -106,9 +106,7 @@ def main():
     writers.stop()
     readers.stop()
     acknowledged = set(writers.acknowledged)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and not all(acknowledged <= set(s.seen) for s in streams):
-        time.sleep(0.2)
+    load.await_delivery(streams, acknowledged, 15)
     final = round(rss_mib(server.pid), 1)
     ended = [s.ended() for s in streams]  # before the SIGTERM closes them with 1001
     server.terminate()
