@@ -184,10 +184,39 @@ pub struct AuthSettings {
     pub refresh_token_ttl_days: i64,
     /// Login attempts a minute per client IP.
     pub login_per_minute: u32,
+    /// Failed logins a minute per account (a valid device token of the account is
+    /// exempt).
+    pub login_per_account_per_minute: u32,
+    /// Lifetime of the device token a login returns, in days.
+    pub device_token_ttl_days: i64,
+    /// `open`, `invite` or `closed`.
+    pub registration: Registration,
     /// Registrations an hour per client IP.
     pub register_per_hour: u32,
     /// Argon2 hashes run at once (each takes 19 MiB and a core).
     pub max_concurrent_hashes: usize,
+}
+
+/// Who may create an account (`auth.registration`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    /// Anyone (the development default).
+    Open,
+    /// With a valid invite code (the production default).
+    Invite,
+    /// Nobody; the operator creates accounts with `ayubi user create`.
+    Closed,
+}
+
+impl From<Registration> for ayubi_identity::Registration {
+    fn from(r: Registration) -> Self {
+        match r {
+            Registration::Open => Self::Open,
+            Registration::Invite => Self::Invite,
+            Registration::Closed => Self::Closed,
+        }
+    }
 }
 
 /// `[idempotency]`.

@@ -246,6 +246,23 @@ impl From<IdentityError> for ApiError {
             IdentityError::InvalidCredentials => Self::unauthorized("invalid credentials"),
             IdentityError::Unauthenticated => Self::unauthorized("invalid or expired token"),
             IdentityError::EmailTaken => Self::conflict("email already registered"),
+            IdentityError::SignUpRefused(why) => Self::new(
+                StatusCode::FORBIDDEN,
+                match why {
+                    ayubi_identity::SignUpRefused::InviteRequired => {
+                        "a valid invite is required: ask someone with an account for an \
+                         invite code (POST /api/v1/auth/invites) or the operator \
+                         (`ayubi invite create`)"
+                    }
+                    ayubi_identity::SignUpRefused::Closed => {
+                        "registration is closed: the operator creates accounts \
+                         (`ayubi user create`)"
+                    }
+                },
+            ),
+            IdentityError::InviteUsed => {
+                Self::conflict("the invite was already used to create an account")
+            }
             IdentityError::NotFound => Self::not_found(),
             IdentityError::Store(s) => s.into(),
         }

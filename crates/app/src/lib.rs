@@ -7,6 +7,7 @@
 //! crates; SQL lives in `ayubi-db`.
 
 pub mod backups;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod games;

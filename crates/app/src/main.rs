@@ -1,4 +1,5 @@
-//! `ayubi`: serve the API, or `ayubi migrate up|down [N]|status`.
+//! `ayubi`: serve the API, or `ayubi migrate up|down [N]|status`, or the operator's
+//! `ayubi invite …` and `ayubi user create …` (see `ayubi_app::cli`).
 
 use ayubi_app::config::Settings;
 use ayubi_app::startup::Application;
@@ -12,8 +13,8 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-const USAGE: &str =
-    "usage: ayubi [serve] | ayubi migrate up | down [STEPS] | status | ayubi healthcheck";
+const USAGE: &str = "usage: ayubi [serve] | ayubi migrate up | down [STEPS] | status | \
+    ayubi healthcheck | ayubi invite create|list|revoke | ayubi user create";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +46,8 @@ fn main() -> ExitCode {
         match args.as_slice() {
             [] | ["serve"] => serve(settings).await,
             ["migrate", rest @ ..] => migrate(settings, rest).await,
+            ["invite", rest @ ..] => ayubi_app::cli::invite(&settings, rest).await,
+            ["user", rest @ ..] => ayubi_app::cli::user(&settings, rest).await,
             _ => Err(anyhow::anyhow!(USAGE)),
         }
     });

@@ -70,8 +70,10 @@ const COMMON: &[Common] = &[
     ("415", "The body is not application/json", |op| op.body),
     (
         "422",
-        "The request is well-formed but invalid; `errors` names each field",
-        |op| op.body || op.query,
+        "The request is well-formed but invalid; `errors` names each field (an \
+         Idempotency-Key already used with another request, on this route or another, names \
+         `Idempotency-Key`)",
+        |op| op.body || op.query || op.idempotent,
     ),
     ("503", "The database is unavailable; retry later", |_| true),
     (

@@ -9,7 +9,7 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use aws_lc_rs::{digest, hmac};
 use ayubi_identity::ports::{AccessTokens, PasswordHasher, Secrets};
 use ayubi_identity::{
-    AccessClaims, IdentityError, Password, PasswordHash, Result, SessionId, TokenDigest,
+    AccessClaims, DeviceClaims, IdentityError, Password, PasswordHash, Result, SessionId, TokenDigest,
 };
 use ayubi_kernel::{StoreError, UserId};
 use base64::Engine as _;
@@ -221,7 +221,22 @@ pub struct JwtTokens {
     decoding: DecodingKey,
     validation: Validation,
     ttl_secs: i64,
+    device_ttl_secs: i64,
 }
+
+/// A device token's claims: `typ` tells it from an access token (which has `sid` and no
+/// `typ`), so neither kind passes for the other.
+#[derive(Debug, Serialize, Deserialize)]
+struct DeviceJwt {
+    sub: String,
+    typ: String,
+    bnd: String,
+    jti: String,
+    iat: i64,
+    exp: i64,
+}
+
+const DEVICE_TYP: &str = "device";
 
 impl std::fmt::Debug for JwtTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -247,7 +262,15 @@ impl JwtTokens {
             decoding: DecodingKey::from_secret(secret),
             validation,
             ttl_secs,
+            device_ttl_secs: 365 * 86_400,
         }
+    }
+
+    /// The same keys, issuing device tokens that last `days`.
+    #[must_use]
+    pub fn with_device_ttl_days(mut self, days: i64) -> Self {
+        self.device_ttl_secs = days.max(1).saturating_mul(86_400);
+        self
     }
 }
 
@@ -287,6 +310,38 @@ impl AccessTokens for JwtTokens {
             session: SessionId(sid),
         };
         Ok((claims, expires_at))
+    }
+
+    fn issue_device(&self, claims: &DeviceClaims, now: DateTime<Utc>) -> Result<String> {
+        let iat = now.timestamp();
+        let body = DeviceJwt {
+            sub: claims.user.to_string(),
+            typ: DEVICE_TYP.to_owned(),
+            bnd: claims.binding.clone(),
+            jti: Uuid::new_v4().to_string(),
+            iat,
+            exp: iat + self.device_ttl_secs,
+        };
+        jsonwebtoken::encode(&Header::new(JwtAlg::HS256), &body, &self.encoding)
+            .map_err(|_| unavailable("signing failed"))
+    }
+
+    fn verify_device(&self, token: &str, now: DateTime<Utc>) -> Result<DeviceClaims> {
+        let c = jsonwebtoken::decode::<DeviceJwt>(token, &self.decoding, &self.validation)
+            .map_err(|_| IdentityError::Unauthenticated)?
+            .claims;
+        let now_secs = now.timestamp();
+        if c.typ != DEVICE_TYP || c.exp <= now_secs || c.iat > now_secs + 60 {
+            return Err(IdentityError::Unauthenticated);
+        }
+        let user = c
+            .sub
+            .parse::<i64>()
+            .map_err(|_| IdentityError::Unauthenticated)?;
+        Ok(DeviceClaims {
+            user: UserId::new(user),
+            binding: c.bnd,
+        })
     }
 }
 

@@ -109,8 +109,11 @@ impl Application {
         // Live sync: committed changes reach this instance's sockets through the hub and
         // other instances' through Redis. The notifier is attached to the pool before
         // any repository is built from it.
+        // No `.endpoint(…)`: actix-web-prom would answer `/metrics` by swapping the body
+        // of the response that came back through `Compress`, keeping its
+        // `Content-Encoding: gzip` over plain text (Prometheus could not decode a scrape).
+        // `routes::ops::metrics` renders the registry as an ordinary handler instead.
         let metrics = PrometheusMetricsBuilder::new("ayubi")
-            .endpoint("/metrics")
             .mask_unmatched_patterns("UNMATCHED")
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
@@ -195,22 +198,12 @@ impl Application {
         ));
 
         let secret = settings.auth.jwt_secret.expose_secret().as_bytes();
-        let identity = IdentityService::new(
-            Arc::new(SqlIdentityStore::new(db.clone())),
-            Arc::new(Argon2Hasher::new(settings.auth.max_concurrent_hashes)?),
-            Arc::new(JwtTokens::new(secret, settings.auth.access_token_ttl_secs)),
-            Arc::new(RandomSecrets::new()),
-            clock.clone(),
-            IdentityConfig {
-                refresh_ttl: chrono::Duration::days(settings.auth.refresh_token_ttl_days),
-                ..IdentityConfig::default()
-            },
-        )
-        .with_revocations(fanout);
+        let identity = identity_service(&settings, &db, clock.clone())?.with_revocations(fanout);
         let identity = match sessions {
             Some(s) => identity.with_session_cache(s),
             None => identity,
         };
+        first_account_hint(&identity).await;
         let idempotency_store: Arc<dyn IdempotencyStore> =
             Arc::new(SqlIdempotencyStore::new(db.clone()));
         let idempotency_ttl = chrono::Duration::hours(settings.idempotency.ttl_hours);
@@ -249,24 +242,30 @@ impl Application {
         let auth_metrics = crate::ops_metrics::AuthMetrics::register(&metrics.registry)
             .context("registering auth metrics")?;
         let client_ip = ClientIp::new(&settings.server.trusted_client_ip_header)?;
-        let login_rate =
-            ayubi_cache::Rate::per(settings.auth.login_per_minute, Duration::from_secs(60));
-        let limiter = |what: &str| match &redis {
-            Some(r) => ayubi_cache::Limiter::shared(
-                login_rate,
-                r.clone(),
-                &format!("ayubi:limits:{deployment}:login:{what}"),
-            ),
-            None => ayubi_cache::Limiter::local(login_rate),
+        let limiter = |what: &str, per_minute: u32| {
+            let rate = ayubi_cache::Rate::per(per_minute, Duration::from_secs(60));
+            match &redis {
+                Some(r) => ayubi_cache::Limiter::shared(
+                    rate,
+                    r.clone(),
+                    &format!("ayubi:limits:{deployment}:login:{what}"),
+                ),
+                None => ayubi_cache::Limiter::local(rate),
+            }
         };
         let login_limits = Arc::new(crate::http::limits::LoginLimits::new(
             client_ip.clone(),
-            limiter("ip"),
-            limiter("account"),
+            limiter("ip", settings.auth.login_per_minute),
+            // A new key prefix: the old one counted every attempt at the per-IP rate.
+            limiter(
+                "account-failures",
+                settings.auth.login_per_account_per_minute,
+            ),
         ));
         let state = web::Data::new(AppState {
             auth_metrics,
             login_limits,
+            metrics: metrics.registry.clone(),
             identity,
             sport,
             finance: FinanceService::new(
@@ -437,6 +436,52 @@ impl Application {
             tracing::warn!(error = %e, "closing the database pool");
         }
         result
+    }
+}
+
+/// Identity over its adapters, as the server and the operator's commands use it.
+///
+/// # Errors
+/// When the hashing pool cannot be set up.
+pub fn identity_service(
+    settings: &Settings,
+    db: &Database,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<IdentityService> {
+    let secret = settings.auth.jwt_secret.expose_secret().as_bytes();
+    Ok(IdentityService::new(
+        Arc::new(SqlIdentityStore::new(db.clone())),
+        Arc::new(Argon2Hasher::new(settings.auth.max_concurrent_hashes)?),
+        Arc::new(
+            JwtTokens::new(secret, settings.auth.access_token_ttl_secs)
+                .with_device_ttl_days(settings.auth.device_token_ttl_days),
+        ),
+        Arc::new(RandomSecrets::new()),
+        clock,
+        IdentityConfig {
+            refresh_ttl: chrono::Duration::days(settings.auth.refresh_token_ttl_days),
+            registration: settings.auth.registration.into(),
+            ..IdentityConfig::default()
+        },
+    ))
+}
+
+/// On a database with no account yet, when sign-up is not open, says how to get in: the
+/// first person cannot be invited by anyone.
+async fn first_account_hint(identity: &IdentityService) {
+    let mode = identity.registration();
+    if mode == ayubi_identity::Registration::Open {
+        return;
+    }
+    match identity.count_users().await {
+        Ok(0) => tracing::warn!(
+            registration = mode.as_str(),
+            "no account yet: make the first invite with `ayubi invite create` (then register \
+             with its code), or the account itself with `ayubi user create --email ADDRESS` \
+             (password on standard input)"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "counting accounts"),
     }
 }
 

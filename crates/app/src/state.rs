@@ -58,6 +58,8 @@ pub struct AppState {
     pub zones: Arc<dyn ayubi_kernel::UserTimeZones>,
     /// Failed-login counter.
     pub auth_metrics: crate::ops_metrics::AuthMetrics,
+    /// Every metric `/metrics` exposes.
+    pub metrics: prometheus::Registry,
     /// Login attempts per client IP and per account, for the whole deployment.
     pub login_limits: Arc<crate::http::limits::LoginLimits>,
 }

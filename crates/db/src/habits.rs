@@ -6,7 +6,7 @@ use crate::error::store_err;
 use crate::pool::Database;
 use ayubi_habits::ports::HabitStore;
 use ayubi_habits::*;
-use ayubi_kernel::{DateRange, Event, StoreError, UserId, Write};
+use ayubi_kernel::{Event, Limit, StoreError, UserId, Write};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -285,14 +285,23 @@ impl HabitStore for SqlHabitStore {
         &self,
         user: UserId,
         id: i64,
-        range: DateRange,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        limit: Limit,
     ) -> Result<Vec<NaiveDate>, StoreError> {
         owned(self.db.conn(), user, id).await?;
-        let rows = done::Entity::find()
+        let mut query = done::Entity::find()
             .filter(done::Column::HabitId.eq(id))
-            .filter(done::Column::UserId.eq(user.get()))
-            .filter(done::Column::CompletionDate.between(range.from(), range.to()))
-            .order_by_asc(done::Column::CompletionDate)
+            .filter(done::Column::UserId.eq(user.get()));
+        if let Some(from) = from {
+            query = query.filter(done::Column::CompletionDate.gte(from));
+        }
+        if let Some(to) = to {
+            query = query.filter(done::Column::CompletionDate.lte(to));
+        }
+        let rows = query
+            .order_by_desc(done::Column::CompletionDate)
+            .limit(u64::from(limit.get()))
             .all(self.db.conn())
             .await
             .map_err(store_err)?;

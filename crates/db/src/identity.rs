@@ -1,7 +1,7 @@
 //! [`IdentityStore`] over SQL.
 
 use crate::changelog::delete_owned;
-use crate::entity::{personal_access_token as pat, refresh_token as rt, session, user};
+use crate::entity::{invite, personal_access_token as pat, refresh_token as rt, session, user};
 use crate::error::store_err;
 use crate::idempotency::save_in;
 use crate::pool::Database;
@@ -39,6 +39,17 @@ fn to_user(m: user::Model) -> (User, PasswordHash) {
         },
         PasswordHash::new(m.password_hash),
     )
+}
+
+fn to_invite(m: invite::Model) -> Invite {
+    Invite {
+        id: m.id,
+        created_by: m.created_by.map(UserId::new),
+        note: InviteNote::from_trusted(m.note),
+        created_at: m.created_at,
+        expires_at: m.expires_at,
+        used_at: m.used_at,
+    }
 }
 
 fn to_token(m: pat::Model) -> PersonalToken {
@@ -98,8 +109,36 @@ impl IdentityStore for SqlIdentityStore {
         display_name: Option<&DisplayName>,
         hash: &PasswordHash,
         s: &NewSession,
+        invite_digest: Option<&TokenDigest>,
     ) -> Result<User, StoreError> {
         let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
+        // The invite first: a refused code answers the same whether or not the email is
+        // taken, so the sign-up form does not tell strangers who has an account.
+        let claimed = match invite_digest {
+            None => None,
+            Some(digest) => {
+                let found = invite::Entity::find()
+                    .filter(invite::Column::Digest.eq(digest.0.clone()))
+                    .one(&txn)
+                    .await
+                    .map_err(store_err)?
+                    .ok_or(StoreError::NotFound)?;
+                // The guard makes the claim atomic: of two sign-ups racing for one code,
+                // one updates the row and the other (after the first commits) none.
+                let res = invite::Entity::update_many()
+                    .col_expr(invite::Column::UsedAt, Expr::value(s.now))
+                    .filter(invite::Column::Id.eq(found.id))
+                    .filter(invite::Column::UsedAt.is_null())
+                    .filter(invite::Column::ExpiresAt.gt(s.now))
+                    .exec(&txn)
+                    .await
+                    .map_err(store_err)?;
+                if res.rows_affected != 1 {
+                    return Err(StoreError::NotFound);
+                }
+                Some(found.id)
+            }
+        };
         let created = user::Entity::insert(user::ActiveModel {
             email: Set(email.as_str().to_owned()),
             password_hash: Set(hash.as_str().to_owned()),
@@ -112,9 +151,95 @@ impl IdentityStore for SqlIdentityStore {
         .await
         .map_err(store_err)?;
         let (user, _) = to_user(created);
+        if let Some(id) = claimed {
+            invite::Entity::update_many()
+                .col_expr(invite::Column::UsedBy, Expr::value(user.id.get()))
+                .filter(invite::Column::Id.eq(id))
+                .exec(&txn)
+                .await
+                .map_err(store_err)?;
+        }
         insert_session(&txn, user.id, s).await.map_err(store_err)?;
         txn.commit().await.map_err(store_err)?;
         Ok(user)
+    }
+
+    async fn count_users(&self) -> Result<u64, StoreError> {
+        user::Entity::find()
+            .count(self.db.conn())
+            .await
+            .map_err(store_err)
+    }
+
+    async fn create_invite(
+        &self,
+        maker: Option<UserId>,
+        new: &NewInvite,
+        idempotent: Option<Idempotent<Invite>>,
+    ) -> Result<Invite, StoreError> {
+        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
+        let created = invite::Entity::insert(invite::ActiveModel {
+            digest: Set(new.digest.0.clone()),
+            note: Set(new.note.as_deref().map(str::to_owned)),
+            created_by: Set(maker.map(UserId::get)),
+            created_at: Set(new.now),
+            expires_at: Set(new.expires_at),
+            used_at: Set(None),
+            used_by: Set(None),
+            ..Default::default()
+        })
+        .exec_with_returning(&txn)
+        .await
+        .map_err(store_err)?;
+        let created = to_invite(created);
+        save_in(&txn, idempotent, &created).await?;
+        txn.commit().await.map_err(store_err)?;
+        Ok(created)
+    }
+
+    async fn list_invites(
+        &self,
+        maker: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<Invite>, StoreError> {
+        let mut query = invite::Entity::find();
+        if let Some(maker) = maker {
+            query = query.filter(invite::Column::CreatedBy.eq(maker.get()));
+        }
+        Ok(query
+            .order_by_desc(invite::Column::Id)
+            .limit(u64::from(limit))
+            .all(self.db.conn())
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(to_invite)
+            .collect())
+    }
+
+    async fn revoke_invite(&self, maker: Option<UserId>, id: i64) -> Result<(), StoreError> {
+        let mine = |q: sea_orm::DeleteMany<invite::Entity>| match maker {
+            Some(m) => q.filter(invite::Column::CreatedBy.eq(m.get())),
+            None => q,
+        };
+        let deleted = mine(invite::Entity::delete_many())
+            .filter(invite::Column::Id.eq(id))
+            .filter(invite::Column::UsedAt.is_null())
+            .exec(self.db.conn())
+            .await
+            .map_err(store_err)?;
+        if deleted.rows_affected == 1 {
+            return Ok(());
+        }
+        // Nothing deleted: used (kept, 409) or not this maker's (404, like any other id).
+        let mut query = invite::Entity::find_by_id(id);
+        if let Some(m) = maker {
+            query = query.filter(invite::Column::CreatedBy.eq(m.get()));
+        }
+        match query.one(self.db.conn()).await.map_err(store_err)? {
+            Some(_) => Err(StoreError::Conflict("invite already used".into())),
+            None => Err(StoreError::NotFound),
+        }
     }
 
     async fn find_by_email(

@@ -31,7 +31,7 @@ pub fn hot_statements(backend: DatabaseBackend, day: NaiveDate) -> Vec<(String, 
         "habits: skips",
         crate::habits::all_skips(user).build(backend),
     );
-    if let Ok(terms) = ayubi_journal::SearchTerms::parse("river walk") {
+    if let Some(terms) = ayubi_journal::SearchTerms::parse("river walk") {
         let filter = ayubi_journal::Filter {
             terms: Some(terms.clone()),
             ..ayubi_journal::Filter::default()

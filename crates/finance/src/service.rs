@@ -5,9 +5,10 @@ use crate::events;
 use crate::model::*;
 use crate::ports::FinanceStore;
 use ayubi_kernel::{
-    Clock, DateRange, Idempotent, Limit, StoreError, UserId, UserTimeZones, View, Write,
+    Clock, Idempotent, Limit, StoreError, UserId, UserTimeZones, View, Write,
+    YearMonth,
 };
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use std::sync::Arc;
 
 /// What a client sends for an entry, before parsing.
@@ -222,25 +223,15 @@ impl FinanceService {
     /// A month's summary in one currency (default: the user's).
     ///
     /// # Errors
-    /// `Invalid` on `month` (not `YYYY-MM`) or `currency`; `Store`.
+    /// `Invalid` on `currency`; `Store`.
     pub async fn summary(
         &self,
         user: UserId,
-        month: &str,
+        month: YearMonth,
         currency: Option<&str>,
     ) -> Result<Summary> {
-        let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-            .ok()
-            .filter(|_| month.len() == 7)
-            .ok_or_else(|| invalid("month", "must be YYYY-MM"))?;
-        let next = if first.month() == 12 {
-            NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
-        } else {
-            NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
-        }
-        .ok_or_else(|| invalid("month", "is out of range"))?;
-        let range = DateRange::new(first, next.pred_opt().unwrap_or(first))
-            .map_err(|e| invalid("month", e.to_string()))?;
+        let range = month.days();
+        let first = month.first_day();
         let currency = match currency {
             Some(c) => Currency::parse(c)?,
             None => self.store.default_currency(user).await?,

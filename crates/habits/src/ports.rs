@@ -1,7 +1,7 @@
 //! Driven ports of habits. A habit of another user behaves as one that does not exist.
 
 use crate::model::*;
-use ayubi_kernel::{DateRange, Event, StoreError, UserId, Write};
+use ayubi_kernel::{Event, Limit, StoreError, UserId, Write};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// Storage of habits, completions and skips. Writes commit their rows, the change-log
@@ -86,7 +86,8 @@ pub trait HabitStore: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
-    /// Completed days in a range, oldest first.
+    /// Completed days between `from` and `to` (each inclusive, open when `None`), newest
+    /// first, at most `limit` of them.
     ///
     /// # Errors
     /// MUST return [`StoreError::NotFound`] when the user has no such habit.
@@ -94,7 +95,9 @@ pub trait HabitStore: Send + Sync + std::fmt::Debug {
         &self,
         user: UserId,
         id: i64,
-        range: DateRange,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        limit: Limit,
     ) -> Result<Vec<NaiveDate>, StoreError>;
 
     /// Every habit that is not archived, with all its completions and skips.

@@ -5,7 +5,7 @@ use crate::events;
 use crate::model::*;
 use crate::ports::HabitStore;
 use crate::streak::Track;
-use ayubi_kernel::{Clock, DateRange, Idempotent, Limit, UserId, UserTimeZones, View, Write};
+use ayubi_kernel::{Clock, Idempotent, Limit, UserId, UserTimeZones, View, Write};
 use chrono::NaiveDate;
 use std::sync::Arc;
 
@@ -215,14 +215,18 @@ impl HabitService {
         habit_id: i64,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
+        limit: Limit,
     ) -> Result<Vec<NaiveDate>> {
-        let to = match to {
-            Some(t) => t,
-            None => self.today(user).await?,
-        };
-        let from = from.unwrap_or(to - chrono::Duration::days(29));
-        let range = DateRange::new(from, to).map_err(|e| invalid("from", e.to_string()))?;
-        Ok(self.store.completions(user, habit_id, range).await?)
+        // Like every list: no date window unless the caller gives one.
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(invalid("from", "must not be after `to`"));
+        }
+        Ok(self
+            .store
+            .completions(user, habit_id, from, to, limit)
+            .await?)
     }
 
     /// Streaks and rates of every habit that is not archived.

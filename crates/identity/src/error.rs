@@ -20,6 +20,12 @@ pub enum IdentityError {
     /// The email is already registered.
     #[error("email already registered")]
     EmailTaken,
+    /// The deployment's sign-up mode refuses this registration.
+    #[error("sign-up refused")]
+    SignUpRefused(crate::SignUpRefused),
+    /// The invite already created an account (it cannot be revoked).
+    #[error("the invite was already used")]
+    InviteUsed,
     /// No such row for this user.
     #[error("not found")]
     NotFound,

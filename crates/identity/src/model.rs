@@ -240,6 +240,16 @@ pub struct AccessClaims {
     pub session: SessionId,
 }
 
+/// The verified content of a device token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceClaims {
+    /// The account the device logged in to.
+    pub user: UserId,
+    /// Ties the token to the account's current credentials: a digest of the password
+    /// hash, so changing the password (which revokes every session) voids it too.
+    pub binding: String,
+}
+
 /// Who is calling, once a bearer token is verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Principal {

@@ -4,6 +4,7 @@
 //! its user. Every other method takes the user first.
 
 use crate::error::Result;
+use crate::invite::{Invite, NewInvite};
 use crate::model::*;
 use ayubi_kernel::{Idempotent, StoreError, UserId};
 use chrono::{DateTime, Utc};
@@ -11,18 +12,60 @@ use chrono::{DateTime, Utc};
 /// Storage of users, sessions and personal access tokens.
 #[async_trait::async_trait]
 pub trait IdentityStore: Send + Sync + std::fmt::Debug {
-    /// Creates a user and their first session in one transaction.
+    /// Creates a user and their first session in one transaction; with `invite`, that
+    /// transaction also uses the invite with that digest (marks it used by the new user).
     ///
     /// # Errors
-    /// MUST return [`StoreError::Conflict`] when the email is taken (by the unique index,
-    /// not a racy pre-check), [`StoreError::Unavailable`] when storage fails.
+    /// MUST return [`StoreError::NotFound`] when `invite` is given and no invite with that
+    /// digest is unused and unexpired — claimed atomically, so of two sign-ups racing for
+    /// one code exactly one succeeds — and then write nothing; [`StoreError::Conflict`]
+    /// when the email is taken (by the unique index, not a racy pre-check; the invite
+    /// stays unused); [`StoreError::Unavailable`] when storage fails.
     async fn create_user(
         &self,
         email: &Email,
         display_name: Option<&DisplayName>,
         hash: &PasswordHash,
         session: &NewSession,
+        invite: Option<&TokenDigest>,
     ) -> Result<User, StoreError>;
+
+    /// How many users exist.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    async fn count_users(&self) -> Result<u64, StoreError>;
+
+    /// Stores an invite made by `maker` (`None`: the operator), and the idempotent
+    /// response when asked, in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::IdempotencyRace`] when another request saved the same key first,
+    /// [`StoreError::Unavailable`].
+    async fn create_invite(
+        &self,
+        maker: Option<UserId>,
+        invite: &NewInvite,
+        idempotent: Option<Idempotent<Invite>>,
+    ) -> Result<Invite, StoreError>;
+
+    /// Invites made by `maker` (`None`: all), newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    async fn list_invites(
+        &self,
+        maker: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<Invite>, StoreError>;
+
+    /// Deletes an unused invite made by `maker` (`None`: any).
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::NotFound`] when there is no such invite *of `maker`'s*,
+    /// [`StoreError::Conflict`] when it was already used (it is kept: it records how the
+    /// account came to be), [`StoreError::Unavailable`].
+    async fn revoke_invite(&self, maker: Option<UserId>, id: i64) -> Result<(), StoreError>;
 
     /// The user and password hash for a login email.
     ///
@@ -190,6 +233,20 @@ pub trait AccessTokens: Send + Sync + std::fmt::Debug {
     /// MUST return [`crate::IdentityError::Unauthenticated`] for any token that is not
     /// one this server issued and that is still unexpired.
     fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<(AccessClaims, DateTime<Utc>)>;
+
+    /// A signed, long-lived device token: proof that this device once logged in to the
+    /// account, for as long as `claims.binding` stays the account's.
+    ///
+    /// # Errors
+    /// [`crate::IdentityError::Store`] if signing fails.
+    fn issue_device(&self, claims: &DeviceClaims, now: DateTime<Utc>) -> Result<String>;
+
+    /// Verifies a device token's signature, kind and expiry.
+    ///
+    /// # Errors
+    /// MUST return [`crate::IdentityError::Unauthenticated`] for anything that is not an
+    /// unexpired device token this server issued (an access token included).
+    fn verify_device(&self, token: &str, now: DateTime<Utc>) -> Result<DeviceClaims>;
 }
 
 /// Told when credentials of a user stop working before they expire (logout, password

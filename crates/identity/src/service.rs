@@ -23,6 +23,8 @@ pub struct IdentityConfig {
     /// How stale `last_used_at` of a personal access token may get before it is written
     /// again: recording every use would turn each read into a write.
     pub token_touch_interval: Duration,
+    /// Who may create an account.
+    pub registration: crate::Registration,
 }
 
 impl Default for IdentityConfig {
@@ -30,6 +32,7 @@ impl Default for IdentityConfig {
         Self {
             refresh_ttl: Duration::days(30),
             token_touch_interval: Duration::seconds(60),
+            registration: crate::Registration::Open,
         }
     }
 }
@@ -37,12 +40,12 @@ impl Default for IdentityConfig {
 /// The identity use cases over their ports.
 #[derive(Debug, Clone)]
 pub struct IdentityService {
-    store: Arc<dyn IdentityStore>,
-    hasher: Arc<dyn PasswordHasher>,
+    pub(crate) store: Arc<dyn IdentityStore>,
+    pub(crate) hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn AccessTokens>,
-    secrets: Arc<dyn Secrets>,
-    clock: Arc<dyn Clock>,
-    config: IdentityConfig,
+    pub(crate) secrets: Arc<dyn Secrets>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: IdentityConfig,
     revocations: Option<Arc<dyn Revocations>>,
     sessions: Option<Arc<dyn SessionCache>>,
 }
@@ -91,40 +94,12 @@ impl IdentityService {
         }
     }
 
-    /// Registers a user and logs them in.
-    ///
-    /// # Errors
-    /// `Invalid` for a bad email or password, `EmailTaken`, `Store`.
-    pub async fn register(
-        &self,
-        email: &str,
-        password: String,
-        display_name: Option<&str>,
-    ) -> Result<(User, TokenPair)> {
-        let email = Email::parse(email)?;
-        let password = Password::new("password", password)?;
-        let display_name = display_name.map(DisplayName::parse).transpose()?;
-        let hash = self.hasher.hash(&password).await?;
-        let now = self.clock.now();
-        let (session, refresh) = self.new_session(now);
-        let user = self
-            .store
-            .create_user(&email, display_name.as_ref(), &hash, &session)
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => IdentityError::EmailTaken,
-                other => other.into(),
-            })?;
-        let pair = self.pair(user.id, session.id, refresh, now)?;
-        Ok((user, pair))
-    }
-
-    /// Checks credentials and starts a session. An unknown email costs the same hash as
-    /// a wrong password.
+    /// Checks credentials and starts a session; also returns a fresh device token for
+    /// the account. An unknown email costs the same hash as a wrong password.
     ///
     /// # Errors
     /// `InvalidCredentials`, `Store`.
-    pub async fn login(&self, email: &str, password: String) -> Result<(User, TokenPair)> {
+    pub async fn login(&self, email: &str, password: String) -> Result<(User, TokenPair, String)> {
         let password = Password::attempt(password)?;
         let found = match Email::parse(email) {
             Ok(email) => self.store.find_by_email(&email).await?,
@@ -134,15 +109,52 @@ impl IdentityService {
             .hasher
             .verify(&password, found.as_ref().map(|(_, h)| h))
             .await?;
-        let user = match (ok, found) {
-            (true, Some((user, _))) => user,
+        let (user, hash) = match (ok, found) {
+            (true, Some(found)) => found,
             _ => return Err(IdentityError::InvalidCredentials),
         };
         let now = self.clock.now();
         let (session, refresh) = self.new_session(now);
         self.store.create_session(user.id, &session).await?;
         let pair = self.pair(user.id, session.id, refresh, now)?;
-        Ok((user, pair))
+        let device = DeviceClaims {
+            user: user.id,
+            binding: self.binding(&hash),
+        };
+        let device_token = self.tokens.issue_device(&device, now)?;
+        Ok((user, pair, device_token))
+    }
+
+    /// Whether `device_token` is a valid device token of the account `email` logs in to:
+    /// signed here, unexpired, and bound to the account's current password. A login that
+    /// presents one is exempt from the per-account limit (OWASP's device cookies), so
+    /// someone spraying wrong passwords cannot lock the owner's known devices out.
+    ///
+    /// # Errors
+    /// `Store`. Anything else about the token is `Ok(false)`.
+    pub async fn device_trusted(&self, device_token: &str, email: &str) -> Result<bool> {
+        let Ok(claims) = self.tokens.verify_device(device_token, self.clock.now()) else {
+            return Ok(false);
+        };
+        let Ok(email) = Email::parse(email) else {
+            return Ok(false);
+        };
+        Ok(match self.store.find_by_email(&email).await? {
+            Some((user, hash)) => user.id == claims.user && claims.binding == self.binding(&hash),
+            None => false,
+        })
+    }
+
+    /// The device-token binding of a password hash: a digest, so a token carries nothing
+    /// that helps guess the password.
+    fn binding(&self, hash: &PasswordHash) -> String {
+        self.secrets
+            .digest(hash.as_str())
+            .0
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// Exchanges a refresh token for a new pair. The old token stops working; presenting
@@ -392,7 +404,7 @@ impl IdentityService {
         }
     }
 
-    fn new_session(&self, now: DateTime<Utc>) -> (NewSession, String) {
+    pub(crate) fn new_session(&self, now: DateTime<Utc>) -> (NewSession, String) {
         let refresh = self.secrets.generate(REFRESH_PREFIX);
         let session = NewSession {
             id: SessionId(Uuid::new_v4()),
@@ -403,7 +415,7 @@ impl IdentityService {
         (session, refresh)
     }
 
-    fn pair(
+    pub(crate) fn pair(
         &self,
         user: UserId,
         session: SessionId,

@@ -99,21 +99,18 @@ impl EntryFields {
 pub struct SearchTerms(Vec<String>);
 
 impl SearchTerms {
-    /// Splits a query into at most 10 words of at most 64 characters.
-    ///
-    /// # Errors
-    /// `Invalid` on `q` when it has no letter or digit.
-    pub fn parse(q: &str) -> Result<Self> {
+    /// Splits a query into at most 10 words of at most 64 characters; `None` when it has
+    /// no letter or digit at all (a search box never errors on what a person types: such
+    /// a query matches nothing).
+    #[must_use]
+    pub fn parse(q: &str) -> Option<Self> {
         let words: Vec<String> = q
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .take(10)
             .map(|w| w.chars().take(64).collect::<String>().to_lowercase())
             .collect();
-        if words.is_empty() {
-            return Err(invalid("q", "must contain at least one letter or digit"));
-        }
-        Ok(Self(words))
+        (!words.is_empty()).then_some(Self(words))
     }
 
     /// The words.
@@ -150,7 +147,8 @@ mod tests {
             SearchTerms::parse(r#"run* OR "x" -y"#).unwrap().words(),
             ["run", "or", "x", "y"]
         );
-        assert!(SearchTerms::parse(" *** ").is_err());
+        assert!(SearchTerms::parse(" *** ").is_none());
+        assert!(SearchTerms::parse("%_\\ 🙂").is_none());
     }
 
     #[test]

@@ -89,7 +89,8 @@ impl JournalService {
     /// Lists or searches entries.
     ///
     /// # Errors
-    /// `Invalid` on `q` or a reversed range; `Store`.
+    /// `Invalid` on a reversed range; `Store`. A `q` with no word in it finds nothing;
+    /// a blank one is no search.
     pub async fn list(
         &self,
         user: UserId,
@@ -104,7 +105,13 @@ impl JournalService {
         {
             return Err(invalid("from", "must not be after `to`"));
         }
-        let terms = q.map(SearchTerms::parse).transpose()?;
+        let terms = match q.map(str::trim).filter(|q| !q.is_empty()) {
+            None => None,
+            Some(q) => match SearchTerms::parse(q) {
+                Some(terms) => Some(terms),
+                None => return Ok(Vec::new()),
+            },
+        };
         let filter = Filter {
             from,
             to,

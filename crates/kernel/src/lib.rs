@@ -24,5 +24,5 @@ pub use error::StoreError;
 pub use idempotency::{IdempotencyStore, Idempotent, SavedRecord, SavedResponse};
 pub use ids::UserId;
 pub use page::{Limit, LimitError};
-pub use time::{DateRange, DateRangeError, TimeZone, UnknownTimeZone};
+pub use time::{DateRange, DateRangeError, TimeZone, UnknownTimeZone, YearMonth, YearMonthError};
 pub use views::{ViewCache, ViewCacheError, ViewInvalidation, ViewLookup};

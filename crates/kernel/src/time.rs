@@ -1,4 +1,4 @@
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use std::fmt;
 
 /// A user's IANA time zone (`Europe/Berlin`), default UTC. "Today" for a user is today in
@@ -164,5 +164,105 @@ mod tests {
         );
         assert_eq!(DateRange::day(d("2024-02-28")).iter().count(), 1);
         assert_eq!(r.iter().last(), Some(d("2024-12-31")));
+    }
+}
+
+/// A calendar month, written `YYYY-MM` (years 0001–9999).
+///
+/// It deserializes from that text, so a query such as `?month=June` fails to parse (the
+/// app's 400) rather than reaching a rule (422).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub struct YearMonth {
+    first: NaiveDate,
+}
+
+/// Text that is not a `YYYY-MM` month.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be a month written YYYY-MM, such as 2026-06")]
+pub struct YearMonthError;
+
+impl YearMonth {
+    /// Parses `YYYY-MM` exactly (four-digit year, two-digit month 01–12).
+    ///
+    /// # Errors
+    /// [`YearMonthError`] for anything else.
+    pub fn parse(text: &str) -> Result<Self, YearMonthError> {
+        let bytes = text.as_bytes();
+        let digits = |r: std::ops::Range<usize>| bytes[r].iter().all(u8::is_ascii_digit);
+        if bytes.len() != 7 || bytes[4] != b'-' || !digits(0..4) || !digits(5..7) {
+            return Err(YearMonthError);
+        }
+        let year: i32 = text[..4].parse().map_err(|_| YearMonthError)?;
+        let month: u32 = text[5..].parse().map_err(|_| YearMonthError)?;
+        NaiveDate::from_ymd_opt(year, month, 1)
+            .filter(|_| year >= 1)
+            .map(|first| Self { first })
+            .ok_or(YearMonthError)
+    }
+
+    /// The month holding `date`.
+    #[must_use]
+    pub fn of(date: NaiveDate) -> Self {
+        Self {
+            first: date.with_day(1).unwrap_or(date),
+        }
+    }
+
+    /// Its first day.
+    #[must_use]
+    pub fn first_day(self) -> NaiveDate {
+        self.first
+    }
+
+    /// Its last day.
+    #[must_use]
+    pub fn last_day(self) -> NaiveDate {
+        self.first
+            .checked_add_months(chrono::Months::new(1))
+            .and_then(|next| next.pred_opt())
+            .unwrap_or(NaiveDate::MAX)
+    }
+
+    /// Its days as an inclusive range.
+    #[must_use]
+    pub fn days(self) -> DateRange {
+        DateRange {
+            from: self.first_day(),
+            to: self.last_day(),
+        }
+    }
+}
+
+impl TryFrom<String> for YearMonth {
+    type Error = YearMonthError;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text)
+    }
+}
+
+impl fmt::Display for YearMonth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.first.format("%Y-%m"))
+    }
+}
+
+#[cfg(test)]
+mod year_month_tests {
+    use super::*;
+
+    #[test]
+    fn parses_only_yyyy_mm() {
+        let m = YearMonth::parse("2026-02").unwrap();
+        assert_eq!(m.to_string(), "2026-02");
+        assert_eq!(m.first_day(), NaiveDate::from_ymd_opt(2026, 2, 1).unwrap());
+        assert_eq!(m.last_day(), NaiveDate::from_ymd_opt(2026, 2, 28).unwrap());
+        assert_eq!(
+            YearMonth::parse("9999-12").unwrap().last_day(),
+            NaiveDate::from_ymd_opt(9999, 12, 31).unwrap()
+        );
+        for bad in ["June", "2026-13", "2026-00", "2026-1", "26-01", "2026-01-01", "0000-01", "+202-01", "２０２６-01"] {
+            assert_eq!(YearMonth::parse(bad), Err(YearMonthError), "{bad}");
+        }
     }
 }

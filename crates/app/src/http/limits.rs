@@ -1,7 +1,10 @@
-//! The login limit: `auth.login_per_minute` attempts a minute per client IP and per
-//! account, for the whole deployment (shared through Redis when configured), so N
-//! instances do not make it N × the limit, and many IPs do not make it many × the limit
-//! for one account.
+//! The login limits, for the whole deployment (shared through Redis when configured), so
+//! N instances do not make them N × the limit: `auth.login_per_minute` attempts a minute
+//! per client IP, and `auth.login_per_account_per_minute` *failed* attempts a minute per
+//! account, so many IPs do not make it many × the limit for one account. Once an
+//! account's failures are spent every attempt is refused, the right password too — but a
+//! login carrying a valid device token of that account is exempt (OWASP's device
+//! cookies), so a stranger spraying wrong passwords cannot lock the owner's devices out.
 
 use crate::error::ApiError;
 use crate::http::client_ip::ClientIp;
@@ -28,17 +31,30 @@ impl LoginLimits {
         }
     }
 
-    /// Counts a login attempt for `email` from this request's client.
+    /// Counts a login attempt from this request's client.
     ///
     /// # Errors
-    /// 429 with `Retry-After` when either limit is spent.
-    pub async fn check(&self, req: &HttpRequest, email: &str) -> Result<(), ApiError> {
+    /// 429 with `Retry-After` when the client's limit is spent.
+    pub async fn attempt(&self, req: &HttpRequest) -> Result<(), ApiError> {
         let ip = self
             .client_ip
             .of(req)
             .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-        refuse(self.per_ip.check(&format!("ip:{ip}")).await)?;
-        refuse(self.per_account.check(&account_key(email)).await)
+        refuse(self.per_ip.check(&format!("ip:{ip}")).await)
+    }
+
+    /// Whether the account of `email` may still be tried (counts nothing).
+    ///
+    /// # Errors
+    /// 429 with `Retry-After` when its failed attempts are spent.
+    pub async fn account_open(&self, email: &str) -> Result<(), ApiError> {
+        refuse(self.per_account.peek(&account_key(email)).await)
+    }
+
+    /// Counts a failed attempt against the account of `email`.
+    pub async fn account_failed(&self, email: &str) {
+        // Refused or not, the failure is counted where it can be; the answer stays 401.
+        let _ = self.per_account.check(&account_key(email)).await;
     }
 }
 

@@ -150,6 +150,15 @@ fn secure(h: &mut HeaderMap, docs: bool, hsts: bool) {
     let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
         h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
     };
+    // `Content-Encoding: identity` is how a handler keeps `Compress` (inside this
+    // middleware) off its body; RFC 9110 reserves `identity` for Accept-Encoding, so the
+    // answer says nothing rather than that.
+    if h
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"identity"))
+    {
+        h.remove(header::CONTENT_ENCODING);
+    }
     set(h, "content-security-policy", csp);
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");

@@ -1,4 +1,7 @@
 //! `/api/v1/auth`: register, login, refresh, logout, me, password, personal access tokens.
+//! Invites live in [`invites`].
+
+pub mod invites;
 
 use crate::error::{ApiError, Problem};
 use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey, ListParams};
@@ -6,7 +9,7 @@ use crate::state::AppState;
 use actix_governor::{Governor, GovernorConfig, governor::middleware::NoOpMiddleware};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
-use ayubi_identity::{CreatedToken, PersonalToken, TokenPair, User};
+use ayubi_identity::{CreatedToken, IdentityError, PersonalToken, TokenPair, User};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -111,6 +114,10 @@ pub struct RegisterRequest {
         pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
     )]
     pub display_name: Option<String>,
+    /// An invite code: required when the deployment's `auth.registration` is `invite`
+    /// (ignored when sign-up is open).
+    #[schema(max_length = 255)]
+    pub invite: Option<String>,
 }
 
 /// `POST /auth/login`.
@@ -121,6 +128,21 @@ pub struct LoginRequest {
     pub email: String,
     /// Password.
     pub password: String,
+    /// The `device_token` an earlier login on this device returned: with a valid one of
+    /// this account, the login is exempt from the per-account limit.
+    pub device_token: Option<String>,
+}
+
+/// A login's answer: the token pair, the user, and this device's token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// The tokens and the user.
+    #[serde(flatten)]
+    pub auth: AuthResponse,
+    /// Keep it on this device and send it with every later login: it exempts this
+    /// device's logins from the per-account limit. A new one comes with each login; a
+    /// password change voids them all.
+    pub device_token: String,
 }
 
 /// `POST /auth/refresh` and `/auth/logout`.
@@ -202,9 +224,11 @@ pub struct CreatedTokenDto {
     pub token: String,
 }
 
-/// Create an account; returns a token pair and the user.
+/// Create an account; returns a token pair and the user. With `auth.registration =
+/// invite` a valid unused invite code is required, with `closed` nobody registers: 403.
 #[utoipa::path(tag = "auth", request_body = RegisterRequest, responses(
     (status = 201, body = AuthResponse),
+    (status = 403, description = "sign-up refused: no valid invite, or registration closed", body = Problem),
     (status = 409, description = "email already registered", body = Problem),
     (status = 422, body = Problem),
     (status = 429, body = Problem),
@@ -217,15 +241,21 @@ pub async fn register(
     let b = body.value;
     let (user, pair) = state
         .identity
-        .register(&b.email, b.password, b.display_name.as_deref())
+        .register(
+            &b.email,
+            b.password,
+            b.display_name.as_deref(),
+            b.invite.as_deref(),
+        )
         .await?;
     Ok(HttpResponse::Created().json(AuthResponse::new(&user, pair)))
 }
 
-/// Log in; at most `auth.login_per_minute` attempts a minute per client IP and per
-/// account, across every instance.
+/// Log in; at most `auth.login_per_minute` attempts a minute per client IP, and
+/// `auth.login_per_account_per_minute` failed ones per account unless the request carries
+/// a valid `device_token` of that account — across every instance.
 #[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
-    (status = 200, body = AuthResponse),
+    (status = 200, body = LoginResponse),
     (status = 401, body = Problem),
     (status = 429, body = Problem),
 ))]
@@ -236,13 +266,27 @@ pub async fn login(
     body: ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.value;
-    state.login_limits.check(&req, &b.email).await?;
-    let (user, pair) = state
-        .identity
-        .login(&b.email, b.password)
-        .await
-        .inspect_err(|e| state.auth_metrics.login_failed(e))?;
-    Ok(HttpResponse::Ok().json(AuthResponse::new(&user, pair)))
+    state.login_limits.attempt(&req).await?;
+    let known_device = match b.device_token.as_deref() {
+        Some(token) => state.identity.device_trusted(token, &b.email).await?,
+        None => false,
+    };
+    if !known_device {
+        state.login_limits.account_open(&b.email).await?;
+    }
+    match state.identity.login(&b.email, b.password).await {
+        Ok((user, pair, device_token)) => Ok(HttpResponse::Ok().json(LoginResponse {
+            auth: AuthResponse::new(&user, pair),
+            device_token,
+        })),
+        Err(e) => {
+            state.auth_metrics.login_failed(&e);
+            if matches!(e, IdentityError::InvalidCredentials) && !known_device {
+                state.login_limits.account_failed(&b.email).await;
+            }
+            Err(e.into())
+        }
+    }
 }
 
 /// Exchange a refresh token for a new pair; reusing an exchanged token revokes its session.
@@ -420,7 +464,10 @@ pub fn config(limits: AuthLimits) -> impl FnOnce(&mut ServiceConfig) {
                     .service(change_password)
                     .service(list_tokens)
                     .service(create_token)
-                    .service(delete_token),
+                    .service(delete_token)
+                    .service(invites::list)
+                    .service(invites::create)
+                    .service(invites::delete),
             );
     }
 }

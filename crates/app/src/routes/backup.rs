@@ -6,7 +6,7 @@ use crate::http::json::shape_error;
 use crate::http::{AuthUser, CreateRequest, IdempotencyKey};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, post, web};
 use ayubi_backup::ports::{ImportOptions, StoredBackup, Trigger};
@@ -193,6 +193,10 @@ fn document_response(
         ))
         .insert_header(("X-Content-SHA256", sha256.to_owned()))
         .insert_header(("Repr-Digest", format!("sha-256=:{digest}:")))
+        // Sent as stored: compressed, the body would no longer match `Content-Length` and
+        // `Repr-Digest` (RFC 9530 digests the encoded representation). `identity` keeps
+        // `Compress` off; `middleware::security_headers` removes the header again.
+        .insert_header((CONTENT_ENCODING, "identity"))
         .no_chunking(size)
         .streaming(body)
 }

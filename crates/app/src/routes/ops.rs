@@ -80,7 +80,26 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     }))
 }
 
+/// Prometheus text exposition of every metric. An ordinary handler, so the compression
+/// middleware encodes it like any other answer and its headers tell the truth.
+#[utoipa::path(tag = "operations", responses(
+    (status = 200, description = "Prometheus text format 0.0.4", body = String,
+     content_type = "text/plain; version=0.0.4; charset=utf-8"),
+))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    use prometheus::Encoder;
+    let encoder = prometheus::TextEncoder::new();
+    let mut body = Vec::with_capacity(16 * 1024);
+    encoder
+        .encode(&state.metrics.gather(), &mut body)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("encoding metrics: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type(encoder.format_type())
+        .body(body))
+}
+
 /// Registers the operations routes.
 pub fn config(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(healthz).service(readyz);
+    cfg.service(healthz).service(readyz).service(metrics);
 }

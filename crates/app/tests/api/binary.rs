@@ -585,6 +585,22 @@ async fn a_server_error_reaches_sentry_scrubbed_and_4xx_answers_do_not() {
     child.wait().unwrap();
 }
 
+/// Logs in twice, the second time with the device token of the first; returns it.
+async fn changed_device(api: &Api, email: &str, password: &str) -> String {
+    use serde_json::json;
+    let first = api
+        .ok("/auth/login", &json!({"email": email, "password": password}), None)
+        .await;
+    let device = first["device_token"].as_str().unwrap().to_owned();
+    api.ok(
+        "/auth/login",
+        &json!({"email": email, "password": password, "device_token": device}),
+        None,
+    )
+    .await;
+    device
+}
+
 /// The logs, as an operator gets them (JSON lines, everything down to `debug`), after
 /// every auth flow: no password, access token, refresh token or personal access token
 /// appears, and each request's line carries its request id — and, once authenticated,
@@ -627,6 +643,20 @@ async fn logs_are_json_lines_with_request_and_user_ids_and_never_a_secret() {
         .ok("/auth/tokens", &json!({"name": "cli"}), Some(&access))
         .await;
     let pat = pat["token"].as_str().unwrap().to_owned();
+    // An invite, used at once, and a login with the device token an earlier one returned.
+    let invite = api
+        .ok("/auth/invites", &json!({"note": "for a friend"}), Some(&access))
+        .await;
+    let code = invite["code"].as_str().unwrap().to_owned();
+    let friend = api
+        .post(
+            "/auth/register",
+            &json!({"email": "friend@example.com", "password": old, "invite": code}),
+            None,
+        )
+        .await;
+    assert_eq!(friend.status().as_u16(), 201);
+    let device = changed_device(&api, email, new).await;
     let me = api
         .http
         .get(format!("{}/auth/me", api.base))
@@ -659,6 +689,8 @@ async fn logs_are_json_lines_with_request_and_user_ids_and_never_a_secret() {
         }
     }
     secrets.push(pat);
+    secrets.push(code);
+    secrets.push(device);
 
     child.kill().unwrap();
     child.wait().unwrap();
@@ -738,4 +770,113 @@ async fn the_time_queries_wait_for_a_connection_reaches_metrics() {
         text.contains(r#"ayubi_db_pool_acquire_seconds_bucket{le="0.001"}"#),
         "{text}"
     );
+}
+
+/// The operator's way in: on an empty database in `invite` mode the server says how to
+/// make the first invite; `ayubi invite create|list|revoke` and `ayubi user create` work
+/// beside the running server; codes reach only the command's own output, never the log.
+#[tokio::test]
+async fn the_operator_makes_invites_and_accounts_from_the_command_line() {
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = ayubi(dir.path());
+    cmd.env("AYUBI__AUTH__REGISTRATION", "invite");
+    let (mut child, port, logs) = start_logged(cmd);
+    let api = Api::new(port);
+    assert!(
+        logs.lock().unwrap().iter().any(|l| l.contains("no account yet")
+            && l.contains("ayubi invite create")
+            && l.contains("ayubi user create")),
+        "{:?}",
+        logs.lock().unwrap()
+    );
+    let signup = |email: &str, invite: Option<&str>| {
+        let mut body = json!({"email": email, "password": crate::helpers::PASSWORD});
+        if let Some(code) = invite {
+            body["invite"] = json!(code);
+        }
+        let api = api.clone();
+        async move { api.post("/auth/register", &body, None).await.status().as_u16() }
+    };
+    assert_eq!(signup("first@example.com", None).await, 403);
+
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut cmd = ayubi(dir.path());
+        cmd.args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+        drop(input);
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let code_in = |stdout: &str| -> String {
+        stdout
+            .lines()
+            .find(|l| l.starts_with("ayubi_inv_"))
+            .unwrap_or_else(|| panic!("no code in {stdout}"))
+            .to_owned()
+    };
+    let (ok, out, err) = run(&["invite", "create", "--expires-in-days", "3", "--note", "first one"], None);
+    assert!(ok, "{out}{err}");
+    let first = code_in(&out);
+    assert!(err.contains("works once"), "{err}");
+    assert_eq!(signup("first@example.com", Some(&first)).await, 201);
+    assert_eq!(signup("second@example.com", Some(&first)).await, 403);
+
+    let (ok, out, _) = run(&["invite", "create"], None);
+    assert!(ok);
+    let second = code_in(&out);
+    let (ok, out, _) = run(&["invite", "list"], None);
+    assert!(ok);
+    let used = out.lines().find(|l| l.contains("first one")).unwrap();
+    assert!(used.contains("\tused\t") && used.contains("operator"), "{out}");
+    assert!(!out.contains(&first) && !out.contains(&second), "the list never shows codes");
+    let open_id = out
+        .lines()
+        .find(|l| l.contains("\topen\t"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap()
+        .to_owned();
+    let (ok, _, _) = run(&["invite", "revoke", &open_id], None);
+    assert!(ok);
+    assert_eq!(signup("second@example.com", Some(&second)).await, 403);
+    let (ok, _, err) = run(&["invite", "revoke", &open_id], None);
+    assert!(!ok && err.contains("not found"), "{err}");
+    let (ok, _, err) = run(&["invite", "create", "--expires-in-days", "90"], None);
+    assert!(!ok && err.contains("expires_in_days"), "{err}");
+    let (ok, _, err) = run(&["invite", "frobnicate"], None);
+    assert!(!ok && err.contains("usage"), "{err}");
+
+    // An account whatever the mode, the password on standard input.
+    let (ok, _, err) = run(
+        &["user", "create", "--email", "op@example.com"],
+        Some("an operator passphrase\n"),
+    );
+    assert!(ok, "{err}");
+    let login = api
+        .post(
+            "/auth/login",
+            &json!({"email": "op@example.com", "password": "an operator passphrase"}),
+            None,
+        )
+        .await;
+    assert_eq!(login.status().as_u16(), 200);
+    let (ok, _, err) = run(&["user", "create", "--email", "op@example.com"], Some("an operator passphrase\n"));
+    assert!(!ok && err.contains("already registered"), "{err}");
+    let (ok, _, err) = run(&["user", "create", "--email", "short@example.com"], Some("short\n"));
+    assert!(!ok && err.contains("password"), "{err}");
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for line in logs.lock().unwrap().iter() {
+        assert!(!line.contains(&first) && !line.contains(&second), "a code was logged: {line}");
+    }
 }

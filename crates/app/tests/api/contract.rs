@@ -4,7 +4,7 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 use secrecy::SecretString;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn malformed_bodies_are_400_and_wrong_shapes_422() {
@@ -225,20 +225,53 @@ async fn a_trusted_proxy_header_keys_the_limit_when_configured() {
     );
 }
 
-/// Guessing one account's password from many addresses meets the account's limit: five
-/// attempts a minute, whatever the IPs (and however the address is spelt). Another
-/// account is not affected.
+/// Guessing one account's password from many addresses meets the account's limit
+/// (`auth.login_per_account_per_minute` failed attempts, whatever the IPs and however the
+/// address is spelt); then even the right password is refused — except from a device
+/// that holds a valid device token of that account (OWASP's device cookies), so the
+/// stranger cannot lock the owner's devices out. Successful logins count nothing.
 #[tokio::test]
-async fn login_is_limited_per_account_whatever_the_client_ip() {
-    let app = spawn_with(|s| s.server.trusted_client_ip_header = "Fly-Client-IP".into()).await;
-    app.register("ada@example.com").await;
-    let attempt = |ip: String, email: &'static str| {
+async fn login_is_limited_per_account_but_not_for_the_owners_devices() {
+    let app = spawn_with(|s| {
+        s.server.trusted_client_ip_header = "Fly-Client-IP".into();
+        s.auth.login_per_account_per_minute = 5;
+    })
+    .await;
+    let ada = app.register("ada@example.com").await;
+    let bob = app.register("bob@example.com").await;
+    let login = |ip: String, email: &'static str, password: &'static str, device: Option<String>| {
+        let mut body = json!({"email": email, "password": password});
+        if let Some(d) = device {
+            body["device_token"] = json!(d);
+        }
         app.client
             .post(app.url("/api/v1/auth/login"))
             .header("Fly-Client-IP", ip)
-            .json(&json!({"email": email, "password": "not her password at all"}))
+            .json(&body)
             .send()
     };
+    // Her own logins beforehand: each returns a device token, and none counts.
+    let mut device = String::new();
+    for i in 0..7 {
+        let res = login(format!("192.0.2.{i}"), "ada@example.com", PASSWORD, None)
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "login {i}");
+        let body: Value = res.json().await.unwrap();
+        device = body["device_token"].as_str().unwrap().to_owned();
+        assert!(device.len() > 40, "{body}");
+        assert_ne!(device, body["access_token"].as_str().unwrap());
+    }
+    let bob_device = app
+        .login("bob@example.com", PASSWORD)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["device_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The stranger: five wrong passwords from five addresses, the email spelt five ways.
     for (i, email) in [
         "ada@example.com",
         "ADA@example.com",
@@ -249,26 +282,67 @@ async fn login_is_limited_per_account_whatever_the_client_ip() {
     .into_iter()
     .enumerate()
     {
-        let res = attempt(format!("198.51.100.{i}"), email).await.unwrap();
+        let res = login(format!("198.51.100.{i}"), email, "not her password at all", None)
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
     }
-    let res = attempt("198.51.100.77".into(), "ada@example.com")
+    let res = login("198.51.100.77".into(), "ada@example.com", "not her password", None)
         .await
         .unwrap();
     assert!(res.headers().contains_key("retry-after"));
     problem(res, StatusCode::TOO_MANY_REQUESTS).await;
-    // Her right password is refused too until the minute turns: the limit is on
-    // attempts, not on failures (an attacker's next guess could be the right one).
-    let res = app.login("ada@example.com", PASSWORD).await;
+    // The right password from a new device is refused too until the minute turns (the
+    // stranger's next guess could be the right one)…
+    let res = login("198.51.100.78".into(), "ada@example.com", PASSWORD, None)
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    let res = attempt("198.51.100.78".into(), "bob@example.com")
+    // …and so is a device token that is not one of hers: bob's, an access token, junk.
+    for not_hers in [
+        bob_device.clone(),
+        ada.access.clone(),
+        "ey.junk.token".to_owned(),
+    ] {
+        let res = login("198.51.100.79".into(), "ada@example.com", PASSWORD, Some(not_hers))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    // Her device gets in (and a wrong password from it is a plain 401, not a 429).
+    let res = login("192.0.2.50".into(), "ada@example.com", "typo in my password", Some(device.clone()))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = login("192.0.2.51".into(), "ada@example.com", PASSWORD, Some(device.clone()))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // Another account is free.
+    let res = login("198.51.100.80".into(), "bob@example.com", "wrong wrong wrong", None)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "another account is free");
+
+    // A password change revokes every session — and every device token with them.
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/password"))
+        .bearer_auth(&ada.access)
+        .json(&json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = login("192.0.2.52".into(), "ada@example.com", "a brand new passphrase", Some(device))
         .await
         .unwrap();
     assert_eq!(
         res.status(),
-        StatusCode::UNAUTHORIZED,
-        "another account is free"
+        StatusCode::TOO_MANY_REQUESTS,
+        "the old device token no longer exempts"
     );
+    let _ = bob;
 }
 
 /// Two instances of one deployment: with Redis (the PostgreSQL + Redis run) the login

@@ -191,7 +191,8 @@ async fn completing_twice_is_one_row_and_skips_are_days_too() {
     assert_eq!(
         app.get_ok(&format!("/api/v1/habits/{id}/completions"), &s.access)
             .await,
-        json!(["2026-11-20", "2026-11-26"])
+        json!(["2026-11-26", "2026-11-20"]),
+        "newest first, like every list"
     );
     assert_eq!(
         app.get_ok(
@@ -201,6 +202,70 @@ async fn completing_twice_is_one_row_and_skips_are_days_too() {
         .await,
         json!(["2026-11-26"])
     );
+    // No hidden window: a day long before the last 30 is listed without `from`.
+    let old = app
+        .create(
+            &format!("/api/v1/habits/{id}/completions"),
+            &s.access,
+            None,
+            &json!({"date": "2025-06-01"}),
+        )
+        .await;
+    assert_eq!(old.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.get_ok(&format!("/api/v1/habits/{id}/completions"), &s.access)
+            .await,
+        json!(["2026-11-26", "2026-11-20", "2025-06-01"])
+    );
+    // `limit` like every list: the newest first; out of range 422, not a number 400.
+    assert_eq!(
+        app.get_ok(&format!("/api/v1/habits/{id}/completions?limit=2"), &s.access)
+            .await,
+        json!(["2026-11-26", "2026-11-20"])
+    );
+    assert_eq!(
+        app.get_ok(
+            &format!("/api/v1/habits/{id}/completions?to=2026-11-25&limit=1"),
+            &s.access
+        )
+        .await,
+        json!(["2026-11-20"])
+    );
+    let p = problem(
+        app.get(
+            &format!("/api/v1/habits/{id}/completions?limit=1001"),
+            Some(&s.access),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(p["errors"]["limit"].is_array(), "{p}");
+    problem(
+        app.get(
+            &format!("/api/v1/habits/{id}/completions?limit=many"),
+            Some(&s.access),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let p = problem(
+        app.get(
+            &format!("/api/v1/habits/{id}/completions?from=2026-11-26&to=2026-11-20"),
+            Some(&s.access),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(p["errors"]["from"].is_array(), "{p}");
+    app.delete_json(
+        &format!("/api/v1/habits/{id}/completions/2025-06-01"),
+        None,
+        &s.access,
+    )
+    .await;
 
     let res = app
         .create(
@@ -274,6 +339,9 @@ async fn completing_twice_is_one_row_and_skips_are_days_too() {
             "habit:created",
             "habit:completed",
             "habit:completed",
+            // The day long ago, listed without a window, then removed again.
+            "habit:completed",
+            "habit:uncompleted",
             "habit:skipped",
             "habit:uncompleted",
             "habit:unskipped"

@@ -532,6 +532,7 @@ impl Owned {
         )
         .await;
         let backup = created(app, &a.access, "/api/v1/backup/history", json!({})).await;
+        let invite = created(app, &a.access, "/api/v1/auth/invites", json!({})).await;
         Owned {
             ids: vec![
                 ("/api/v1/sport/water/", water.clone()),
@@ -545,6 +546,7 @@ impl Owned {
                 ("/api/v1/travel/visited/", "JPN".into()),
                 ("/api/v1/travel/wishlist/", "PER".into()),
                 ("/api/v1/auth/tokens/", token),
+                ("/api/v1/auth/invites/", invite),
                 ("/api/v1/backup/history/", backup),
             ],
         }

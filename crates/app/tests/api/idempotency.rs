@@ -137,3 +137,53 @@ async fn concurrent_requests_with_one_key_create_one_row() {
     let list: Value = app.tokens(&s.access).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
+
+/// A key used on one route and sent again to another is a different request: 422 naming
+/// `Idempotency-Key`, nothing made — and the document lists that 422 (with 400 for a
+/// malformed key and 409 for one still running) on every operation that takes a key.
+#[tokio::test]
+async fn a_key_from_another_route_is_422_and_every_keyed_operation_says_so() {
+    let app = spawn_app().await;
+    let s = app.register("ada@example.com").await;
+    assert_eq!(
+        create(&app, &s.access, "shared", "cli").await.status(),
+        StatusCode::CREATED
+    );
+    let res = app
+        .client
+        .post(app.url("/api/v1/backup/history"))
+        .bearer_auth(&s.access)
+        .header("Idempotency-Key", "shared")
+        .send()
+        .await
+        .unwrap();
+    let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(p["errors"]["Idempotency-Key"].is_array(), "{p}");
+    assert_eq!(
+        app.get_ok("/api/v1/backup/history", &s.access).await,
+        json!([]),
+        "no backup was made"
+    );
+
+    let spec: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let mut keyed = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let takes_key = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+            if !takes_key {
+                continue;
+            }
+            keyed += 1;
+            for status in ["400", "409", "422"] {
+                assert_eq!(
+                    op["responses"][status]["content"]["application/problem+json"]["schema"]["$ref"],
+                    "#/components/schemas/Problem",
+                    "{method} {path} does not list {status}"
+                );
+            }
+        }
+    }
+    assert!(keyed >= 14, "only {keyed} operations take an Idempotency-Key");
+}

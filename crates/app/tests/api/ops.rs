@@ -133,6 +133,7 @@ async fn metrics_count_failed_logins_and_show_the_pool() {
 const ROUTES: &[&str] = &[
     "GET /healthz",
     "GET /readyz",
+    "GET /metrics",
     "POST /api/v1/auth/register",
     "POST /api/v1/auth/login",
     "POST /api/v1/auth/refresh",
@@ -143,6 +144,9 @@ const ROUTES: &[&str] = &[
     "GET /api/v1/auth/tokens",
     "POST /api/v1/auth/tokens",
     "DELETE /api/v1/auth/tokens/{id}",
+    "GET /api/v1/auth/invites",
+    "POST /api/v1/auth/invites",
+    "DELETE /api/v1/auth/invites/{id}",
     "POST /api/v1/sport/water",
     "GET /api/v1/sport/water",
     "DELETE /api/v1/sport/water/{id}",

@@ -11,6 +11,7 @@ pub(crate) mod habit;
 pub(crate) mod habit_completion;
 pub(crate) mod habit_skip;
 pub(crate) mod idempotency_key;
+pub(crate) mod invite;
 pub(crate) mod journal_entry;
 pub(crate) mod personal_access_token;
 pub(crate) mod refresh_token;

@@ -5,6 +5,7 @@ use crate::http::AuthUser;
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, web};
 use ayubi_finance::{Summary, minor_to_major};
+use ayubi_kernel::YearMonth;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -64,9 +65,9 @@ impl From<&Summary> for SummaryDto {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct SummaryParams {
-    /// `YYYY-MM`.
-    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
-    pub month: String,
+    /// `YYYY-MM` (text that is not a month: 400).
+    #[param(value_type = String, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    pub month: YearMonth,
     /// ISO 4217 (default: the `currency` setting).
     #[param(schema_with = crate::openapi::values::currency)]
     pub currency: Option<String>,
@@ -74,7 +75,7 @@ pub struct SummaryParams {
 
 /// A month's income, expense and balance, by category.
 #[utoipa::path(tag = "finance", security(("bearer" = [])), params(SummaryParams),
-    responses((status = 200, body = SummaryDto), (status = 422, body = Problem)))]
+    responses((status = 200, body = SummaryDto), (status = 400, body = Problem), (status = 422, body = Problem)))]
 #[get("/summary")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -90,7 +91,7 @@ pub async fn get(
         .json(user, &key, async {
             let s = state
                 .finance
-                .summary(user, &q.month, q.currency.as_deref())
+                .summary(user, q.month, q.currency.as_deref())
                 .await?;
             Ok(SummaryDto::from(&s))
         })

@@ -45,14 +45,17 @@ pub struct SkipBody {
     pub date: NaiveDate,
 }
 
-/// `?from=&to=` (default: the last 30 days).
+/// `?from=&to=&limit=` (no date window unless given).
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DaysParams {
-    /// First day.
+    /// First day (inclusive).
     pub from: Option<NaiveDate>,
-    /// Last day (default today).
+    /// Last day (inclusive).
     pub to: Option<NaiveDate>,
+    /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
 }
 
 fn render(day: &(HabitDay, bool)) -> (StatusCode, HabitDayDto) {
@@ -109,9 +112,9 @@ pub async fn uncomplete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Completed days, oldest first.
+/// Completed days, newest first.
 #[utoipa::path(tag = "habits", security(("bearer" = [])), params(("id" = i64, Path), DaysParams),
-    responses((status = 200, body = Vec<NaiveDate>), (status = 404, body = Problem)))]
+    responses((status = 200, body = Vec<NaiveDate>), (status = 404, body = Problem), (status = 422, body = Problem)))]
 #[get("/{id}/completions")]
 pub async fn completions(
     state: web::Data<AppState>,
@@ -119,9 +122,10 @@ pub async fn completions(
     id: web::Path<i64>,
     q: web::Query<DaysParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let limit = crate::http::parse_limit(q.limit)?;
     let days = state
         .habits
-        .completions(auth.id(), id.into_inner(), q.from, q.to)
+        .completions(auth.id(), id.into_inner(), q.from, q.to, limit)
         .await?;
     Ok(HttpResponse::Ok().json(days))
 }

@@ -1,0 +1,328 @@
+//! Who may create an account: the sign-up mode, single-use invites, and the operator's
+//! way in. Codes are secrets like refresh tokens: only their digests are stored, and the
+//! code itself is shown once, to whoever made it.
+
+use crate::error::{IdentityError, Result};
+use crate::model::{DisplayName, Email, Password, TokenDigest, User};
+use crate::service::IdentityService;
+use ayubi_kernel::{Idempotent, Limit, StoreError, UserId};
+use chrono::{DateTime, Duration, Utc};
+
+/// Prefix of invite codes, so one pasted in the wrong place is recognisable.
+pub const INVITE_PREFIX: &str = "ayubi_inv_";
+
+/// How sign-up works for this deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Registration {
+    /// Anyone may register (development).
+    #[default]
+    Open,
+    /// Registering takes a valid, unused, unexpired invite code (production).
+    Invite,
+    /// Nobody registers; the operator creates accounts (`ayubi user create`).
+    Closed,
+}
+
+impl Registration {
+    /// Parses `open`, `invite` or `closed`.
+    ///
+    /// # Errors
+    /// [`IdentityError::Invalid`] on `registration` for anything else.
+    pub fn parse(raw: &str) -> Result<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "open" => Ok(Self::Open),
+            "invite" => Ok(Self::Invite),
+            "closed" => Ok(Self::Closed),
+            _ => Err(IdentityError::invalid(
+                "registration",
+                "must be open, invite or closed",
+            )),
+        }
+    }
+
+    /// The name as configured.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Invite => "invite",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+/// How long an invite stays usable: 1–30 days, 7 unless said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InviteLifetime(i64);
+
+impl InviteLifetime {
+    /// The lifetime when none is given.
+    pub const DEFAULT: Self = Self(7);
+
+    /// Parses a number of days; `None` is [`InviteLifetime::DEFAULT`].
+    ///
+    /// # Errors
+    /// [`IdentityError::Invalid`] on `expires_in_days` outside 1–30.
+    pub fn days(days: Option<i64>) -> Result<Self> {
+        match days {
+            None => Ok(Self::DEFAULT),
+            Some(d) if (1..=30).contains(&d) => Ok(Self(d)),
+            Some(_) => Err(IdentityError::invalid(
+                "expires_in_days",
+                "must be between 1 and 30",
+            )),
+        }
+    }
+
+    /// As a duration.
+    #[must_use]
+    pub fn duration(self) -> Duration {
+        Duration::days(self.0)
+    }
+}
+
+/// What the maker wrote to remember an invite by: trimmed, at most 200 characters;
+/// blank is none.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InviteNote(Option<String>);
+
+impl InviteNote {
+    /// Parses a note.
+    ///
+    /// # Errors
+    /// [`IdentityError::Invalid`] on `note` over 200 characters.
+    pub fn parse(raw: Option<&str>) -> Result<Self> {
+        let Some(raw) = raw else {
+            return Ok(Self(None));
+        };
+        if raw.chars().count() > 200 {
+            return Err(IdentityError::invalid(
+                "note",
+                "must be at most 200 characters",
+            ));
+        }
+        let s = raw.trim();
+        Ok(Self((!s.is_empty()).then(|| s.to_owned())))
+    }
+
+    /// Wraps a stored note.
+    #[must_use]
+    pub fn from_trusted(stored: Option<String>) -> Self {
+        Self(stored)
+    }
+
+    /// The note, if any.
+    #[must_use]
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+/// An invite as listed (never with its code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    /// Server-assigned id.
+    pub id: i64,
+    /// Who made it (`None`: the operator, from the command line).
+    pub created_by: Option<UserId>,
+    /// The maker's note.
+    pub note: InviteNote,
+    /// Creation instant.
+    pub created_at: DateTime<Utc>,
+    /// After this it no longer works.
+    pub expires_at: DateTime<Utc>,
+    /// When it was used to create an account.
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// An invite just created: the row and its code, shown this once.
+#[derive(Debug, Clone)]
+pub struct CreatedInvite {
+    /// The stored row.
+    pub invite: Invite,
+    /// The code to hand to the person invited.
+    pub code: String,
+}
+
+/// What storing a new invite needs.
+#[derive(Debug, Clone)]
+pub struct NewInvite {
+    /// Digest of the code.
+    pub digest: TokenDigest,
+    /// The maker's note.
+    pub note: InviteNote,
+    /// Creation instant.
+    pub now: DateTime<Utc>,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A sign-up the deployment refuses. The reasons an invite fails (unknown, used,
+/// expired, revoked) are one answer, so codes cannot be probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignUpRefused {
+    /// `registration = invite` and no valid invite came with the request.
+    InviteRequired,
+    /// `registration = closed`.
+    Closed,
+}
+
+impl IdentityService {
+    /// Registers a user and logs them in, as the deployment's sign-up mode allows. A
+    /// refused sign-up costs the same password hash as an accepted one and writes
+    /// nothing; using the invite and creating the user are one transaction.
+    ///
+    /// # Errors
+    /// `Invalid` for a bad email or password, `SignUpRefused`, `EmailTaken`, `Store`.
+    pub async fn register(
+        &self,
+        email: &str,
+        password: String,
+        display_name: Option<&str>,
+        invite: Option<&str>,
+    ) -> Result<(User, crate::TokenPair)> {
+        let email = Email::parse(email)?;
+        let password = Password::new("password", password)?;
+        let display_name = display_name.map(DisplayName::parse).transpose()?;
+        let hash = self.hasher.hash(&password).await?;
+        let invite = match self.config.registration {
+            Registration::Open => None,
+            Registration::Closed => return Err(IdentityError::SignUpRefused(SignUpRefused::Closed)),
+            Registration::Invite => match invite.map(str::trim).filter(|c| !c.is_empty()) {
+                Some(code) => Some(self.secrets.digest(code)),
+                None => return Err(IdentityError::SignUpRefused(SignUpRefused::InviteRequired)),
+            },
+        };
+        let now = self.clock.now();
+        let (session, refresh) = self.new_session(now);
+        let user = self
+            .store
+            .create_user(&email, display_name.as_ref(), &hash, &session, invite.as_ref())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => IdentityError::EmailTaken,
+                StoreError::NotFound => {
+                    IdentityError::SignUpRefused(SignUpRefused::InviteRequired)
+                }
+                other => other.into(),
+            })?;
+        let pair = self.pair(user.id, session.id, refresh, now)?;
+        Ok((user, pair))
+    }
+
+    /// Creates an account whatever the sign-up mode: the operator's way in
+    /// (`ayubi user create`). No session is started.
+    ///
+    /// # Errors
+    /// `Invalid`, `EmailTaken`, `Store`.
+    pub async fn create_account(
+        &self,
+        email: &str,
+        password: String,
+        display_name: Option<&str>,
+    ) -> Result<User> {
+        let email = Email::parse(email)?;
+        let password = Password::new("password", password)?;
+        let display_name = display_name.map(DisplayName::parse).transpose()?;
+        let hash = self.hasher.hash(&password).await?;
+        let (session, _) = self.new_session(self.clock.now());
+        self.store
+            .create_user(&email, display_name.as_ref(), &hash, &session, None)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => IdentityError::EmailTaken,
+                other => other.into(),
+            })
+    }
+
+    /// Creates an invite, made by `maker` (`None`: the operator). Its code is in the
+    /// result and nowhere else.
+    ///
+    /// # Errors
+    /// `Invalid` on `expires_in_days` or `note`; `Store`, including
+    /// [`StoreError::IdempotencyRace`].
+    pub async fn create_invite(
+        &self,
+        maker: Option<UserId>,
+        lifetime: InviteLifetime,
+        note: InviteNote,
+        idempotent: Option<Idempotent<CreatedInvite>>,
+    ) -> Result<CreatedInvite> {
+        let now = self.clock.now();
+        let code = self.secrets.generate(INVITE_PREFIX);
+        let new = NewInvite {
+            digest: self.secrets.digest(&code),
+            note,
+            now,
+            expires_at: now + lifetime.duration(),
+        };
+        let shown = code.clone();
+        let idempotent = idempotent.map(|i| {
+            i.contramap(move |invite: &Invite| CreatedInvite {
+                invite: invite.clone(),
+                code: shown,
+            })
+        });
+        let invite = self
+            .store
+            .create_invite(maker, &new, idempotent)
+            .await
+            .map_err(IdentityError::Store)?;
+        Ok(CreatedInvite { invite, code })
+    }
+
+    /// Invites made by `maker` (`None`: every invite, for the operator), newest first.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn list_invites(&self, maker: Option<UserId>, limit: Limit) -> Result<Vec<Invite>> {
+        Ok(self.store.list_invites(maker, limit.get()).await?)
+    }
+
+    /// Revokes an unused invite made by `maker` (`None`: any, for the operator).
+    ///
+    /// # Errors
+    /// `NotFound` when there is no such invite of `maker`'s; `InviteUsed` when it already
+    /// made an account; `Store`.
+    pub async fn revoke_invite(&self, maker: Option<UserId>, id: i64) -> Result<()> {
+        self.store
+            .revoke_invite(maker, id)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => IdentityError::InviteUsed,
+                other => other.into(),
+            })
+    }
+
+    /// How many accounts exist (the server tells the operator how to make the first).
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn count_users(&self) -> Result<u64> {
+        Ok(self.store.count_users().await?)
+    }
+
+    /// The deployment's sign-up mode.
+    #[must_use]
+    pub fn registration(&self) -> Registration {
+        self.config.registration
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_lifetimes_and_notes_are_parsed() {
+        assert_eq!(Registration::parse(" Invite ").unwrap(), Registration::Invite);
+        assert!(Registration::parse("sometimes").is_err());
+        assert_eq!(InviteLifetime::days(None).unwrap(), InviteLifetime::DEFAULT);
+        assert!(InviteLifetime::days(Some(0)).is_err());
+        assert!(InviteLifetime::days(Some(31)).is_err());
+        assert_eq!(InviteLifetime::days(Some(30)).unwrap().duration(), Duration::days(30));
+        assert_eq!(InviteNote::parse(Some("  ")).unwrap().as_deref(), None);
+        assert_eq!(InviteNote::parse(Some(" mum ")).unwrap().as_deref(), Some("mum"));
+        assert!(InviteNote::parse(Some(&"x".repeat(201))).is_err());
+    }
+}
