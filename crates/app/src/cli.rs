@@ -74,7 +74,10 @@ pub async fn invite(settings: &Settings, args: &[&str]) -> anyhow::Result<()> {
             ["list"] => {
                 let now = chrono::Utc::now();
                 println!("id\tstate\tcreated_at\texpires_at\tmade_by\tnote");
-                for i in identity.list_invites(None, Limit::new(Some(Limit::MAX))?).await? {
+                for i in identity
+                    .list_invites(None, Limit::new(Some(Limit::MAX))?)
+                    .await?
+                {
                     let state = match i.used_at {
                         Some(_) => "used",
                         None if i.expires_at <= now => "expired",

@@ -161,8 +161,11 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisSettings {
-    /// `redis://…`; empty disables Redis.
+    /// `redis://…` or `rediss://…` (TLS); empty disables Redis.
     pub url: SecretString,
+    /// PEM file of a private CA that signed a `rediss://` server's certificate; empty:
+    /// the system's roots.
+    pub ca_file: String,
     /// Pool size.
     pub pool_max_size: usize,
     /// Milliseconds before a Redis call counts as failed.

@@ -9,7 +9,8 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use aws_lc_rs::{digest, hmac};
 use ayubi_identity::ports::{AccessTokens, PasswordHasher, Secrets};
 use ayubi_identity::{
-    AccessClaims, DeviceClaims, IdentityError, Password, PasswordHash, Result, SessionId, TokenDigest,
+    AccessClaims, DeviceClaims, IdentityError, Password, PasswordHash, Result, SessionId,
+    TokenDigest,
 };
 use ayubi_kernel::{StoreError, UserId};
 use base64::Engine as _;

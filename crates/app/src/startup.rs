@@ -83,6 +83,9 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let started = Instant::now();
+        // With two rustls crypto providers in the tree none is the default, and redis-rs
+        // builds its TLS config (`rediss://`) from the default. Installed once a process.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         if settings.jwt_secret_generated {
             tracing::warn!(
                 "JWT_SECRET_KEY is unset or shorter than 32 bytes: using a random key for \
@@ -96,12 +99,20 @@ impl Application {
             db.migrate_up().await.context("applying migrations")?;
         }
         let redis = non_empty(&settings.redis.url)
-            .map(|url| {
-                Redis::new(
+            .map(|url| -> anyhow::Result<Redis> {
+                let ca = match settings.redis.ca_file.trim() {
+                    "" => None,
+                    path => Some(
+                        std::fs::read(path)
+                            .with_context(|| format!("reading redis.ca_file {path}"))?,
+                    ),
+                };
+                Ok(Redis::new(
                     url,
                     settings.redis.pool_max_size,
                     Duration::from_millis(settings.redis.timeout_ms),
-                )
+                    ca,
+                )?)
             })
             .transpose()
             .context("configuring redis")?;

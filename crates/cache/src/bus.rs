@@ -88,13 +88,13 @@ impl Redis {
         on_message: impl Fn(&[u8]) + Send + 'static,
         on_state: impl Fn(bool) + Send + 'static,
     ) {
-        let url = self.url.clone();
+        let client = self.client.clone();
         let channel = channel.to_owned();
         let timeout = self.timeout;
         tokio::spawn(async move {
             let mut backoff = MIN_BACKOFF;
             loop {
-                match subscription(&url, &channel, timeout).await {
+                match subscription(&client, &channel, timeout).await {
                     Ok(pubsub) => {
                         let since = tokio::time::Instant::now();
                         on_state(true);
@@ -140,11 +140,10 @@ impl Redis {
 }
 
 async fn subscription(
-    url: &str,
+    client: &redis::Client,
     channel: &str,
     timeout: Duration,
 ) -> Result<redis::aio::PubSub, CacheError> {
-    let client = redis::Client::open(url).map_err(|e| CacheError::Config(e.to_string()))?;
     let work = async {
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.subscribe(channel).await?;

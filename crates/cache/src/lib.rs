@@ -3,13 +3,18 @@
 //! It owns the pool, the readiness ping, and the pub/sub bus ([`bus`]) that wakes other
 //! instances' sync sockets. Redis is optional: without `REDIS_URL` the server runs on
 //! in-process fallbacks.
+//!
+//! TLS (`rediss://`, as Upstash and other hosted Redis require) goes through rustls:
+//! the server's certificate is checked against the system's roots, or against a private
+//! CA given as a PEM file; `rediss://…/#insecure` (redis-rs's own marker) skips the check
+//! and is for tests and private networks only.
 
 pub mod bus;
 pub mod limits;
 pub mod views;
 
 pub use bus::Publisher;
-use deadpool_redis::{Config, Pool, Runtime};
+use deadpool_redis::{Manager, Pool, Runtime, redis};
 pub use limits::{Decision, Limiter, Rate};
 use std::time::Duration;
 pub use views::{MemoryViews, RedisViews};
@@ -30,8 +35,9 @@ pub enum CacheError {
 pub struct Redis {
     pool: Pool,
     timeout: Duration,
-    /// Kept for the pub/sub subscriber, which needs a dedicated connection.
-    url: String,
+    /// Kept for the pub/sub subscriber, which needs a dedicated connection (with the same
+    /// TLS settings as the pool's).
+    client: redis::Client,
 }
 
 impl std::fmt::Debug for Redis {
@@ -43,20 +49,39 @@ impl std::fmt::Debug for Redis {
 
 impl Redis {
     /// Builds the pool; connections open lazily, so a Redis that is down at start makes
-    /// the server not-ready rather than dead.
+    /// the server not-ready rather than dead. `ca_pem`: the PEM of a private CA that
+    /// signed a `rediss://` server's certificate (instead of the system's roots).
     ///
     /// # Errors
-    /// [`CacheError::Config`] for a malformed URL.
-    pub fn new(url: &str, max_size: usize, timeout: Duration) -> Result<Self, CacheError> {
-        let mut cfg = Config::from_url(url);
-        cfg.pool = Some(deadpool_redis::PoolConfig::new(max_size));
-        let pool = cfg
-            .create_pool(Some(Runtime::Tokio1))
+    /// [`CacheError::Config`] for a malformed URL or CA.
+    pub fn new(
+        url: &str,
+        max_size: usize,
+        timeout: Duration,
+        ca_pem: Option<Vec<u8>>,
+    ) -> Result<Self, CacheError> {
+        let config = |e: redis::RedisError| CacheError::Config(e.to_string());
+        let client = match ca_pem {
+            None => redis::Client::open(url).map_err(config)?,
+            Some(pem) => redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem),
+                },
+            )
+            .map_err(config)?,
+        };
+        let manager = Manager::new(client.get_connection_info().clone()).map_err(config)?;
+        let pool = Pool::builder(manager)
+            .max_size(max_size)
+            .runtime(Runtime::Tokio1)
+            .build()
             .map_err(|e| CacheError::Config(e.to_string()))?;
         Ok(Self {
             pool,
             timeout,
-            url: url.to_owned(),
+            client,
         })
     }
 

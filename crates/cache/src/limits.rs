@@ -235,6 +235,10 @@ mod tests {
                 Decision::Allow => panic!("the fourth in a minute is refused"),
             }
         }
-        assert_eq!(limiter.check_local("b", true), Decision::Allow, "keys are apart");
+        assert_eq!(
+            limiter.check_local("b", true),
+            Decision::Allow,
+            "keys are apart"
+        );
     }
 }

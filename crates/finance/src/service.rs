@@ -5,8 +5,7 @@ use crate::events;
 use crate::model::*;
 use crate::ports::FinanceStore;
 use ayubi_kernel::{
-    Clock, Idempotent, Limit, StoreError, UserId, UserTimeZones, View, Write,
-    YearMonth,
+    Clock, Idempotent, Limit, StoreError, UserId, UserTimeZones, View, Write, YearMonth,
 };
 use chrono::NaiveDate;
 use std::sync::Arc;

@@ -187,7 +187,9 @@ impl IdentityService {
         let hash = self.hasher.hash(&password).await?;
         let invite = match self.config.registration {
             Registration::Open => None,
-            Registration::Closed => return Err(IdentityError::SignUpRefused(SignUpRefused::Closed)),
+            Registration::Closed => {
+                return Err(IdentityError::SignUpRefused(SignUpRefused::Closed));
+            }
             Registration::Invite => match invite.map(str::trim).filter(|c| !c.is_empty()) {
                 Some(code) => Some(self.secrets.digest(code)),
                 None => return Err(IdentityError::SignUpRefused(SignUpRefused::InviteRequired)),
@@ -197,13 +199,17 @@ impl IdentityService {
         let (session, refresh) = self.new_session(now);
         let user = self
             .store
-            .create_user(&email, display_name.as_ref(), &hash, &session, invite.as_ref())
+            .create_user(
+                &email,
+                display_name.as_ref(),
+                &hash,
+                &session,
+                invite.as_ref(),
+            )
             .await
             .map_err(|e| match e {
                 StoreError::Conflict(_) => IdentityError::EmailTaken,
-                StoreError::NotFound => {
-                    IdentityError::SignUpRefused(SignUpRefused::InviteRequired)
-                }
+                StoreError::NotFound => IdentityError::SignUpRefused(SignUpRefused::InviteRequired),
                 other => other.into(),
             })?;
         let pair = self.pair(user.id, session.id, refresh, now)?;
@@ -315,14 +321,23 @@ mod tests {
 
     #[test]
     fn modes_lifetimes_and_notes_are_parsed() {
-        assert_eq!(Registration::parse(" Invite ").unwrap(), Registration::Invite);
+        assert_eq!(
+            Registration::parse(" Invite ").unwrap(),
+            Registration::Invite
+        );
         assert!(Registration::parse("sometimes").is_err());
         assert_eq!(InviteLifetime::days(None).unwrap(), InviteLifetime::DEFAULT);
         assert!(InviteLifetime::days(Some(0)).is_err());
         assert!(InviteLifetime::days(Some(31)).is_err());
-        assert_eq!(InviteLifetime::days(Some(30)).unwrap().duration(), Duration::days(30));
+        assert_eq!(
+            InviteLifetime::days(Some(30)).unwrap().duration(),
+            Duration::days(30)
+        );
         assert_eq!(InviteNote::parse(Some("  ")).unwrap().as_deref(), None);
-        assert_eq!(InviteNote::parse(Some(" mum ")).unwrap().as_deref(), Some("mum"));
+        assert_eq!(
+            InviteNote::parse(Some(" mum ")).unwrap().as_deref(),
+            Some("mum")
+        );
         assert!(InviteNote::parse(Some(&"x".repeat(201))).is_err());
     }
 }

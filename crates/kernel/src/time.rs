@@ -261,7 +261,17 @@ mod year_month_tests {
             YearMonth::parse("9999-12").unwrap().last_day(),
             NaiveDate::from_ymd_opt(9999, 12, 31).unwrap()
         );
-        for bad in ["June", "2026-13", "2026-00", "2026-1", "26-01", "2026-01-01", "0000-01", "+202-01", "２０２６-01"] {
+        for bad in [
+            "June",
+            "2026-13",
+            "2026-00",
+            "2026-1",
+            "26-01",
+            "2026-01-01",
+            "0000-01",
+            "+202-01",
+            "２０２６-01",
+        ] {
             assert_eq!(YearMonth::parse(bad), Err(YearMonthError), "{bad}");
         }
     }

@@ -153,8 +153,7 @@ fn secure(h: &mut HeaderMap, docs: bool, hsts: bool) {
     // `Content-Encoding: identity` is how a handler keeps `Compress` (inside this
     // middleware) off its body; RFC 9110 reserves `identity` for Accept-Encoding, so the
     // answer says nothing rather than that.
-    if h
-        .get(header::CONTENT_ENCODING)
+    if h.get(header::CONTENT_ENCODING)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"identity"))
     {
         h.remove(header::CONTENT_ENCODING);

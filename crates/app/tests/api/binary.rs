@@ -589,7 +589,11 @@ async fn a_server_error_reaches_sentry_scrubbed_and_4xx_answers_do_not() {
 async fn changed_device(api: &Api, email: &str, password: &str) -> String {
     use serde_json::json;
     let first = api
-        .ok("/auth/login", &json!({"email": email, "password": password}), None)
+        .ok(
+            "/auth/login",
+            &json!({"email": email, "password": password}),
+            None,
+        )
         .await;
     let device = first["device_token"].as_str().unwrap().to_owned();
     api.ok(
@@ -645,7 +649,11 @@ async fn logs_are_json_lines_with_request_and_user_ids_and_never_a_secret() {
     let pat = pat["token"].as_str().unwrap().to_owned();
     // An invite, used at once, and a login with the device token an earlier one returned.
     let invite = api
-        .ok("/auth/invites", &json!({"note": "for a friend"}), Some(&access))
+        .ok(
+            "/auth/invites",
+            &json!({"note": "for a friend"}),
+            Some(&access),
+        )
         .await;
     let code = invite["code"].as_str().unwrap().to_owned();
     let friend = api
@@ -784,9 +792,12 @@ async fn the_operator_makes_invites_and_accounts_from_the_command_line() {
     let (mut child, port, logs) = start_logged(cmd);
     let api = Api::new(port);
     assert!(
-        logs.lock().unwrap().iter().any(|l| l.contains("no account yet")
-            && l.contains("ayubi invite create")
-            && l.contains("ayubi user create")),
+        logs.lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("no account yet")
+                && l.contains("ayubi invite create")
+                && l.contains("ayubi user create")),
         "{:?}",
         logs.lock().unwrap()
     );
@@ -796,7 +807,12 @@ async fn the_operator_makes_invites_and_accounts_from_the_command_line() {
             body["invite"] = json!(code);
         }
         let api = api.clone();
-        async move { api.post("/auth/register", &body, None).await.status().as_u16() }
+        async move {
+            api.post("/auth/register", &body, None)
+                .await
+                .status()
+                .as_u16()
+        }
     };
     assert_eq!(signup("first@example.com", None).await, 403);
 
@@ -824,7 +840,17 @@ async fn the_operator_makes_invites_and_accounts_from_the_command_line() {
             .unwrap_or_else(|| panic!("no code in {stdout}"))
             .to_owned()
     };
-    let (ok, out, err) = run(&["invite", "create", "--expires-in-days", "3", "--note", "first one"], None);
+    let (ok, out, err) = run(
+        &[
+            "invite",
+            "create",
+            "--expires-in-days",
+            "3",
+            "--note",
+            "first one",
+        ],
+        None,
+    );
     assert!(ok, "{out}{err}");
     let first = code_in(&out);
     assert!(err.contains("works once"), "{err}");
@@ -837,8 +863,14 @@ async fn the_operator_makes_invites_and_accounts_from_the_command_line() {
     let (ok, out, _) = run(&["invite", "list"], None);
     assert!(ok);
     let used = out.lines().find(|l| l.contains("first one")).unwrap();
-    assert!(used.contains("\tused\t") && used.contains("operator"), "{out}");
-    assert!(!out.contains(&first) && !out.contains(&second), "the list never shows codes");
+    assert!(
+        used.contains("\tused\t") && used.contains("operator"),
+        "{out}"
+    );
+    assert!(
+        !out.contains(&first) && !out.contains(&second),
+        "the list never shows codes"
+    );
     let open_id = out
         .lines()
         .find(|l| l.contains("\topen\t"))
@@ -869,14 +901,23 @@ async fn the_operator_makes_invites_and_accounts_from_the_command_line() {
         )
         .await;
     assert_eq!(login.status().as_u16(), 200);
-    let (ok, _, err) = run(&["user", "create", "--email", "op@example.com"], Some("an operator passphrase\n"));
+    let (ok, _, err) = run(
+        &["user", "create", "--email", "op@example.com"],
+        Some("an operator passphrase\n"),
+    );
     assert!(!ok && err.contains("already registered"), "{err}");
-    let (ok, _, err) = run(&["user", "create", "--email", "short@example.com"], Some("short\n"));
+    let (ok, _, err) = run(
+        &["user", "create", "--email", "short@example.com"],
+        Some("short\n"),
+    );
     assert!(!ok && err.contains("password"), "{err}");
 
     child.kill().unwrap();
     child.wait().unwrap();
     for line in logs.lock().unwrap().iter() {
-        assert!(!line.contains(&first) && !line.contains(&second), "a code was logged: {line}");
+        assert!(
+            !line.contains(&first) && !line.contains(&second),
+            "a code was logged: {line}"
+        );
     }
 }

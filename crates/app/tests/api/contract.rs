@@ -239,17 +239,18 @@ async fn login_is_limited_per_account_but_not_for_the_owners_devices() {
     .await;
     let ada = app.register("ada@example.com").await;
     let bob = app.register("bob@example.com").await;
-    let login = |ip: String, email: &'static str, password: &'static str, device: Option<String>| {
-        let mut body = json!({"email": email, "password": password});
-        if let Some(d) = device {
-            body["device_token"] = json!(d);
-        }
-        app.client
-            .post(app.url("/api/v1/auth/login"))
-            .header("Fly-Client-IP", ip)
-            .json(&body)
-            .send()
-    };
+    let login =
+        |ip: String, email: &'static str, password: &'static str, device: Option<String>| {
+            let mut body = json!({"email": email, "password": password});
+            if let Some(d) = device {
+                body["device_token"] = json!(d);
+            }
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("Fly-Client-IP", ip)
+                .json(&body)
+                .send()
+        };
     // Her own logins beforehand: each returns a device token, and none counts.
     let mut device = String::new();
     for i in 0..7 {
@@ -282,14 +283,24 @@ async fn login_is_limited_per_account_but_not_for_the_owners_devices() {
     .into_iter()
     .enumerate()
     {
-        let res = login(format!("198.51.100.{i}"), email, "not her password at all", None)
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
-    }
-    let res = login("198.51.100.77".into(), "ada@example.com", "not her password", None)
+        let res = login(
+            format!("198.51.100.{i}"),
+            email,
+            "not her password at all",
+            None,
+        )
         .await
         .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let res = login(
+        "198.51.100.77".into(),
+        "ada@example.com",
+        "not her password",
+        None,
+    )
+    .await
+    .unwrap();
     assert!(res.headers().contains_key("retry-after"));
     problem(res, StatusCode::TOO_MANY_REQUESTS).await;
     // The right password from a new device is refused too until the minute turns (the
@@ -304,25 +315,49 @@ async fn login_is_limited_per_account_but_not_for_the_owners_devices() {
         ada.access.clone(),
         "ey.junk.token".to_owned(),
     ] {
-        let res = login("198.51.100.79".into(), "ada@example.com", PASSWORD, Some(not_hers))
-            .await
-            .unwrap();
+        let res = login(
+            "198.51.100.79".into(),
+            "ada@example.com",
+            PASSWORD,
+            Some(not_hers),
+        )
+        .await
+        .unwrap();
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     }
     // Her device gets in (and a wrong password from it is a plain 401, not a 429).
-    let res = login("192.0.2.50".into(), "ada@example.com", "typo in my password", Some(device.clone()))
-        .await
-        .unwrap();
+    let res = login(
+        "192.0.2.50".into(),
+        "ada@example.com",
+        "typo in my password",
+        Some(device.clone()),
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let res = login("192.0.2.51".into(), "ada@example.com", PASSWORD, Some(device.clone()))
-        .await
-        .unwrap();
+    let res = login(
+        "192.0.2.51".into(),
+        "ada@example.com",
+        PASSWORD,
+        Some(device.clone()),
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     // Another account is free.
-    let res = login("198.51.100.80".into(), "bob@example.com", "wrong wrong wrong", None)
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "another account is free");
+    let res = login(
+        "198.51.100.80".into(),
+        "bob@example.com",
+        "wrong wrong wrong",
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "another account is free"
+    );
 
     // A password change revokes every session — and every device token with them.
     let res = app
@@ -334,9 +369,14 @@ async fn login_is_limited_per_account_but_not_for_the_owners_devices() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let res = login("192.0.2.52".into(), "ada@example.com", "a brand new passphrase", Some(device))
-        .await
-        .unwrap();
+    let res = login(
+        "192.0.2.52".into(),
+        "ada@example.com",
+        "a brand new passphrase",
+        Some(device),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         res.status(),
         StatusCode::TOO_MANY_REQUESTS,

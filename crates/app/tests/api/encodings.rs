@@ -110,7 +110,10 @@ async fn every_get_is_encoded_as_its_headers_say() {
         compressed += usize::from(coding.is_some());
         checked += 1;
     }
-    assert!(checked >= 34, "only {checked} GET operations in the document");
+    assert!(
+        checked >= 34,
+        "only {checked} GET operations in the document"
+    );
     // Compression is on: the large JSON answers did get encoded.
     assert!(compressed > 0, "nothing was compressed");
 
@@ -125,7 +128,10 @@ async fn every_get_is_encoded_as_its_headers_say() {
     assert_eq!(res.status(), StatusCode::OK);
     let (_, body) = honest_body("/metrics", res).await;
     let text = String::from_utf8(body).unwrap();
-    assert!(text.contains("# TYPE ayubi_http_requests_total counter"), "{text}");
+    assert!(
+        text.contains("# TYPE ayubi_http_requests_total counter"),
+        "{text}"
+    );
 
     // The docs UI and every asset its page loads.
     let res = app
@@ -168,7 +174,10 @@ async fn every_get_is_encoded_as_its_headers_say() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let sha = res.headers()["x-content-sha256"].to_str().unwrap().to_owned();
+    let sha = res.headers()["x-content-sha256"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let repr = res.headers()["repr-digest"].to_str().unwrap().to_owned();
     let (coding, body) = honest_body("export", res).await;
     assert_eq!(coding, None, "the digests name the unencoded document");
@@ -190,7 +199,11 @@ async fn every_get_is_encoded_as_its_headers_say() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.headers().get(CONTENT_ENCODING).is_none(), "{:?}", res.headers());
+    assert!(
+        res.headers().get(CONTENT_ENCODING).is_none(),
+        "{:?}",
+        res.headers()
+    );
     let first = tokio::time::timeout(std::time::Duration::from_secs(10), res.chunk())
         .await
         .expect("the replay arrives")
@@ -198,7 +211,11 @@ async fn every_get_is_encoded_as_its_headers_say() {
         .unwrap();
     let text = std::str::from_utf8(&first).unwrap();
     assert!(
-        text.starts_with("id:") || text.starts_with("event:") || text.starts_with("data:") || text.starts_with(':') || text.starts_with("retry:"),
+        text.starts_with("id:")
+            || text.starts_with("event:")
+            || text.starts_with("data:")
+            || text.starts_with(':')
+            || text.starts_with("retry:"),
         "{text}"
     );
 }

@@ -397,7 +397,10 @@ async fn the_monthly_summary_is_exact_and_by_category() {
             StatusCode::BAD_REQUEST,
         )
         .await;
-        assert!(p["detail"].as_str().unwrap().contains("YYYY-MM"), "{bad}: {p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("YYYY-MM"),
+            "{bad}: {p}"
+        );
     }
     problem(
         app.get("/api/v1/finance/summary", Some(&s.access)).await,

@@ -219,8 +219,11 @@ async fn completing_twice_is_one_row_and_skips_are_days_too() {
     );
     // `limit` like every list: the newest first; out of range 422, not a number 400.
     assert_eq!(
-        app.get_ok(&format!("/api/v1/habits/{id}/completions?limit=2"), &s.access)
-            .await,
+        app.get_ok(
+            &format!("/api/v1/habits/{id}/completions?limit=2"),
+            &s.access
+        )
+        .await,
         json!(["2026-11-26", "2026-11-20"])
     );
     assert_eq!(

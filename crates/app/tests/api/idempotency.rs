@@ -185,5 +185,8 @@ async fn a_key_from_another_route_is_422_and_every_keyed_operation_says_so() {
             }
         }
     }
-    assert!(keyed >= 14, "only {keyed} operations take an Idempotency-Key");
+    assert!(
+        keyed >= 14,
+        "only {keyed} operations take an Idempotency-Key"
+    );
 }

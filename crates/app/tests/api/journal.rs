@@ -234,7 +234,10 @@ async fn search_is_ranked_case_insensitive_prefix_and_works_in_russian() {
     }
     assert_eq!(
         ids(&app
-            .get_ok(&format!("/api/v1/journal?q={}", url_escape("«sea»!!! 🙂")), &s.access)
+            .get_ok(
+                &format!("/api/v1/journal?q={}", url_escape("«sea»!!! 🙂")),
+                &s.access
+            )
             .await),
         vec![other["id"].as_i64().unwrap()],
         "the words in odd text still match"

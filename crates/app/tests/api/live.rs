@@ -23,7 +23,7 @@ fn ws_url(app: &TestApp, query: &str) -> String {
 
 /// A connected client: a task reads the socket all the time (answering pings, as real
 /// clients do) and queues what arrives.
-struct Client {
+pub(crate) struct Client {
     rx: tokio::sync::mpsc::UnboundedReceiver<Got>,
     tx: futures_util::stream::SplitSink<Ws, Message>,
 }
@@ -65,7 +65,7 @@ fn handshake(
 }
 
 /// Opens a socket with [`handshake`] and starts reading it.
-async fn open(app: &TestApp, token: &str, since: i64) -> Client {
+pub(crate) async fn open(app: &TestApp, token: &str, since: i64) -> Client {
     let req = handshake(app, token, since);
     let (ws, res) = tokio_tungstenite::connect_async(req).await.unwrap();
     assert_eq!(
@@ -112,7 +112,7 @@ async fn recv(c: &mut Client) -> Got {
         .unwrap_or(Got::Closed(1006, String::new()))
 }
 
-async fn message(c: &mut Client) -> Value {
+pub(crate) async fn message(c: &mut Client) -> Value {
     match recv(c).await {
         Got::Json(v) => v,
         other => panic!("expected a message, got {other:?}"),
@@ -133,7 +133,7 @@ async fn silent(c: &mut Client, ms: u64) {
     }
 }
 
-async fn water(app: &TestApp, token: &str, ml: i64) -> Value {
+pub(crate) async fn water(app: &TestApp, token: &str, ml: i64) -> Value {
     let res = app
         .create("/api/v1/sport/water", token, None, &json!({ "ml": ml }))
         .await;

@@ -29,6 +29,7 @@ mod settings;
 mod signup;
 mod sport;
 mod sync;
+mod tls;
 mod tokens;
 mod travel;
 mod views;

@@ -16,7 +16,9 @@ async fn register(app: &TestApp, email: &str, invite: Option<&str>) -> Response 
 }
 
 async fn invite(app: &TestApp, bearer: &str, body: Value) -> Value {
-    let res = app.post_json("/api/v1/auth/invites", &body, Some(bearer)).await;
+    let res = app
+        .post_json("/api/v1/auth/invites", &body, Some(bearer))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     res.json().await.unwrap()
 }
@@ -53,22 +55,36 @@ async fn invite_mode_takes_one_valid_code_per_account_and_refuses_everything_els
     let (_open, app, ada) = invite_only().await;
     // No code, a blank one, a made-up one: the same 403, and no row.
     for code in [None, Some(""), Some("ayubi_inv_made-up"), Some("x")] {
-        let p = problem(register(&app, "bob@example.com", code).await, StatusCode::FORBIDDEN).await;
+        let p = problem(
+            register(&app, "bob@example.com", code).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
         assert!(
-            p["detail"].as_str().unwrap().starts_with("a valid invite is required"),
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("a valid invite is required"),
             "{p}"
         );
     }
     assert_eq!(users(&app).await, 1);
 
     // Ada makes one; the answer shows the code once, the list never.
-    let made = invite(&app, &ada.access, json!({"note": " for bob ", "expires_in_days": 2})).await;
+    let made = invite(
+        &app,
+        &ada.access,
+        json!({"note": " for bob ", "expires_in_days": 2}),
+    )
+    .await;
     let code = made["code"].as_str().unwrap().to_owned();
     assert!(code.starts_with("ayubi_inv_"), "{made}");
     assert_eq!(made["note"], "for bob");
     assert_eq!(made["used_at"], Value::Null);
-    let created: chrono::DateTime<chrono::Utc> = made["created_at"].as_str().unwrap().parse().unwrap();
-    let expires: chrono::DateTime<chrono::Utc> = made["expires_at"].as_str().unwrap().parse().unwrap();
+    let created: chrono::DateTime<chrono::Utc> =
+        made["created_at"].as_str().unwrap().parse().unwrap();
+    let expires: chrono::DateTime<chrono::Utc> =
+        made["expires_at"].as_str().unwrap().parse().unwrap();
     assert_eq!(expires - created, chrono::Duration::days(2));
     let listed = app.get_ok("/api/v1/auth/invites", &ada.access).await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
@@ -81,14 +97,23 @@ async fn invite_mode_takes_one_valid_code_per_account_and_refuses_everything_els
         (json!({"expires_in_days": 31}), "expires_in_days"),
         (json!({"note": "n".repeat(201)}), "note"),
     ] {
-        let res = app.post_json("/api/v1/auth/invites", &body, Some(&ada.access)).await;
+        let res = app
+            .post_json("/api/v1/auth/invites", &body, Some(&ada.access))
+            .await;
         let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert!(p["errors"][field].is_array(), "{p}");
     }
 
     // The code with an email already taken: 409, and the code stays unused.
-    problem(register(&app, "ada@example.com", Some(&code)).await, StatusCode::CONFLICT).await;
-    assert_eq!(app.get_ok("/api/v1/auth/invites", &ada.access).await[0]["used_at"], Value::Null);
+    problem(
+        register(&app, "ada@example.com", Some(&code)).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(
+        app.get_ok("/api/v1/auth/invites", &ada.access).await[0]["used_at"],
+        Value::Null
+    );
     // Bob signs up with it (the code as pasted, spaces around it).
     let res = register(&app, "bob@example.com", Some(&format!(" {code}\n"))).await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -96,31 +121,47 @@ async fn invite_mode_takes_one_valid_code_per_account_and_refuses_everything_els
     let bob_token = bob["access_token"].as_str().unwrap().to_owned();
     assert!(app.get_ok("/api/v1/auth/invites", &ada.access).await[0]["used_at"].is_string());
     // Once only; and a used invite cannot be revoked.
-    problem(register(&app, "carol@example.com", Some(&code)).await, StatusCode::FORBIDDEN).await;
+    problem(
+        register(&app, "carol@example.com", Some(&code)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     let id = made["id"].as_i64().unwrap();
-    let res = app.delete_json(&format!("/api/v1/auth/invites/{id}"), None, &ada.access).await;
+    let res = app
+        .delete_json(&format!("/api/v1/auth/invites/{id}"), None, &ada.access)
+        .await;
     problem(res, StatusCode::CONFLICT).await;
     // Bob sees none of ada's invites and cannot touch them.
-    assert_eq!(app.get_ok("/api/v1/auth/invites", &bob_token).await, json!([]));
-    let res = app.delete_json(&format!("/api/v1/auth/invites/{id}"), None, &bob_token).await;
+    assert_eq!(
+        app.get_ok("/api/v1/auth/invites", &bob_token).await,
+        json!([])
+    );
+    let res = app
+        .delete_json(&format!("/api/v1/auth/invites/{id}"), None, &bob_token)
+        .await;
     problem(res, StatusCode::NOT_FOUND).await;
 
     // Revoked: the code stops working at once.
     let revoked = invite(&app, &ada.access, json!({})).await;
     let rid = revoked["id"].as_i64().unwrap();
-    let res = app.delete_json(&format!("/api/v1/auth/invites/{rid}"), None, &ada.access).await;
+    let res = app
+        .delete_json(&format!("/api/v1/auth/invites/{rid}"), None, &ada.access)
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     problem(
         register(&app, "dave@example.com", revoked["code"].as_str()).await,
         StatusCode::FORBIDDEN,
     )
     .await;
-    let res = app.delete_json(&format!("/api/v1/auth/invites/{rid}"), None, &ada.access).await;
+    let res = app
+        .delete_json(&format!("/api/v1/auth/invites/{rid}"), None, &ada.access)
+        .await;
     problem(res, StatusCode::NOT_FOUND).await;
 
     // Expired: seven days by default, on the service's clock.
     let old = invite(&app, &ada.access, json!({})).await;
-    app.clock.advance(chrono::Duration::days(7) + chrono::Duration::seconds(1));
+    app.clock
+        .advance(chrono::Duration::days(7) + chrono::Duration::seconds(1));
     problem(
         register(&app, "erin@example.com", old["code"].as_str()).await,
         StatusCode::FORBIDDEN,
@@ -138,14 +179,21 @@ async fn two_sign_ups_racing_for_one_code_make_one_account() {
             .as_str()
             .unwrap()
             .to_owned();
-        let (first, second) = (format!("a{round}@example.com"), format!("b{round}@example.com"));
+        let (first, second) = (
+            format!("a{round}@example.com"),
+            format!("b{round}@example.com"),
+        );
         let (a, b) = tokio::join!(
             register(&app, &first, Some(&code)),
             register(&app, &second, Some(&code)),
         );
         let mut statuses = [a.status(), b.status()];
         statuses.sort();
-        assert_eq!(statuses, [StatusCode::CREATED, StatusCode::FORBIDDEN], "round {round}");
+        assert_eq!(
+            statuses,
+            [StatusCode::CREATED, StatusCode::FORBIDDEN],
+            "round {round}"
+        );
     }
     assert_eq!(users(&app).await, 4);
 }
@@ -194,8 +242,15 @@ async fn closed_mode_refuses_everyone_and_open_mode_ignores_invites() {
         .to_owned();
     let closed = spawn_beside(&open, |s| s.auth.registration = Registration::Closed).await;
     for invite in [None, Some(code.as_str())] {
-        let p = problem(register(&closed, "bob@example.com", invite).await, StatusCode::FORBIDDEN).await;
-        assert!(p["detail"].as_str().unwrap().contains("ayubi user create"), "{p}");
+        let p = problem(
+            register(&closed, "bob@example.com", invite).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert!(
+            p["detail"].as_str().unwrap().contains("ayubi user create"),
+            "{p}"
+        );
     }
     assert_eq!(users(&open).await, 1);
     assert_eq!(
