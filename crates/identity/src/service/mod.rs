@@ -1,5 +1,7 @@
 //! Identity use cases.
 
+mod invites;
+
 use crate::error::{IdentityError, Result};
 use crate::model::*;
 use crate::ports::{
