@@ -59,7 +59,8 @@ impl IdentityService {
     }
 
     /// Creates an account whatever the sign-up mode: the operator's way in
-    /// (`ayubi user create`). No session is started.
+    /// (`ayubi user create`). Nobody is logged in: the first session's refresh token is
+    /// thrown away (its row is purged when it expires), and the owner logs in as usual.
     ///
     /// # Errors
     /// `Invalid`, `EmailTaken`, `Store`.
