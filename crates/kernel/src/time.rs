@@ -167,7 +167,8 @@ mod tests {
     }
 }
 
-/// A calendar month, written `YYYY-MM` (years 0001–9999).
+/// A calendar month, written `YYYY-MM` (years 0000–9999, as the pattern the API document
+/// states allows; chrono's proleptic calendar has a year 0).
 ///
 /// It deserializes from that text, so a query such as `?month=June` fails to parse (the
 /// app's 400) rather than reaching a rule (422).
@@ -196,7 +197,6 @@ impl YearMonth {
         let year: i32 = text[..4].parse().map_err(|_| YearMonthError)?;
         let month: u32 = text[5..].parse().map_err(|_| YearMonthError)?;
         NaiveDate::from_ymd_opt(year, month, 1)
-            .filter(|_| year >= 1)
             .map(|first| Self { first })
             .ok_or(YearMonthError)
     }
@@ -261,6 +261,8 @@ mod year_month_tests {
             YearMonth::parse("9999-12").unwrap().last_day(),
             NaiveDate::from_ymd_opt(9999, 12, 31).unwrap()
         );
+        // The document's pattern allows year 0000; chrono's calendar has it.
+        assert_eq!(YearMonth::parse("0000-01").unwrap().to_string(), "0000-01");
         for bad in [
             "June",
             "2026-13",
@@ -268,7 +270,6 @@ mod year_month_tests {
             "2026-1",
             "26-01",
             "2026-01-01",
-            "0000-01",
             "+202-01",
             "２０２６-01",
         ] {

@@ -387,7 +387,7 @@ async fn the_monthly_summary_is_exact_and_by_category() {
         70.0
     );
     // Text that is not a month does not parse: 400 (api.md), not a rule broken (422).
-    for bad in ["June", "2026-13", "2026-1", "nov", "2026-11-01", "0000-01"] {
+    for bad in ["June", "2026-13", "2026-1", "nov", "2026-11-01", "-001-01"] {
         let p = problem(
             app.get(
                 &format!("/api/v1/finance/summary?month={bad}"),
