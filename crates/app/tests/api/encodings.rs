@@ -62,6 +62,18 @@ async fn honest_body(what: &str, res: Response) -> (Option<String>, Vec<u8>) {
     (coding, body)
 }
 
+/// `GET path` accepting every coding, as `bearer` when given.
+async fn get_accepting_all(app: &TestApp, path: &str, bearer: Option<&str>) -> Response {
+    let mut req = app
+        .client
+        .get(app.url(path))
+        .header(ACCEPT_ENCODING, EVERY_CODING);
+    if let Some(token) = bearer {
+        req = req.bearer_auth(token);
+    }
+    req.send().await.unwrap()
+}
+
 #[tokio::test]
 async fn every_get_is_encoded_as_its_headers_say() {
     let app = spawn_app().await;
@@ -94,14 +106,7 @@ async fn every_get_is_encoded_as_its_headers_say() {
             path.push(if i == 0 { '?' } else { '&' });
             path.push_str(&format!("{name}={value}"));
         }
-        let res = app
-            .client
-            .get(app.url(&path))
-            .bearer_auth(&a.access)
-            .header(ACCEPT_ENCODING, EVERY_CODING)
-            .send()
-            .await
-            .unwrap();
+        let res = get_accepting_all(&app, &path, Some(&a.access)).await;
         let status = res.status();
         let (coding, body) = honest_body(&path, res).await;
         if status.is_success() {
@@ -134,13 +139,7 @@ async fn every_get_is_encoded_as_its_headers_say() {
     );
 
     // The docs UI and every asset its page loads.
-    let res = app
-        .client
-        .get(app.url("/docs/"))
-        .header(ACCEPT_ENCODING, EVERY_CODING)
-        .send()
-        .await
-        .unwrap();
+    let res = get_accepting_all(&app, "/docs/", None).await;
     assert_eq!(res.status(), StatusCode::OK);
     let (_, page) = honest_body("/docs/", res).await;
     let page = String::from_utf8(page).unwrap();
@@ -151,13 +150,7 @@ async fn every_get_is_encoded_as_its_headers_say() {
     assert!(assets.len() >= 3, "{page}");
     for asset in assets {
         let path = format!("/docs/{}", asset.trim_start_matches("./"));
-        let res = app
-            .client
-            .get(app.url(&path))
-            .header(ACCEPT_ENCODING, EVERY_CODING)
-            .send()
-            .await
-            .unwrap();
+        let res = get_accepting_all(&app, &path, None).await;
         assert_eq!(res.status(), StatusCode::OK, "{path}");
         let (_, body) = honest_body(&path, res).await;
         assert!(!body.is_empty(), "{path}");
@@ -165,14 +158,7 @@ async fn every_get_is_encoded_as_its_headers_say() {
 
     // The export is streamed with Content-Length and Repr-Digest: whatever coding it says,
     // the decoded document is the one the digest names.
-    let res = app
-        .client
-        .get(app.url("/api/v1/backup/export"))
-        .bearer_auth(&a.access)
-        .header(ACCEPT_ENCODING, EVERY_CODING)
-        .send()
-        .await
-        .unwrap();
+    let res = get_accepting_all(&app, "/api/v1/backup/export", Some(&a.access)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let sha = res.headers()["x-content-sha256"]
         .to_str()
@@ -190,14 +176,7 @@ async fn every_get_is_encoded_as_its_headers_say() {
 
     // The event stream: its first bytes arrive unencoded and parse as events at once
     // (a compressor would hold them back).
-    let mut res = app
-        .client
-        .get(app.url("/api/v1/events?since=0"))
-        .bearer_auth(&a.access)
-        .header(ACCEPT_ENCODING, EVERY_CODING)
-        .send()
-        .await
-        .unwrap();
+    let mut res = get_accepting_all(&app, "/api/v1/events?since=0", Some(&a.access)).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(
         res.headers().get(CONTENT_ENCODING).is_none(),
