@@ -586,6 +586,17 @@ mod tests {
             assert_eq!(s.database.max_lifetime_secs, 3600);
             assert!(s.database.test_before_acquire);
             assert_eq!(s.telemetry.log_format, LogFormat::Json);
+            // A dashboard on the open internet: sign-up by invite unless said otherwise.
+            assert_eq!(s.auth.registration, Registration::Invite);
+            jail.set_env("AYUBI__AUTH__REGISTRATION", "closed");
+            let s = Settings::load_with(Environment::Production, &dir(), true)
+                .map_err(|e| e.to_string())?;
+            assert_eq!(s.auth.registration, Registration::Closed);
+            let dev = Settings::load_with(Environment::Development, &dir(), true)
+                .map_err(|e| e.to_string())?;
+            assert_eq!(dev.auth.registration, Registration::Closed, "the environment wins");
+            jail.set_env("AYUBI__AUTH__REGISTRATION", "sometimes");
+            assert!(Settings::load_with(Environment::Production, &dir(), true).is_err());
             Ok(())
         });
     }
