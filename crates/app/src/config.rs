@@ -594,7 +594,11 @@ mod tests {
             assert_eq!(s.auth.registration, Registration::Closed);
             let dev = Settings::load_with(Environment::Development, &dir(), true)
                 .map_err(|e| e.to_string())?;
-            assert_eq!(dev.auth.registration, Registration::Closed, "the environment wins");
+            assert_eq!(
+                dev.auth.registration,
+                Registration::Closed,
+                "the environment wins"
+            );
             jail.set_env("AYUBI__AUTH__REGISTRATION", "sometimes");
             assert!(Settings::load_with(Environment::Production, &dir(), true).is_err());
             Ok(())
