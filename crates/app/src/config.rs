@@ -193,33 +193,11 @@ pub struct AuthSettings {
     /// Lifetime of the device token a login returns, in days.
     pub device_token_ttl_days: i64,
     /// `open`, `invite` or `closed`.
-    pub registration: Registration,
+    pub registration: ayubi_identity::Registration,
     /// Registrations an hour per client IP.
     pub register_per_hour: u32,
     /// Argon2 hashes run at once (each takes 19 MiB and a core).
     pub max_concurrent_hashes: usize,
-}
-
-/// Who may create an account (`auth.registration`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Registration {
-    /// Anyone (the development default).
-    Open,
-    /// With a valid invite code (the production default).
-    Invite,
-    /// Nobody; the operator creates accounts with `ayubi user create`.
-    Closed,
-}
-
-impl From<Registration> for ayubi_identity::Registration {
-    fn from(r: Registration) -> Self {
-        match r {
-            Registration::Open => Self::Open,
-            Registration::Invite => Self::Invite,
-            Registration::Closed => Self::Closed,
-        }
-    }
 }
 
 /// `[idempotency]`.
@@ -587,16 +565,16 @@ mod tests {
             assert!(s.database.test_before_acquire);
             assert_eq!(s.telemetry.log_format, LogFormat::Json);
             // A dashboard on the open internet: sign-up by invite unless said otherwise.
-            assert_eq!(s.auth.registration, Registration::Invite);
+            assert_eq!(s.auth.registration, ayubi_identity::Registration::Invite);
             jail.set_env("AYUBI__AUTH__REGISTRATION", "closed");
             let s = Settings::load_with(Environment::Production, &dir(), true)
                 .map_err(|e| e.to_string())?;
-            assert_eq!(s.auth.registration, Registration::Closed);
+            assert_eq!(s.auth.registration, ayubi_identity::Registration::Closed);
             let dev = Settings::load_with(Environment::Development, &dir(), true)
                 .map_err(|e| e.to_string())?;
             assert_eq!(
                 dev.auth.registration,
-                Registration::Closed,
+                ayubi_identity::Registration::Closed,
                 "the environment wins"
             );
             jail.set_env("AYUBI__AUTH__REGISTRATION", "sometimes");

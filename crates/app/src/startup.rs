@@ -471,7 +471,7 @@ pub fn identity_service(
         clock,
         IdentityConfig {
             refresh_ttl: chrono::Duration::days(settings.auth.refresh_token_ttl_days),
-            registration: settings.auth.registration.into(),
+            registration: settings.auth.registration,
             ..IdentityConfig::default()
         },
     ))

@@ -10,8 +10,9 @@ use chrono::{DateTime, Duration, Utc};
 /// Prefix of invite codes, so one pasted in the wrong place is recognisable.
 pub const INVITE_PREFIX: &str = "ayubi_inv_";
 
-/// How sign-up works for this deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How sign-up works for this deployment (configured as `open`, `invite` or `closed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Registration {
     /// Anyone may register (development).
     #[default]
@@ -23,22 +24,6 @@ pub enum Registration {
 }
 
 impl Registration {
-    /// Parses `open`, `invite` or `closed`.
-    ///
-    /// # Errors
-    /// [`IdentityError::Invalid`] on `registration` for anything else.
-    pub fn parse(raw: &str) -> Result<Self> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "open" => Ok(Self::Open),
-            "invite" => Ok(Self::Invite),
-            "closed" => Ok(Self::Closed),
-            _ => Err(IdentityError::invalid(
-                "registration",
-                "must be open, invite or closed",
-            )),
-        }
-    }
-
     /// The name as configured.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -172,11 +157,6 @@ mod tests {
 
     #[test]
     fn modes_lifetimes_and_notes_are_parsed() {
-        assert_eq!(
-            Registration::parse(" Invite ").unwrap(),
-            Registration::Invite
-        );
-        assert!(Registration::parse("sometimes").is_err());
         assert_eq!(InviteLifetime::days(None).unwrap(), InviteLifetime::DEFAULT);
         assert!(InviteLifetime::days(Some(0)).is_err());
         assert!(InviteLifetime::days(Some(31)).is_err());

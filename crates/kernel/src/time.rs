@@ -1,4 +1,4 @@
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::fmt;
 
 /// A user's IANA time zone (`Europe/Berlin`), default UTC. "Today" for a user is today in
@@ -199,14 +199,6 @@ impl YearMonth {
         NaiveDate::from_ymd_opt(year, month, 1)
             .map(|first| Self { first })
             .ok_or(YearMonthError)
-    }
-
-    /// The month holding `date`.
-    #[must_use]
-    pub fn of(date: NaiveDate) -> Self {
-        Self {
-            first: date.with_day(1).unwrap_or(date),
-        }
     }
 
     /// Its first day.

@@ -2,7 +2,7 @@
 //! made by signed-in users, and what a refused sign-up leaves behind (nothing).
 
 use crate::helpers::*;
-use ayubi_app::config::Registration;
+use ayubi_identity::Registration;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
