@@ -17,7 +17,6 @@ pub mod openapi;
 pub mod ops_metrics;
 pub mod routes;
 pub mod security;
-pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod sync;

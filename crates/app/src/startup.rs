@@ -13,8 +13,7 @@ use crate::routes;
 use crate::routes::auth::AuthLimits;
 use crate::security::{Argon2Hasher, JwtTokens, RandomSecrets, ResponseSealer};
 use crate::state::AppState;
-use crate::sync::socket::Timing;
-use crate::sync::{self, Fanout, Hub, SyncConfig, SyncMetrics};
+use crate::sync::{Announce, IdentityCheck, SyncMetrics};
 use actix_cors::Cors;
 use actix_governor::GovernorConfigBuilder;
 use actix_web::dev::Server;
@@ -33,10 +32,12 @@ use ayubi_finance::FinanceService;
 use ayubi_habits::HabitService;
 use ayubi_identity::{IdentityConfig, IdentityService};
 use ayubi_journal::JournalService;
-use ayubi_kernel::{ChangeLog, Clock, IdempotencyStore, SystemClock};
+use ayubi_kernel::{Clock, IdempotencyStore, SystemClock};
 use ayubi_settings::SettingsService;
 use ayubi_sport::SportService;
 use ayubi_storage::BlobStore;
+use ayubi_sync::ChangeLog;
+use ayubi_sync::{Fanout, Hub, Live, SyncConfig, Timing};
 use ayubi_travel::TravelService;
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
@@ -135,26 +136,31 @@ impl Application {
         let hub = Arc::new(Hub::new(
             settings.sync.queue_capacity,
             settings.sync.max_sockets_per_user,
-            sync_metrics,
+            Arc::new(sync_metrics),
         ));
         let deployment = db
             .deployment_id()
             .await
             .context("reading the deployment id")?;
-        let channel = sync::hub::channel(&deployment);
+        let channel = ayubi_sync::channel(&deployment);
         // Without Redis, only a SQLite deployment (one instance by construction) can be
         // sure no other instance revokes a session unseen; with Redis, trust follows the
         // subscription.
         let sessions = (settings.auth.session_cache_secs > 0).then(|| {
-            Arc::new(crate::sessions::LocalSessions::new(
+            Arc::new(ayubi_cache::LocalSessions::new(
                 100_000,
                 Duration::from_secs(settings.auth.session_cache_secs),
                 redis.is_none() && db.backend() == ayubi_db::Backend::Sqlite,
             ))
         });
-        let mut fanout = Fanout::new(hub.clone(), redis.as_ref().map(|r| r.publisher(&channel)));
+        let mut fanout = Fanout::new(
+            hub.clone(),
+            redis
+                .as_ref()
+                .map(|r| -> Arc<dyn ayubi_sync::Bus> { Arc::new(r.publisher(&channel)) }),
+        );
         if let Some(s) = &sessions {
-            fanout = fanout.with_sessions(s.clone());
+            fanout = fanout.with_listener(s.clone());
         }
         let fanout = Arc::new(fanout);
         // Poll the log until wake-ups from other instances flow. Without Redis they never
@@ -209,7 +215,8 @@ impl Application {
         ));
 
         let secret = settings.auth.jwt_secret.expose_secret().as_bytes();
-        let identity = identity_service(&settings, &db, clock.clone())?.with_revocations(fanout);
+        let identity = identity_service(&settings, &db, clock.clone())?
+            .with_revocations(Arc::new(Announce(fanout)));
         let identity = match sessions {
             Some(s) => identity.with_session_cache(s),
             None => identity,
@@ -273,6 +280,19 @@ impl Application {
                 settings.auth.login_per_account_per_minute,
             ),
         ));
+        let live = Arc::new(Live::new(
+            hub,
+            change_log.clone(),
+            clock.clone(),
+            Arc::new(IdentityCheck(identity.clone())),
+            SyncConfig {
+                timing: Timing {
+                    ping: Duration::from_secs(settings.sync.ping_interval_secs.max(1)),
+                    send: Duration::from_secs(settings.sync.send_timeout_secs.max(1)),
+                },
+                batch_size: settings.sync.batch_size,
+            },
+        ));
         let state = web::Data::new(AppState {
             auth_metrics,
             login_limits,
@@ -306,14 +326,7 @@ impl Application {
             redis,
             hsts: settings.server.hsts,
             clock: clock.clone(),
-            hub,
-            sync: SyncConfig {
-                timing: Timing {
-                    ping: Duration::from_secs(settings.sync.ping_interval_secs.max(1)),
-                    send: Duration::from_secs(settings.sync.send_timeout_secs.max(1)),
-                },
-                batch_size: settings.sync.batch_size,
-            },
+            live,
             backups,
             views,
             zones,

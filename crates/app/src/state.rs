@@ -1,7 +1,6 @@
 //! What every handler can reach, built once in [`crate::startup::Application::build`].
 
 use crate::http::Idempotency;
-use crate::sync::{Hub, SyncConfig};
 use ayubi_cache::Redis;
 use ayubi_db::Database;
 use ayubi_finance::FinanceService;
@@ -9,9 +8,10 @@ use ayubi_games::GamesService;
 use ayubi_habits::HabitService;
 use ayubi_identity::IdentityService;
 use ayubi_journal::JournalService;
-use ayubi_kernel::{ChangeLog, Clock};
+use ayubi_kernel::Clock;
 use ayubi_settings::SettingsService;
 use ayubi_sport::SportService;
+use ayubi_sync::{ChangeLog, Live};
 use ayubi_travel::TravelService;
 use std::sync::Arc;
 
@@ -46,10 +46,8 @@ pub struct AppState {
     pub hsts: bool,
     /// The service clock.
     pub clock: Arc<dyn Clock>,
-    /// This instance's live-sync sockets.
-    pub hub: Arc<Hub>,
-    /// Live-sync settings.
-    pub sync: SyncConfig,
+    /// Live sync: this instance's hub, settings and connection policy.
+    pub live: Arc<Live>,
     /// Backups.
     pub backups: Arc<crate::backups::Backups>,
     /// The read-view cache.

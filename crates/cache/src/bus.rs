@@ -38,6 +38,12 @@ impl Publisher {
     }
 }
 
+impl ayubi_sync::Bus for Publisher {
+    fn publish(&self, message: Vec<u8>) -> bool {
+        Publisher::publish(self, message)
+    }
+}
+
 impl Redis {
     /// Starts the task that publishes queued messages on `channel`, pipelining bursts
     /// into one round trip. Must be called inside a Tokio runtime.

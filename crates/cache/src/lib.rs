@@ -1,7 +1,8 @@
 //! Ayubi's Redis adapter (deadpool-redis).
 //!
-//! It owns the pool, the readiness ping, and the pub/sub bus ([`bus`]) that wakes other
-//! instances' sync sockets. Redis is optional: without `REDIS_URL` the server runs on
+//! It owns the pool, the readiness ping, the pub/sub bus ([`bus`]) that wakes other
+//! instances' sync sockets, the login limits ([`limits`]), the read-view cache
+//! ([`views`]) and the in-process memory of active sessions ([`sessions`]). Redis is optional: without `REDIS_URL` the server runs on
 //! in-process fallbacks.
 //!
 //! TLS (`rediss://`, as Upstash and other hosted Redis require) goes through rustls:
@@ -11,11 +12,13 @@
 
 pub mod bus;
 pub mod limits;
+pub mod sessions;
 pub mod views;
 
 pub use bus::Publisher;
 use deadpool_redis::{Manager, Pool, Runtime, redis};
 pub use limits::{Decision, Limiter, Rate};
+pub use sessions::LocalSessions;
 use std::time::Duration;
 pub use views::{MemoryViews, RedisViews};
 

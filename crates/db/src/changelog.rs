@@ -4,35 +4,14 @@ use crate::entity::{change_log as row, user};
 use crate::error::store_err;
 use crate::idempotency::save_in;
 use crate::pool::Database;
-use ayubi_kernel::{
-    Change, ChangeLog, ChangePage, Event, StoreError, TimeZone, UserId, UserTimeZones, Write,
-};
+use crate::sql::stmt;
+use ayubi_kernel::{Event, StoreError, TimeZone, UserId, UserTimeZones, Write};
+use ayubi_sync::{Change, ChangeLog, ChangePage};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement, Value,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
-
-/// A statement written with `?` placeholders, numbered `$1…` for PostgreSQL.
-pub(crate) fn stmt(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = if backend == DatabaseBackend::Postgres {
-        let mut out = String::with_capacity(sql.len() + 8);
-        let mut n = 0;
-        for ch in sql.chars() {
-            if ch == '?' {
-                n += 1;
-                out.push('$');
-                out.push_str(&n.to_string());
-            } else {
-                out.push(ch);
-            }
-        }
-        out
-    } else {
-        sql.to_owned()
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
 
 /// Allocates the user's next `seq`. It must be the transaction's first write: on
 /// PostgreSQL the row lock it takes serialises this user's writers until commit; on

@@ -1,9 +1,10 @@
 //! [`FinanceStore`] over SQL.
 
-use crate::changelog::{remove_owned, stmt, write_txn};
+use crate::changelog::{remove_owned, write_txn};
 use crate::entity::{finance_category as cat, finance_entry as entry, user_setting};
 use crate::error::store_err;
 use crate::pool::Database;
+use crate::sql::stmt;
 use ayubi_finance::ports::FinanceStore;
 use ayubi_finance::*;
 use ayubi_kernel::{DateRange, Event, StoreError, UserId, Write};

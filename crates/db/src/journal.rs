@@ -1,9 +1,10 @@
 //! [`JournalStore`] over SQL, with each database's full-text search.
 
-use crate::changelog::{remove_owned, stmt, write_txn};
+use crate::changelog::{remove_owned, write_txn};
 use crate::entity::journal_entry as row;
 use crate::error::store_err;
 use crate::pool::Database;
+use crate::sql::stmt;
 use ayubi_journal::ports::JournalStore;
 use ayubi_journal::{Entry, EntryFields, Filter};
 use ayubi_kernel::{Event, StoreError, UserId, Write};

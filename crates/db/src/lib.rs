@@ -19,6 +19,7 @@ pub mod plans;
 mod pool;
 mod settings;
 pub mod sport;
+mod sql;
 mod travel;
 
 pub use backup::SqlBackupStore;

@@ -1,6 +1,7 @@
 //! Connecting, pooling, migrating and pinging.
 
-use ayubi_kernel::{Change, ChangeNotifier, UserId, ViewInvalidation};
+use ayubi_kernel::{UserId, ViewInvalidation};
+use ayubi_sync::{Change, ChangeNotifier};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
@@ -315,7 +316,7 @@ impl Database {
     /// # Errors
     /// When the database cannot be reached or is not migrated.
     pub async fn deployment_id(&self) -> Result<String, DbErr> {
-        let insert = crate::changelog::stmt(
+        let insert = crate::sql::stmt(
             self.conn.get_database_backend(),
             "INSERT INTO ayubi_meta (key, value) VALUES ('deployment_id', ?) \
              ON CONFLICT (key) DO NOTHING",

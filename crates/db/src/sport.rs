@@ -1,11 +1,12 @@
 //! [`SportStore`] over SQL.
 
-use crate::changelog::{remove_owned, stmt, write_txn};
+use crate::changelog::{remove_owned, write_txn};
 use crate::entity::{
     sport_food as food, sport_goals as goals, sport_water as water, sport_workout as workout,
 };
 use crate::error::store_err;
 use crate::pool::Database;
+use crate::sql::stmt;
 use ayubi_kernel::{DateRange, Event, StoreError, UserId, Write};
 use ayubi_sport::ports::SportStore;
 use ayubi_sport::*;

@@ -1,9 +1,10 @@
 //! [`TravelStore`] over SQL.
 
-use crate::changelog::{append, delete_txn, next_seq, stmt, write_txn, write_txn_with};
+use crate::changelog::{append, delete_txn, next_seq, write_txn, write_txn_with};
 use crate::entity::{travel_visited as visited, travel_wishlist as wish};
 use crate::error::store_err;
 use crate::pool::Database;
+use crate::sql::stmt;
 use ayubi_kernel::{Event, StoreError, UserId, Write};
 use ayubi_travel::catalog;
 use ayubi_travel::ports::TravelStore;

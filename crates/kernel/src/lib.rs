@@ -2,7 +2,7 @@
 //!
 //! Owns the small types every bounded context speaks in: [`UserId`], list [`Limit`]s,
 //! [`DateRange`]s and the user's [`TimeZone`], the [`Clock`] port, the change log's
-//! vocabulary ([`Write`], [`Change`]) and the [`Idempotent`] request that let a write record
+//! vocabulary ([`Write`], [`Event`]) and the [`Idempotent`] request that let a write record
 //! its sync event and saved response in the same transaction as its rows, and
 //! [`StoreError`], the error kinds every storage adapter reports. It owns no behaviour of any one context and knows nothing about HTTP,
 //! SQL or Redis.
@@ -16,9 +16,7 @@ mod page;
 mod time;
 mod views;
 
-pub use change::{
-    Change, ChangeLog, ChangeNotifier, ChangePage, Event, UserTimeZones, View, Write, today,
-};
+pub use change::{Event, UserTimeZones, View, Write, today};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::StoreError;
 pub use idempotency::{IdempotencyStore, Idempotent, SavedRecord, SavedResponse};

@@ -6,16 +6,17 @@ use crate::error::{ApiError, Problem};
 use crate::http::AuthUser;
 use crate::http::middleware::StreamToken;
 use crate::state::AppState;
-use crate::sync::socket::{self, Conn, WsOutlet};
+use crate::sync::socket::{self, WsOutlet};
 use crate::sync::sse::SseOutlet;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, web};
-use ayubi_kernel::Change;
+use ayubi_sync::{Change, code, drive, too_many};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// One change, as the socket sends it too.
+/// One change, as the socket sends it too (`ayubi_sync::message::ChangeMessage`, which
+/// the sockets send, has the same fields; a test holds them equal).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChangeDto {
     /// Always `change`.
@@ -165,25 +166,20 @@ pub async fn ws(
     let since = cursor(q.since, "since")?;
     let (response, session, stream) = actix_ws::handle_with_protocols(&req, body, &["bearer"])
         .map_err(|e| ApiError::bad_request(format!("not a WebSocket handshake: {e}")))?;
-    let Some(sub) = state.hub.subscribe(principal.user) else {
+    let Some(sub) = state.live.hub().subscribe(principal.user) else {
         tracing::debug!(user = %principal.user, "sync socket refused: too many");
-        state
-            .hub
-            .metrics
-            .closes
-            .with_label_values(&[&socket::code::TOO_MANY.to_string()])
-            .inc();
-        actix_web::rt::spawn(socket::refuse(session, socket::too_many()));
+        state.live.hub().observer().closed(code::TOO_MANY);
+        actix_web::rt::spawn(socket::refuse(session, too_many()));
         return Ok(response);
     };
     tracing::debug!(user = %principal.user, since, "sync socket opened");
-    let task = socket::drive(Conn::new(
+    let task = drive(state.live.connect(
         WsOutlet::new(session, stream),
-        state,
         sub,
         since,
         token,
-        principal,
+        principal.user,
+        principal.expires_at,
     ));
     tracing::trace!(bytes = std::mem::size_of_val(&task), "sync socket task");
     actix_web::rt::spawn(task);
@@ -219,15 +215,20 @@ pub async fn events(
         }
         None => cursor(q.since, "since")?,
     };
-    let sub = state.hub.subscribe(principal.user).ok_or_else(|| {
+    let sub = state.live.hub().subscribe(principal.user).ok_or_else(|| {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too many live connections for this user: close another device's first",
         )
     })?;
     let (outlet, body) = SseOutlet::new();
-    actix_web::rt::spawn(socket::drive(Conn::new(
-        outlet, state, sub, since, token, principal,
+    actix_web::rt::spawn(drive(state.live.connect(
+        outlet,
+        sub,
+        since,
+        token,
+        principal.user,
+        principal.expires_at,
     )));
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
@@ -241,4 +242,25 @@ pub async fn events(
 /// Registers the sync routes.
 pub fn config(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(changes).service(ws).service(events);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pulled_change_is_the_message_the_sockets_send() {
+        let change = Change {
+            seq: 4,
+            event: "country:visited".into(),
+            entity: "travel_visited".into(),
+            id: serde_json::json!("JP"),
+            data: serde_json::json!({"country_code": "JP"}),
+            at: chrono::DateTime::from_timestamp(1_800_000_000, 123_000).unwrap(),
+        };
+        let pulled = serde_json::to_value(ChangeDto::from(change.clone())).unwrap();
+        let sent = ayubi_sync::message::change_text(&change).unwrap();
+        let sent: serde_json::Value = serde_json::from_str(&sent).unwrap();
+        assert_eq!(pulled, sent);
+    }
 }

@@ -1,5 +1,6 @@
 //! Live-sync metrics, served by `/metrics` with the HTTP ones.
 
+use ayubi_sync::SyncObserver;
 use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 /// What operators watch: open connections, whether this instance is polling for other
@@ -71,6 +72,27 @@ impl SyncMetrics {
         registry.register(Box::new(self.published.clone()))?;
         registry.register(Box::new(self.delivered.clone()))?;
         registry.register(Box::new(self.closes.clone()))
+    }
+}
+
+impl SyncObserver for SyncMetrics {
+    fn connection_opened(&self) {
+        self.connections.inc();
+    }
+    fn connection_closed(&self) {
+        self.connections.dec();
+    }
+    fn polling(&self, polling: bool) {
+        self.polling.set(i64::from(polling));
+    }
+    fn published(&self) {
+        self.published.inc();
+    }
+    fn delivered(&self) {
+        self.delivered.inc();
+    }
+    fn closed(&self, code: u16) {
+        self.closes.with_label_values(&[&code.to_string()]).inc();
     }
 }
 

@@ -1,21 +1,41 @@
-//! Live sync: the per-instance hub and its Redis bridge ([`hub`]), a client's position in
-//! the change log ([`feed`]), and the two transports that drive it ([`socket`] for
-//! WebSocket, [`sse`] for Server-Sent Events). The routes are in [`crate::routes::sync`].
+//! The transports of live sync: [`socket`] (WebSocket) and [`sse`] (Server-Sent Events),
+//! and the metrics `ayubi_sync` reports through. Everything else — the feed, the hub, the
+//! fan-out, the connection policy — is `ayubi_sync`'s. The routes are in
+//! [`crate::routes::sync`].
 
-pub mod feed;
-pub mod hub;
 pub mod metrics;
 pub mod socket;
 pub mod sse;
 
-pub use hub::{Fanout, Hub};
 pub use metrics::SyncMetrics;
 
-/// Live-sync runtime settings, from `[sync]`.
-#[derive(Debug, Clone, Copy)]
-pub struct SyncConfig {
-    /// Heartbeat and send timeout.
-    pub timing: socket::Timing,
-    /// Changes per replay read.
-    pub batch_size: u32,
+use ayubi_identity::{IdentityError, IdentityService};
+use ayubi_kernel::UserId;
+use ayubi_sync::{Checked, CredentialCheck, Fanout};
+use std::sync::Arc;
+
+/// Identity's authentication as live sync's credential check.
+#[derive(Debug, Clone)]
+pub struct IdentityCheck(pub IdentityService);
+
+#[async_trait::async_trait]
+impl CredentialCheck for IdentityCheck {
+    async fn check(&self, token: &str) -> Checked {
+        match self.0.authenticate(token).await {
+            Ok(_) => Checked::Valid,
+            Err(IdentityError::Unauthenticated) => Checked::Revoked,
+            Err(e) => Checked::Unknown(e.to_string()),
+        }
+    }
+}
+
+/// Identity's revocations, announced by the fan-out (to listeners, other instances and
+/// the user's connections).
+#[derive(Debug, Clone)]
+pub struct Announce(pub Arc<Fanout>);
+
+impl ayubi_identity::ports::Revocations for Announce {
+    fn revoked(&self, user: UserId) {
+        self.0.revoked(user);
+    }
 }

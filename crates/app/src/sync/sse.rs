@@ -1,8 +1,8 @@
 //! The Server-Sent Events transport: the same stream as the socket, one event per change
 //! (`id:` is the `seq`, so a browser's `EventSource` resumes with `Last-Event-ID`).
 
-use super::socket::{Close, Inbound, Outlet};
 use actix_web::web::Bytes;
+use ayubi_sync::{Close, Inbound, Outlet};
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::mpsc;

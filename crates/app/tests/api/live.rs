@@ -530,7 +530,7 @@ async fn a_cursor_older_than_the_kept_log_gets_resync_required() {
     let log = ayubi_db::SqlChangeLog::new(pool(&app).await);
     let horizon = chrono::Utc::now() + chrono::Duration::days(1);
     assert_eq!(
-        ayubi_kernel::ChangeLog::purge(&log, horizon, 1)
+        ayubi_sync::ChangeLog::purge(&log, horizon, 1)
             .await
             .unwrap(),
         2

@@ -1,5 +1,5 @@
 //! One client's stream: the log after its cursor, then live changes, with no gap and no
-//! duplicate at the seam. The WebSocket and the SSE endpoint both drive a [`Feed`].
+//! duplicate at the seam. Every transport (the app's WebSocket and SSE endpoints) drives a [`Feed`].
 //!
 //! The subscription to the hub is taken *before* the first log read, so a change committed
 //! while the replay runs is either in what the replay reads or queued behind it; anything
@@ -8,9 +8,10 @@
 //! queue overflow, sends the feed back to the log, which is the truth. Memory stays
 //! bounded either way: the queue is fixed-size and the log is read in batches.
 
-use super::hub::{Signal, Subscription};
-use crate::routes::sync::ChangeDto;
-use ayubi_kernel::{ChangeLog, StoreError, UserId};
+use crate::hub::{Signal, Subscription};
+use crate::log::ChangeLog;
+use crate::message::change_text;
+use ayubi_kernel::{StoreError, UserId};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
@@ -95,9 +96,9 @@ impl Feed {
                 self.behind = page.changes.len() >= self.batch as usize;
                 for change in page.changes {
                     let seq = change.seq;
-                    let text = serde_json::to_string(&ChangeDto::from(change))
-                        .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-                    self.pending.push_back((seq, text.into()));
+                    let text =
+                        change_text(&change).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+                    self.pending.push_back((seq, text));
                 }
                 continue;
             }

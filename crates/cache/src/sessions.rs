@@ -13,6 +13,7 @@
 use ayubi_identity::SessionId;
 use ayubi_identity::ports::SessionCache;
 use ayubi_kernel::UserId;
+use ayubi_sync::RevocationListener;
 use std::collections::HashMap;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -70,6 +71,12 @@ impl LocalSessions {
     pub fn set_trusted(&self, trusted: bool) {
         self.era.fetch_add(1, Ordering::AcqRel);
         self.trusted.store(trusted, Ordering::Release);
+    }
+}
+
+impl RevocationListener for LocalSessions {
+    fn revoked(&self, user: UserId) {
+        LocalSessions::revoked(self, user);
     }
 }
 

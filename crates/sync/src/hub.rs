@@ -1,8 +1,9 @@
-//! The per-instance fan-out: one bounded broadcast channel per user with open sockets.
+//! The per-instance hub: one bounded broadcast channel per user with open connections.
 //!
-//! Writers announce committed changes through [`Fanout`] (the kernel's
-//! [`ChangeNotifier`]); the hub hands them to this instance's sockets of that user and, with
-//! Redis, publishes a hint so other instances do the same for theirs. The channel holds
+//! Writers announce committed changes through the [`Fanout`](crate::Fanout) (a
+//! [`ChangeNotifier`](crate::ChangeNotifier)); the hub hands them to this instance's
+//! connections of that user, and the fan-out sends a hint over the bus so other instances
+//! do the same for theirs. The channel holds
 //! `queue_capacity` signals; a socket that falls further behind (a burst such as an
 //! import, or a slow client) re-reads the log, and one that cannot take messages within
 //! the send timeout is closed with 4008: nothing is buffered without bound. Whatever a
@@ -10,28 +11,17 @@
 //! subscription was down) it re-reads from the change log by its cursor, so the channel
 //! is only a fast path.
 
-use super::SyncMetrics;
-use crate::routes::sync::ChangeDto;
-use ayubi_cache::Publisher;
-use ayubi_identity::ports::Revocations;
-use ayubi_kernel::{Change, ChangeLog, ChangeNotifier, UserId};
+use crate::log::ChangeLog;
+use crate::observer::SyncObserver;
+use ayubi_kernel::UserId;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{Notify, broadcast};
 
-/// The Redis channel the hints of deployment `id` travel on: namespaced, because
-/// deployments sharing a Redis must not wake each other's sockets (user ids repeat).
-#[must_use]
-pub fn channel(deployment: &str) -> String {
-    format!("ayubi:sync:{deployment}")
-}
 /// While wake-ups flow, the poller still checks the log every this many intervals.
 const SAFETY_NET: u32 = 15;
-/// Above this, a change is announced on Redis without its body and remote sockets read
-/// it from the log (keeps Redis messages small).
-const INLINE_LIMIT: usize = 64 * 1024;
 
 /// What a socket is told.
 #[derive(Debug, Clone)]
@@ -71,14 +61,13 @@ pub struct Hub {
     /// subscription is down): their changes then arrive by polling the log.
     polling: AtomicBool,
     shutting_down: AtomicBool,
-    /// Connections, polling state, closes.
-    pub metrics: SyncMetrics,
+    observer: Arc<dyn SyncObserver>,
 }
 
 impl Hub {
     /// An empty hub.
     #[must_use]
-    pub fn new(capacity: usize, max_per_user: usize, metrics: SyncMetrics) -> Self {
+    pub fn new(capacity: usize, max_per_user: usize, observer: Arc<dyn SyncObserver>) -> Self {
         Self {
             users: Mutex::new(HashMap::new()),
             recheck: Notify::new(),
@@ -86,7 +75,7 @@ impl Hub {
             max_per_user,
             polling: AtomicBool::new(false),
             shutting_down: AtomicBool::new(false),
-            metrics,
+            observer,
         }
     }
 
@@ -114,7 +103,7 @@ impl Hub {
             return None;
         }
         let rx = queue.tx.subscribe();
-        self.metrics.connections.inc();
+        self.observer.connection_opened();
         Some(Subscription {
             hub: self.clone(),
             user,
@@ -151,10 +140,16 @@ impl Hub {
     /// while they did not.
     pub fn set_wakeups_live(&self, live: bool) {
         let was_polling = self.polling.swap(!live, Ordering::Relaxed);
-        self.metrics.polling.set(i64::from(!live));
+        self.observer.polling(!live);
         if live && was_polling {
             self.recheck.notify_one();
         }
+    }
+
+    /// Where the hub's counts go.
+    #[must_use]
+    pub fn observer(&self) -> &dyn SyncObserver {
+        &*self.observer
     }
 
     /// Whether this instance polls the log for other instances' changes.
@@ -232,7 +227,7 @@ pub struct Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.hub.metrics.connections.dec();
+        self.hub.observer.connection_closed();
         let mut users = self.hub.users();
         // `self.rx` is still alive here: the last socket of the user sees a count of 1.
         if users
@@ -244,206 +239,47 @@ impl Drop for Subscription {
     }
 }
 
-/// Announces committed changes and revocations: to this instance's sockets directly, to
-/// other instances through Redis when configured.
-#[derive(Debug)]
-pub struct Fanout {
-    hub: Arc<Hub>,
-    /// Tells this instance's own messages apart when they come back from Redis.
-    instance: String,
-    redis: Option<Publisher>,
-    /// Sessions known active on this instance: forgotten on every revocation.
-    sessions: Option<Arc<crate::sessions::LocalSessions>>,
-}
-
-impl Fanout {
-    /// A fan-out over `hub`, publishing through `redis` when given.
-    #[must_use]
-    pub fn new(hub: Arc<Hub>, redis: Option<Publisher>) -> Self {
-        Self {
-            hub,
-            instance: uuid::Uuid::new_v4().simple().to_string(),
-            redis,
-            sessions: None,
-        }
-    }
-
-    /// The same fan-out, also telling `sessions` of every revocation, local or remote.
-    #[must_use]
-    pub fn with_sessions(mut self, sessions: Arc<crate::sessions::LocalSessions>) -> Self {
-        self.sessions = Some(sessions);
-        self
-    }
-
-    fn forget(&self, user: UserId) {
-        if let Some(s) = &self.sessions {
-            s.revoked(user);
-        }
-    }
-
-    fn publish(&self, message: Vec<u8>) {
-        if let Some(p) = &self.redis
-            && !p.publish(message)
-        {
-            tracing::warn!("sync hint queue full: remote sockets catch up on their next change");
-        }
-    }
-
-    /// Handles a message from Redis (ours are skipped: already delivered locally).
-    pub fn received(&self, payload: &[u8]) {
-        match Hint::decode(payload) {
-            Some((instance, _)) if instance == self.instance => {}
-            Some((_, Hint::Change { user, seq, text })) => {
-                self.hub.deliver(user, Signal::Change { seq, text });
-            }
-            Some((_, Hint::Revoked { user })) => {
-                // Forgotten before the sockets recheck, so they ask the database.
-                self.forget(user);
-                self.hub.deliver(user, Signal::Revoked);
-            }
-            None => tracing::warn!("ignoring a malformed sync hint"),
-        }
-    }
-}
-
-impl ChangeNotifier for Fanout {
-    fn committed(&self, user: UserId, change: &Change) {
-        self.hub.metrics.published.inc();
-        let text: Arc<str> = match serde_json::to_string(&ChangeDto::from(change.clone())) {
-            Ok(t) => t.into(),
-            Err(e) => {
-                // Cannot happen for JSON values; the log still has the change.
-                tracing::error!(error = %e, "serialising a change");
-                self.hub.deliver(user, Signal::CatchUp);
-                return;
-            }
-        };
-        if self.redis.is_some() {
-            let inline = (text.len() <= INLINE_LIMIT).then(|| text.clone());
-            self.publish(
-                Hint::Change {
-                    user,
-                    seq: change.seq,
-                    text: inline,
-                }
-                .encode(&self.instance),
-            );
-        }
-        self.hub.deliver(
-            user,
-            Signal::Change {
-                seq: change.seq,
-                text: Some(text),
-            },
-        );
-    }
-}
-
-impl Revocations for Fanout {
-    fn revoked(&self, user: UserId) {
-        self.forget(user);
-        self.publish(Hint::Revoked { user }.encode(&self.instance));
-        self.hub.deliver(user, Signal::Revoked);
-    }
-}
-
-/// A message on the Redis channel: `c <instance> <user> <seq>\n<message or nothing>` or
-/// `r <instance> <user>`.
-#[derive(Debug, PartialEq)]
-enum Hint {
-    Change {
-        user: UserId,
-        seq: i64,
-        text: Option<Arc<str>>,
-    },
-    Revoked {
-        user: UserId,
-    },
-}
-
-impl Hint {
-    fn encode(&self, instance: &str) -> Vec<u8> {
-        match self {
-            Self::Change { user, seq, text } => {
-                let body = text.as_deref().unwrap_or_default();
-                format!("c {instance} {user} {seq}\n{body}").into_bytes()
-            }
-            Self::Revoked { user } => format!("r {instance} {user}").into_bytes(),
-        }
-    }
-
-    fn decode(payload: &[u8]) -> Option<(String, Self)> {
-        let text = std::str::from_utf8(payload).ok()?;
-        let (head, body) = text.split_once('\n').unwrap_or((text, ""));
-        let mut parts = head.split(' ');
-        let kind = parts.next()?;
-        let instance = parts.next()?.to_owned();
-        let user = UserId::new(parts.next()?.parse().ok()?);
-        let hint = match kind {
-            "c" => Self::Change {
-                user,
-                seq: parts.next()?.parse().ok()?,
-                text: (!body.is_empty()).then(|| Arc::from(body)),
-            },
-            "r" => Self::Revoked { user },
-            _ => return None,
-        };
-        parts.next().is_none().then_some((instance, hint))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicI64;
 
-    #[test]
-    fn hints_round_trip() {
-        let hints = [
-            Hint::Change {
-                user: UserId::new(7),
-                seq: 42,
-                text: Some(Arc::from("{\"type\":\"change\",\"data\":\"a\\nb\"}")),
-            },
-            Hint::Change {
-                user: UserId::new(7),
-                seq: 43,
-                text: None,
-            },
-            Hint::Revoked {
-                user: UserId::new(9),
-            },
-        ];
-        for hint in hints {
-            let decoded = Hint::decode(&hint.encode("abc"));
-            assert_eq!(decoded, Some(("abc".to_owned(), hint)));
+    /// Counts open connections, as the app's gauge does.
+    #[derive(Debug, Default)]
+    struct Open(AtomicI64);
+
+    impl SyncObserver for Open {
+        fn connection_opened(&self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
         }
-        assert_eq!(Hint::decode(b"x abc 1"), None);
-        assert_eq!(Hint::decode(b"c abc notanumber 1\n"), None);
-        assert_eq!(Hint::decode(&[0xff, 0xfe]), None);
+        fn connection_closed(&self) {
+            self.0.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     #[test]
     fn the_hub_caps_sockets_per_user_and_forgets_users_without_sockets() {
-        let hub = Arc::new(Hub::new(4, 2, SyncMetrics::new()));
+        let open = Arc::new(Open::default());
+        let hub = Arc::new(Hub::new(4, 2, open.clone()));
         let a = hub.subscribe(UserId::new(1));
         let b = hub.subscribe(UserId::new(1));
         assert!(a.is_some() && b.is_some());
         assert!(hub.subscribe(UserId::new(1)).is_none());
         assert!(hub.subscribe(UserId::new(2)).is_some());
         assert_eq!(
-            hub.metrics.connections.get(),
+            open.0.load(Ordering::Relaxed),
             2,
             "the refused one is not counted"
         );
         drop(a);
         drop(b);
-        assert_eq!(hub.metrics.connections.get(), 0);
+        assert_eq!(open.0.load(Ordering::Relaxed), 0);
         assert!(hub.users().is_empty());
     }
 
     #[test]
     fn a_lagging_socket_is_told_so() {
-        let hub = Arc::new(Hub::new(2, 10, SyncMetrics::new()));
+        let hub = Arc::new(Hub::new(2, 10, Arc::new(crate::NoMetrics)));
         let Some(mut sub) = hub.subscribe(UserId::new(1)) else {
             panic!("subscribe")
         };
@@ -454,5 +290,16 @@ mod tests {
             sub.rx.try_recv(),
             Err(broadcast::error::TryRecvError::Lagged(1))
         ));
+    }
+
+    #[test]
+    fn a_shut_down_hub_refuses_and_tells_every_socket() {
+        let hub = Arc::new(Hub::new(4, 4, Arc::new(crate::NoMetrics)));
+        let Some(mut sub) = hub.subscribe(UserId::new(1)) else {
+            panic!("subscribe")
+        };
+        hub.shutdown();
+        assert!(matches!(sub.rx.try_recv(), Ok(Signal::Shutdown)));
+        assert!(hub.subscribe(UserId::new(2)).is_none());
     }
 }
