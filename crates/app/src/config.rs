@@ -443,7 +443,7 @@ impl Settings {
                 );
             }
             self.jwt_secret_generated = true;
-            self.auth.jwt_secret = SecretString::from(crate::security::random_secret());
+            self.auth.jwt_secret = SecretString::from(ayubi_credentials::random_secret());
         }
         for origin in &self.server.cors_origins {
             let ok = (origin.starts_with("http://") || origin.starts_with("https://"))

@@ -2,9 +2,9 @@
 //!
 //! Owns configuration ([`config`]), start-up ([`startup`]), the HTTP contract's
 //! cross-cutting parts (problem+json errors in [`error`], extractors, idempotency and
-//! middleware in [`http`]), the routes of every context ([`routes`]), the crypto adapters
-//! for identity's ports ([`security`]), live sync ([`sync`]) and telemetry. Domain rules live in the domain
-//! crates; SQL lives in `ayubi-db`.
+//! middleware in [`http`]), the routes of every context ([`routes`]), the live-sync
+//! outlets ([`sync`]) and telemetry. Domain rules live in the domain crates, the live-sync
+//! policy in `ayubi-sync`, credentials in `ayubi-credentials`, SQL in `ayubi-db`.
 
 pub mod backups;
 pub mod cli;
@@ -16,7 +16,6 @@ pub mod http;
 pub mod openapi;
 pub mod ops_metrics;
 pub mod routes;
-pub mod security;
 pub mod startup;
 pub mod state;
 pub mod sync;

@@ -11,7 +11,6 @@ use crate::http::{Idempotency, middleware};
 use crate::openapi::ApiDoc;
 use crate::routes;
 use crate::routes::auth::AuthLimits;
-use crate::security::{Argon2Hasher, JwtTokens, RandomSecrets, ResponseSealer};
 use crate::state::AppState;
 use crate::sync::{Announce, IdentityCheck, SyncMetrics};
 use actix_cors::Cors;
@@ -23,6 +22,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use actix_web_prom::PrometheusMetricsBuilder;
 use anyhow::Context;
 use ayubi_cache::Redis;
+use ayubi_credentials::{Argon2Hasher, JwtTokens, RandomSecrets, ResponseSealer};
 use ayubi_db::{
     Database, SqlBackupStore, SqlChangeLog, SqlFinanceStore, SqlHabitStore, SqlIdempotencyStore,
     SqlIdentityStore, SqlJournalStore, SqlSettingsStore, SqlSportStore, SqlTimeZones,

@@ -2,18 +2,18 @@
 //!
 //! A create handler calls [`Idempotency::create`] with its service call. With a key, the
 //! response is rendered inside the service's write transaction and saved there (sealed,
-//! see [`crate::security::ResponseSealer`]); a retry with the same key and request within
+//! see [`ayubi_credentials::ResponseSealer`]); a retry with the same key and request within
 //! the TTL gets that response again and writes nothing. Two concurrent requests with the
 //! same key race on the table's primary key: the loser's transaction rolls back and it
 //! replays the winner's response.
 
 use crate::error::ApiError;
-use crate::security::ResponseSealer;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use aws_lc_rs::digest;
+use ayubi_credentials::ResponseSealer;
 use ayubi_kernel::{Clock, IdempotencyStore, Idempotent, SavedRecord, SavedResponse, UserId};
 use chrono::Duration;
 use serde::Serialize;
