@@ -4,6 +4,8 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use ayubi_backup::BackupError;
+use ayubi_backup::ports::ObjectError;
 use ayubi_finance::FinanceError;
 use ayubi_games::GamesError;
 use ayubi_habits::HabitError;
@@ -373,6 +375,26 @@ impl From<GamesError> for ApiError {
                 ..Self::unavailable(e.to_string())
             },
             GamesError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<BackupError> for ApiError {
+    fn from(e: BackupError) -> Self {
+        match e {
+            BackupError::Invalid(list) => {
+                let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                for (path, message) in list {
+                    errors.entry(path).or_default().push(message);
+                }
+                Self::invalid_fields(errors)
+            }
+            BackupError::Store(s) => s.into(),
+            // A recorded backup whose object is gone: as missing as the record would be.
+            BackupError::Objects(ObjectError::NotFound) => Self::not_found(),
+            other @ (BackupError::Objects(_) | BackupError::Spool(_)) => {
+                Self::internal(anyhow::Error::new(other))
+            }
         }
     }
 }

@@ -5,7 +5,9 @@ use ayubi_db::{ACQUIRE_EVENT_TARGET, Database};
 use ayubi_identity::IdentityError;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
-use prometheus::{Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+use prometheus::{
+    Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
 use std::sync::LazyLock;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::Layer;
@@ -217,5 +219,52 @@ mod tests {
             .find(|b| (b.upper_bound() - 0.1).abs() < 1e-9)
             .map_or(0, |b| b.cumulative_count());
         h.get_sample_count() - le_01
+    }
+}
+
+/// Backup metrics, served by `/metrics`.
+#[derive(Debug, Clone)]
+pub struct BackupMetrics {
+    /// `ayubi_backup_runs_total`: scheduled backups made.
+    pub runs: IntCounter,
+    /// `ayubi_backup_failures_total`: scheduled backups that failed.
+    pub failures: IntCounter,
+    /// `ayubi_backup_scheduler_passes_total`: scheduler passes on this instance.
+    pub passes: IntCounter,
+}
+
+impl ayubi_backup::ports::BackupObserver for BackupMetrics {
+    fn run(&self) {
+        self.runs.inc();
+    }
+    fn failure(&self) {
+        self.failures.inc();
+    }
+    fn pass(&self) {
+        self.passes.inc();
+    }
+}
+
+impl BackupMetrics {
+    /// Creates and registers them.
+    ///
+    /// # Errors
+    /// When a metric of the same name is already registered.
+    pub fn register(registry: &Registry) -> prometheus::Result<Self> {
+        let m = Self {
+            runs: IntCounter::new("ayubi_backup_runs_total", "Scheduled backups made")?,
+            failures: IntCounter::new(
+                "ayubi_backup_failures_total",
+                "Scheduled backups that failed",
+            )?,
+            passes: IntCounter::new(
+                "ayubi_backup_scheduler_passes_total",
+                "Backup scheduler passes on this instance",
+            )?,
+        };
+        registry.register(Box::new(m.runs.clone()))?;
+        registry.register(Box::new(m.failures.clone()))?;
+        registry.register(Box::new(m.passes.clone()))?;
+        Ok(m)
     }
 }

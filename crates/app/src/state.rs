@@ -49,7 +49,7 @@ pub struct AppState {
     /// Live sync: this instance's hub, settings and connection policy.
     pub live: Arc<Live>,
     /// Backups.
-    pub backups: Arc<crate::backups::Backups>,
+    pub backups: Arc<ayubi_backup::BackupService>,
     /// The read-view cache.
     pub views: Arc<crate::views::Views>,
     /// The users' time zones (cached), for "today" in cache keys.

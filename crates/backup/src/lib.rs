@@ -7,9 +7,12 @@
 //! its path, e.g. `finance.entries[1042].amount`), the merge rule that makes importing the
 //! same document twice create nothing ([`merge`]), and backup [`schedule`]s.
 //!
-//! It does not own the rows (each context does), the transaction that applies an import
-//! (the storage adapter, behind [`ports::ImportStore`]), nor where stored backups live
-//! (an object store, chosen by the app). Event: `backup:imported`.
+//! [`BackupService`] holds the use cases: export to a hashed spool, stored backups,
+//! imports, schedules and the scheduler's pass. It does not own the rows (each context
+//! does), the transaction that applies an import (the storage adapter, behind
+//! [`ports::ImportStore`]), the spool files ([`ports::Spools`]) nor where stored backups
+//! live ([`ports::BackupObjects`]: a directory or a bucket, `ayubi-storage`). Event:
+//! `backup:imported`.
 
 pub mod document;
 pub mod encode;
@@ -18,11 +21,13 @@ pub mod import;
 pub mod merge;
 pub mod ports;
 pub mod schedule;
+pub mod service;
 
 pub use document::{Document, FORMAT, VERSION};
 pub use error::{BackupError, Result};
 pub use import::{Import, Mode, Outcome};
 pub use schedule::{Interval, Keep, Schedule};
+pub use service::{BackupPorts, BackupService, BackupSettings, ExportDocument, JobTurn};
 
 /// The change recorded when an import commits (one entry for the whole import: clients
 /// refetch rather than replay thousands of row events).

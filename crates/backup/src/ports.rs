@@ -1,6 +1,7 @@
 //! What backup needs from storage.
 
 use crate::document::Row;
+pub use crate::error::ObjectError;
 use crate::import::{Import, Mode, Outcome};
 use crate::schedule::Schedule;
 use ayubi_kernel::{Idempotent, StoreError, UserId};
@@ -197,4 +198,79 @@ pub trait BackupRecords: Send + Sync + std::fmt::Debug {
         owner: &str,
         next_run_at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError>;
+}
+
+/// Bytes read in order, a chunk at a time: a spooled export, a stored object.
+#[async_trait::async_trait]
+pub trait ByteSource: Send + std::fmt::Debug {
+    /// The next chunk; `None` at the end.
+    ///
+    /// # Errors
+    /// When the underlying file or store fails.
+    async fn chunk(&mut self) -> std::io::Result<Option<Vec<u8>>>;
+}
+
+/// An export document being written once while it is hashed (a temporary file).
+#[async_trait::async_trait]
+pub trait SpoolFile: Send {
+    /// Appends `bytes`.
+    ///
+    /// # Errors
+    /// When the file cannot be written.
+    async fn write(&mut self, bytes: &[u8]) -> std::io::Result<()>;
+
+    /// Everything written, to be read back from the start, with its length and its
+    /// lower-case hex SHA-256.
+    ///
+    /// # Errors
+    /// When the file cannot be flushed or rewound.
+    async fn finish(self: Box<Self>) -> std::io::Result<(Box<dyn ByteSource>, u64, String)>;
+}
+
+/// Makes [`SpoolFile`]s: memory stays at one buffer however large a user's data is.
+#[async_trait::async_trait]
+pub trait Spools: Send + Sync + std::fmt::Debug {
+    /// A new, empty spool, deleted when dropped.
+    ///
+    /// # Errors
+    /// When no temporary file can be made.
+    async fn create(&self) -> std::io::Result<Box<dyn SpoolFile>>;
+}
+
+/// Where stored backups live (a directory or an S3-compatible bucket).
+#[async_trait::async_trait]
+pub trait BackupObjects: Send + Sync + std::fmt::Debug {
+    /// Streams `body` into the object `key`; the object appears whole or not at all.
+    ///
+    /// # Errors
+    /// [`ObjectError::Failed`].
+    async fn put(&self, key: &str, body: &mut dyn ByteSource) -> Result<(), ObjectError>;
+
+    /// The object `key`: its size and its bytes.
+    ///
+    /// # Errors
+    /// MUST return [`ObjectError::NotFound`] when there is none; `Failed`.
+    async fn get(&self, key: &str) -> Result<(u64, Box<dyn ByteSource>), ObjectError>;
+
+    /// Deletes `key` (already gone is fine).
+    ///
+    /// # Errors
+    /// `Failed`.
+    async fn delete(&self, key: &str) -> Result<(), ObjectError>;
+
+    /// Deletes every object under `prefix` (a whole path segment); returns how many.
+    ///
+    /// # Errors
+    /// `Failed` (calling again finishes the job).
+    async fn delete_prefix(&self, prefix: &str) -> Result<usize, ObjectError>;
+}
+
+/// What operators watch of the scheduler; the app makes Prometheus counters of it.
+pub trait BackupObserver: Send + Sync + std::fmt::Debug {
+    /// A scheduled backup was made.
+    fn run(&self) {}
+    /// A scheduled backup failed.
+    fn failure(&self) {}
+    /// The scheduler made a pass.
+    fn pass(&self) {}
 }

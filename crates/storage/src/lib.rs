@@ -7,6 +7,9 @@
 //! code above never knows which it has. Uploads stream: objects above one part
 //! (5 MiB) go up as a multipart upload, two parts in flight at most, so memory stays flat however large a backup is.
 
+mod backup;
+
+pub use backup::TempFileSpools;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
@@ -16,7 +19,7 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 /// Bytes buffered before an upload turns multipart, and the size of each part: S3's
 /// smallest (R2 also wants every part but the last the same size).
@@ -129,29 +132,38 @@ impl BlobStore {
         Ok(Self { store })
     }
 
-    /// Streams `body` into the object `key`; returns the bytes written. The object
-    /// appears whole or not at all.
+    /// Streams the chunks of `body` into the object `key`; returns the bytes written. The
+    /// object appears whole or not at all.
     ///
     /// # Errors
     /// When reading `body` or writing the store fails (a multipart upload is aborted).
     pub async fn put(
         &self,
         key: &str,
-        body: &mut (impl AsyncRead + Unpin + ?Sized),
+        body: &mut dyn ayubi_backup::ports::ByteSource,
     ) -> Result<u64, StorageError> {
         let path = parse(key)?;
         let mut w = BufWriter::with_capacity(self.store.clone(), path, PART)
             .with_max_concurrency(PARTS_IN_FLIGHT);
-        match tokio::io::copy(body, &mut w).await {
-            Ok(n) => {
-                w.shutdown().await?;
-                Ok(n)
-            }
-            Err(e) => {
-                let _ = w.abort().await;
-                Err(e.into())
+        let mut n = 0u64;
+        loop {
+            match body.chunk().await {
+                Ok(Some(chunk)) => {
+                    if let Err(e) = w.write_all(&chunk).await {
+                        let _ = w.abort().await;
+                        return Err(e.into());
+                    }
+                    n += chunk.len() as u64;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = w.abort().await;
+                    return Err(e.into());
+                }
             }
         }
+        w.shutdown().await?;
+        Ok(n)
     }
 
     /// Reads the object `key`.
@@ -222,12 +234,32 @@ fn parse(key: &str) -> Result<Path, StorageError> {
 mod tests {
     use super::*;
 
+    /// A document in memory, read in 1 KiB chunks.
+    #[derive(Debug)]
+    struct Chunks(Vec<Vec<u8>>);
+
+    impl Chunks {
+        fn of(bytes: &[u8]) -> Self {
+            Self(bytes.chunks(1024).rev().map(<[u8]>::to_vec).collect())
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl ayubi_backup::ports::ByteSource for Chunks {
+        async fn chunk(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+            Ok(self.0.pop())
+        }
+    }
+
     #[tokio::test]
     async fn a_local_object_round_trips_and_deletes() {
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::open(&StoreConfig::Local(dir.path().join("b"))).unwrap();
         let body = vec![7u8; PART + 1234];
-        let n = store.put("u/1/x.json", &mut body.as_slice()).await.unwrap();
+        let n = store
+            .put("u/1/x.json", &mut Chunks::of(&body))
+            .await
+            .unwrap();
         assert_eq!(n, body.len() as u64);
         let d = store.get("u/1/x.json").await.unwrap();
         assert_eq!(d.size, n);
@@ -236,7 +268,7 @@ mod tests {
         store.delete("u/1/x.json").await.unwrap();
         store.delete("u/1/x.json").await.unwrap();
         for key in ["u/7/a.json", "u/7/b/c.json", "u/70/a.json"] {
-            store.put(key, &mut &b"{}"[..]).await.unwrap();
+            store.put(key, &mut Chunks::of(b"{}")).await.unwrap();
         }
         assert_eq!(store.delete_prefix("u/7").await.unwrap(), 2);
         assert!(store.get("u/70/a.json").await.is_ok());

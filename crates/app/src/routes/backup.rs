@@ -1,6 +1,5 @@
 //! `/api/v1/backup`: export, import, stored backups and their schedule.
 
-use crate::backups::BackupFailure;
 use crate::error::{ApiError, Problem};
 use crate::http::json::shape_error;
 use crate::http::{AuthUser, CreateRequest, IdempotencyKey};
@@ -9,38 +8,17 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, post, web};
+use ayubi_backup::ports::ByteSource;
 use ayubi_backup::ports::{ImportOptions, StoredBackup, Trigger};
-use ayubi_backup::{BackupError, Document, Import, Interval, Keep, Mode, Outcome};
+use ayubi_backup::{Document, ExportDocument, Import, Interval, Keep, Mode, Outcome};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use futures_util::{Stream, StreamExt, TryStreamExt};
+use futures_util::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tokio::io::AsyncReadExt;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
-
-impl From<BackupFailure> for ApiError {
-    fn from(e: BackupFailure) -> Self {
-        match e {
-            BackupFailure::Store(s) => s.into(),
-            BackupFailure::Storage(ayubi_storage::StorageError::NotFound) => Self::not_found(),
-            other => Self::internal(anyhow::Error::new(other)),
-        }
-    }
-}
-
-impl From<BackupError> for ApiError {
-    fn from(e: BackupError) -> Self {
-        let BackupError::Invalid(list) = e;
-        let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (path, message) in list {
-            errors.entry(path).or_default().push(message);
-        }
-        Self::invalid_fields(errors)
-    }
-}
 
 /// A stored backup.
 #[derive(Debug, Serialize, ToSchema)]
@@ -157,27 +135,22 @@ pub struct HistoryParams {
     pub limit: Option<u32>,
 }
 
-/// Streams a file in 64 KiB chunks.
-fn file_body(file: tokio::fs::File) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
-    futures_util::stream::try_unfold(file, |mut f| async move {
-        let mut buf = BytesMut::zeroed(64 * 1024);
-        let n = f.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(None);
-        }
-        buf.truncate(n);
-        Ok(Some((buf.freeze(), f)))
+/// A document's bytes as a response body.
+fn chunks(body: Box<dyn ByteSource>) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
+    futures_util::stream::try_unfold(body, |mut b| async move {
+        Ok(b.chunk().await?.map(|c| (Bytes::from(c), b)))
     })
 }
 
 /// A document response: attachment, length, and its SHA-256 both as RFC 9530
 /// `Repr-Digest` and as hex in `X-Content-SHA256` (what `sha256sum` prints).
-fn document_response(
-    size: u64,
-    sha256: &str,
-    at: DateTime<Utc>,
-    body: impl Stream<Item = Result<Bytes, std::io::Error>> + 'static,
-) -> HttpResponse {
+fn document_response(doc: ExportDocument) -> HttpResponse {
+    let ExportDocument {
+        size,
+        sha256,
+        exported_at: at,
+        body,
+    } = doc;
     let raw: Vec<u8> = (0..sha256.len() / 2)
         .filter_map(|i| u8::from_str_radix(sha256.get(2 * i..2 * i + 2)?, 16).ok())
         .collect();
@@ -191,27 +164,21 @@ fn document_response(
                 at.format("%Y-%m-%dT%H%M%SZ")
             ),
         ))
-        .insert_header(("X-Content-SHA256", sha256.to_owned()))
+        .insert_header(("X-Content-SHA256", sha256))
         .insert_header(("Repr-Digest", format!("sha-256=:{digest}:")))
         // Sent as stored: compressed, the body would no longer match `Content-Length` and
         // `Repr-Digest` (RFC 9530 digests the encoded representation). `identity` keeps
         // `Compress` off; `middleware::security_headers` removes the header again.
         .insert_header((CONTENT_ENCODING, "identity"))
         .no_chunking(size)
-        .streaming(body)
+        .streaming(chunks(body))
 }
 
 #[utoipa::path(tag = "backup", security(("bearer" = [])),
     responses((status = 200, description = "the backup document (streamed), `X-Content-SHA256` and `Repr-Digest` carry its SHA-256", content_type = "application/json")))]
 #[get("/export")]
 pub async fn export(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let spool = state.backups.export(auth.id()).await?;
-    Ok(document_response(
-        spool.size,
-        &spool.sha256,
-        spool.exported_at,
-        file_body(spool.file),
-    ))
+    Ok(document_response(state.backups.export(auth.id()).await?))
 }
 
 /// Reads the body up to `limit` bytes; a declared or actual length above it is a 413
@@ -293,13 +260,8 @@ pub async fn import(
             "Content-Type must be application/json",
         ));
     }
-    let _turn = state
-        .backups
-        .jobs
-        .acquire()
-        .await
-        .map_err(ApiError::internal)?;
-    let body = read_limited(&req, payload, state.backups.max_import_bytes).await?;
+    let _turn = state.backups.turn().await?;
+    let body = read_limited(&req, payload, state.backups.max_import_bytes()).await?;
     let dry_run = q.dry_run.unwrap_or(false);
     // A key's request is the document and how it is applied (the same key with another
     // mode is a different request: 422, not a replay). Its digest stands for it, so the
@@ -328,23 +290,14 @@ pub async fn import(
         body: &fingerprint,
         status: StatusCode::OK,
     };
-    let imports = state.backups.imports.clone();
+    let backups = state.backups.clone();
     let user = auth.id();
     state
         .idempotency
         .create(
             req,
             |o: &Outcome| ImportResultDto::from(o.clone()),
-            |idem| async move {
-                imports
-                    .import(user, &checked, options, idem)
-                    .await
-                    .map_err(|e| match e {
-                        // The one conflict an import meets: more settings than allowed.
-                        ayubi_kernel::StoreError::Conflict(m) => ApiError::invalid("settings", m),
-                        e => e.into(),
-                    })
-            },
+            |idem| async move { Ok(backups.import(user, &checked, options, idem).await?) },
         )
         .await
 }
@@ -388,8 +341,7 @@ pub async fn history(
     let limit = crate::http::parse_limit(q.limit)?;
     let rows = state
         .backups
-        .records
-        .list(auth.id(), u64::from(limit.get()))
+        .history(auth.id(), u64::from(limit.get()))
         .await?;
     Ok(HttpResponse::Ok().json(
         rows.into_iter()
@@ -406,19 +358,8 @@ pub async fn download(
     auth: AuthUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = state.backups.records.get(auth.id(), *id).await?;
-    let object = state
-        .backups
-        .blobs
-        .get(&b.object_key)
-        .await
-        .map_err(BackupFailure::from)?;
-    let body = object.body.map_err(std::io::Error::other);
     Ok(document_response(
-        object.size,
-        &b.sha256,
-        b.created_at,
-        body,
+        state.backups.download(auth.id(), *id).await?,
     ))
 }
 
@@ -441,7 +382,7 @@ pub async fn schedule(
     state: web::Data<AppState>,
     auth: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    let s = state.backups.records.schedule(auth.id()).await?;
+    let s = state.backups.schedule(auth.id()).await?;
     Ok(HttpResponse::Ok().json(ScheduleDto::from(s)))
 }
 
@@ -461,10 +402,10 @@ pub async fn set_schedule(
             Keep::new(n).ok_or_else(|| ApiError::invalid("keep", "must be between 1 and 100"))?
         }
     };
-    let records = &state.backups.records;
-    let current = records.schedule(auth.id()).await?;
-    let next = current.set(interval, keep, state.clock.now());
-    let stored = records.set_schedule(auth.id(), next).await?;
+    let stored = state
+        .backups
+        .set_schedule(auth.id(), interval, keep)
+        .await?;
     Ok(HttpResponse::Ok().json(ScheduleDto::from(stored)))
 }
 
