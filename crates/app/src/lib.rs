@@ -9,7 +9,6 @@
 pub mod cli;
 pub mod config;
 pub mod error;
-pub mod games;
 pub mod healthcheck;
 pub mod http;
 pub mod openapi;

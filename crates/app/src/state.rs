@@ -51,7 +51,7 @@ pub struct AppState {
     /// Backups.
     pub backups: Arc<ayubi_backup::BackupService>,
     /// The read-view cache.
-    pub views: Arc<crate::views::Views>,
+    pub views: Arc<ayubi_cache::GuardedViews>,
     /// The users' time zones (cached), for "today" in cache keys.
     pub zones: Arc<dyn ayubi_kernel::UserTimeZones>,
     /// Failed-login counter.

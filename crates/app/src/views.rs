@@ -1,28 +1,13 @@
-//! The read-view cache as the handlers use it: counted, bypassed when it fails, and
-//! never trusted for a user whose invalidation did not go through.
-//!
-//! Every committed change invalidates the user's views (the storage adapter calls
-//! [`ViewCache::invalidate`] after the commit, before the writer is answered), so the
-//! next read computes them again. When the cache fails, requests keep succeeding from
-//! the database; a failed invalidation leaves the user in `pending`, and their views are
-//! bypassed on this instance until a retry (at the next read, or by the background
-//! task within a second) has gone through. Another instance may serve that user's views
-//! from before the write for at most that second — the only staleness a Redis outage
-//! can cause, and the values expire after `cache.ttl_secs` in any case.
+//! The read-view cache as handlers answer from it ([`ViewsJson`]), and its metrics. The
+//! policy (bypass on failure, owed invalidations) is `ayubi_cache::GuardedViews`.
 
 use crate::error::ApiError;
 use actix_web::HttpResponse;
 use actix_web::http::header::ContentType;
-use ayubi_kernel::{
-    StoreError, TimeZone, UserId, UserTimeZones, ViewCache, ViewCacheError, ViewInvalidation,
-    ViewLookup,
-};
+use ayubi_cache::GuardedViews;
+use ayubi_kernel::{UserId, ViewLookup};
 use prometheus::{IntCounterVec, Opts, Registry};
 use serde::Serialize;
-use std::collections::HashSet;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 /// `ayubi_view_cache_requests_total{view, result}`: `view` is the key's kind
 /// (`sport:stats`, `habits:stats`, `travel:stats`, `finance:summary`, `tz`); `result` is
@@ -62,131 +47,33 @@ fn kind(key: &str) -> &str {
         .map_or(key, |(i, _)| &key[..i])
 }
 
-/// The cache, guarded.
-#[derive(Debug)]
-pub struct Views {
-    /// `None`: caching is off (`cache.enabled = false`).
-    inner: Option<Arc<dyn ViewCache>>,
-    metrics: ViewMetrics,
-    pending: std::sync::Mutex<HashSet<UserId>>,
-    failing: AtomicBool,
+impl ayubi_cache::ViewObserver for ViewMetrics {
+    fn counted(&self, key: &str, result: &str) {
+        self.count(key, result);
+    }
 }
 
-impl Views {
-    /// Guards `inner` (Redis or in process), or caches nothing when `None`.
-    #[must_use]
-    pub fn new(inner: Option<Arc<dyn ViewCache>>, metrics: ViewMetrics) -> Self {
-        Self {
-            inner,
-            metrics,
-            pending: std::sync::Mutex::default(),
-            failing: AtomicBool::new(false),
-        }
-    }
-
-    /// Whether the cache is failing or owes an invalidation (`/readyz` says `degraded`).
-    #[must_use]
-    pub fn degraded(&self) -> bool {
-        self.failing.load(Ordering::Relaxed) || !self.lock().is_empty()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<UserId>> {
-        self.pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn failed(&self, key: &str, e: &ViewCacheError) {
-        self.metrics.count(key, "error");
-        if !self.failing.swap(true, Ordering::Relaxed) {
-            tracing::warn!(error = %e, "view cache failing: reads go to the database");
-        }
-    }
-
-    fn recovered(&self) {
-        if self.failing.swap(false, Ordering::Relaxed) {
-            tracing::info!("view cache back");
-        }
-    }
-
-    /// Retries the user's owed invalidation; `true` when none is owed any more.
-    async fn settle(&self, inner: &dyn ViewCache, user: UserId, key: &str) -> bool {
-        if !self.lock().contains(&user) {
-            return true;
-        }
-        match inner.invalidate(user).await {
-            Ok(()) => {
-                self.lock().remove(&user);
-                true
-            }
-            Err(e) => {
-                self.failed(key, &e);
-                false
-            }
-        }
-    }
-
-    /// The user's view `key`, or `None` to bypass the cache (off, failing, or an
-    /// invalidation owed).
-    pub async fn lookup(&self, user: UserId, key: &str) -> Option<ViewLookup> {
-        let inner = self.inner.as_deref()?;
-        if !self.settle(inner, user, key).await {
-            self.metrics.count(key, "bypass");
-            return None;
-        }
-        match inner.get(user, key).await {
-            Ok(found) => {
-                self.recovered();
-                let result = if found.value.is_some() { "hit" } else { "miss" };
-                self.metrics.count(key, result);
-                Some(found)
-            }
-            Err(e) => {
-                self.failed(key, &e);
-                None
-            }
-        }
-    }
-
-    /// Stores a computed view (failures are counted, never raised).
-    pub async fn store(&self, user: UserId, generation: u64, key: &str, value: &[u8]) {
-        if let Some(inner) = self.inner.as_deref()
-            && let Err(e) = inner.put(user, generation, key, value).await
-        {
-            self.failed(key, &e);
-        }
-    }
-
-    /// Retries owed invalidations every `every`, so other instances stop serving the
-    /// views soon after the cache is back even if this instance sees no read.
-    pub fn spawn_retry(self: Arc<Self>, every: Duration) {
-        let Some(inner) = self.inner.clone() else {
-            return;
-        };
-        let weak = Arc::downgrade(&self);
-        drop(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                let Some(views) = weak.upgrade() else { return };
-                let owed: Vec<UserId> = views.lock().iter().copied().collect();
-                for user in owed {
-                    if !views.settle(inner.as_ref(), user, "invalidate").await {
-                        break;
-                    }
-                }
-            }
-        });
-    }
-
+/// Answering a request with a cached view.
+#[allow(async_fn_in_trait)]
+pub trait ViewsJson {
     /// Answers with the user's view `key`: from the cache, else computed by `compute`
     /// (and stored under the generation read before computing).
     ///
     /// # Errors
     /// Whatever `compute` returns; nothing is stored then.
-    pub async fn json<T, F>(
+    async fn json<T, F>(
+        &self,
+        user: UserId,
+        key: &str,
+        compute: F,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        T: Serialize,
+        F: Future<Output = Result<T, ApiError>>;
+}
+
+impl ViewsJson for GuardedViews {
+    async fn json<T, F>(
         &self,
         user: UserId,
         key: &str,
@@ -212,63 +99,5 @@ impl Views {
         Ok(HttpResponse::Ok()
             .content_type(ContentType::json())
             .body(body))
-    }
-}
-
-#[async_trait::async_trait]
-impl ViewInvalidation for Views {
-    async fn invalidate(&self, user: UserId) -> Result<(), ViewCacheError> {
-        let Some(inner) = self.inner.as_deref() else {
-            return Ok(());
-        };
-        match inner.invalidate(user).await {
-            Ok(()) => {
-                self.lock().remove(&user);
-                Ok(())
-            }
-            Err(e) => {
-                self.lock().insert(user);
-                self.failed("invalidate", &e);
-                Err(e)
-            }
-        }
-    }
-}
-
-/// The users' time zones through the view cache: "today" is asked on nearly every read,
-/// and a zone changes only with the profile (a committed change, so an invalidation).
-#[derive(Debug)]
-pub struct CachedZones<Z> {
-    inner: Z,
-    views: Arc<Views>,
-}
-
-impl<Z> CachedZones<Z> {
-    /// Caches `inner`'s answers in `views`.
-    pub fn new(inner: Z, views: Arc<Views>) -> Self {
-        Self { inner, views }
-    }
-}
-
-#[async_trait::async_trait]
-impl<Z: UserTimeZones> UserTimeZones for CachedZones<Z> {
-    async fn time_zone(&self, user: UserId) -> Result<TimeZone, StoreError> {
-        const KEY: &str = "tz";
-        let found = self.views.lookup(user, KEY).await;
-        if let Some(zone) = found
-            .as_ref()
-            .and_then(|l| l.value.as_deref())
-            .and_then(|v| std::str::from_utf8(v).ok())
-            .and_then(|name| TimeZone::parse(name).ok())
-        {
-            return Ok(zone);
-        }
-        let zone = self.inner.time_zone(user).await?;
-        if let Some(l) = found {
-            self.views
-                .store(user, l.generation, KEY, zone.name().as_bytes())
-                .await;
-        }
-        Ok(zone)
     }
 }

@@ -11,12 +11,14 @@
 //! and is for tests and private networks only.
 
 pub mod bus;
+pub mod guard;
 pub mod limits;
 pub mod sessions;
 pub mod views;
 
 pub use bus::Publisher;
 use deadpool_redis::{Manager, Pool, Runtime, redis};
+pub use guard::{CachedZones, GuardedViews, ViewObserver};
 pub use limits::{Decision, Limiter, Rate};
 pub use sessions::LocalSessions;
 use std::time::Duration;

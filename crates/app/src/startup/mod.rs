@@ -7,6 +7,7 @@
 //! tasks beside it ([`background`]).
 
 mod background;
+mod games;
 mod live;
 mod server;
 mod services;

@@ -92,7 +92,7 @@ fn views(
     redis: Option<&Redis>,
     deployment: &str,
     registry: &prometheus::Registry,
-) -> anyhow::Result<Arc<crate::views::Views>> {
+) -> anyhow::Result<Arc<ayubi_cache::GuardedViews>> {
     let backend = settings.cache.enabled.then(|| -> Arc<dyn ViewCache> {
         let ttl = Duration::from_secs(settings.cache.ttl_secs.max(1));
         match redis {
@@ -107,9 +107,11 @@ fn views(
             )),
         }
     });
-    let views = Arc::new(crate::views::Views::new(
+    let views = Arc::new(ayubi_cache::GuardedViews::new(
         backend,
-        crate::views::ViewMetrics::register(registry).context("registering cache metrics")?,
+        Arc::new(
+            crate::views::ViewMetrics::register(registry).context("registering cache metrics")?,
+        ),
     ));
     views.clone().spawn_retry(Duration::from_secs(1));
     Ok(views)
@@ -202,7 +204,7 @@ pub(super) async fn wire(
     let db = db
         .with_notifier(live_parts.fanout.clone())
         .with_views(views.clone());
-    let zones: Arc<dyn UserTimeZones> = Arc::new(crate::views::CachedZones::new(
+    let zones: Arc<dyn UserTimeZones> = Arc::new(ayubi_cache::CachedZones::new(
         SqlTimeZones::new(db.clone()),
         views.clone(),
     ));
@@ -252,7 +254,7 @@ pub(super) async fn wire(
             clock.clone(),
         ),
         travel: TravelService::new(Arc::new(SqlTravelStore::new(db.clone())), clock.clone()),
-        games: crate::games::service(&settings.games, &db, clock.clone(), registry)?,
+        games: super::games::service(&settings.games, &db, clock.clone(), registry)?,
         settings: SettingsService::new(Arc::new(SqlSettingsStore::new(db.clone())), clock.clone()),
         changes: live_parts.change_log.clone(),
         idempotency,

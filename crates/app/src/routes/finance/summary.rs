@@ -3,6 +3,7 @@
 use crate::error::{ApiError, Problem};
 use crate::http::AuthUser;
 use crate::state::AppState;
+use crate::views::ViewsJson;
 use actix_web::{HttpResponse, get, web};
 use ayubi_finance::{Summary, minor_to_major};
 use ayubi_kernel::YearMonth;

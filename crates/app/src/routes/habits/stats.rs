@@ -3,6 +3,7 @@
 use crate::error::ApiError;
 use crate::http::AuthUser;
 use crate::state::AppState;
+use crate::views::ViewsJson;
 use actix_web::{HttpResponse, get, web};
 use ayubi_habits::service::HabitStats;
 use serde::Serialize;

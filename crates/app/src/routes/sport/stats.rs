@@ -3,6 +3,7 @@
 use crate::error::{ApiError, Problem};
 use crate::http::AuthUser;
 use crate::state::AppState;
+use crate::views::ViewsJson;
 use actix_web::{HttpResponse, get, web};
 use ayubi_sport::service::{Stats, StatsQuery};
 use ayubi_sport::{DayStats, tenths_to_grams};
