@@ -3,6 +3,7 @@
 use ayubi_kernel::{UserId, ViewInvalidation};
 use ayubi_sync::{Change, ChangeNotifier};
 use migration::{Migrator, MigratorTrait};
+#[cfg(feature = "sqlite")]
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, Statement,
@@ -45,6 +46,28 @@ pub struct DbConfig {
     pub statement_cache_capacity: usize,
 }
 
+impl DbConfig {
+    /// `url` with the defaults of `config/default.toml`.
+    #[must_use]
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 8,
+            min_connections: 1,
+            acquire_timeout: Duration::from_secs(3),
+            idle_timeout: Duration::from_secs(600),
+            max_lifetime: Duration::from_secs(3600),
+            test_before_acquire: true,
+            sqlite_busy_timeout: Duration::from_secs(5),
+            sqlite_synchronous_full: false,
+            sqlite_cache_size_kib: 8192,
+            sqlite_heap_limit_kib: 16384,
+            sqlite_max_page_count: 0,
+            statement_cache_capacity: 256,
+        }
+    }
+}
+
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -52,6 +75,22 @@ pub enum Backend {
     Sqlite,
     /// PostgreSQL.
     Postgres,
+}
+
+impl Backend {
+    fn compiled(self) -> bool {
+        match self {
+            Self::Sqlite => cfg!(feature = "sqlite"),
+            Self::Postgres => cfg!(feature = "postgres"),
+        }
+    }
+
+    fn feature(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
 }
 
 /// The connection pool. Cheap to clone.
@@ -74,6 +113,7 @@ pub const ACQUIRE_EVENT_TARGET: &str = "sqlx::pool::acquire";
 
 /// The advisory lock key instances take turns on while migrating (an arbitrary constant:
 /// "ayubi" in ASCII).
+#[cfg(feature = "postgres")]
 const MIGRATION_LOCK: i64 = 0x61_79_75_62_69;
 
 /// What the pool holds right now (for `/metrics`).
@@ -129,6 +169,12 @@ impl Database {
                 cfg.url.split(':').next().unwrap_or_default()
             )));
         };
+        if !backend.compiled() {
+            return Err(DbErr::Custom(format!(
+                "this build has no {backend:?} support (ayubi-db's `{}` feature is off)",
+                backend.feature()
+            )));
+        }
         if backend == Backend::Sqlite {
             ensure_sqlite_dir(&cfg.url)?;
         }
@@ -143,52 +189,19 @@ impl Database {
             // before every use only adds a round trip through sqlx's worker thread.
             .test_before_acquire(cfg.test_before_acquire && backend == Backend::Postgres)
             .sqlx_logging(false);
-        let busy = cfg.sqlite_busy_timeout;
-        // WAL: readers never block the writer nor each other. NORMAL: a commit is in the
-        // WAL (the OS has it) when it returns, so killing the process loses nothing
-        // acknowledged; only a power loss can take the last commits, and FULL (an fsync per
-        // commit) closes that at the cost of write throughput.
-        let synchronous = if cfg.sqlite_synchronous_full {
-            SqliteSynchronous::Full
-        } else {
-            SqliteSynchronous::Normal
-        };
-        let cache_kib = cfg.sqlite_cache_size_kib;
-        let max_pages = cfg.sqlite_max_page_count;
-        let heap_limit = cfg.sqlite_heap_limit_kib.saturating_mul(1024);
-        let statements = cfg.statement_cache_capacity.max(1);
-        opts.map_sqlx_sqlite_opts(move |o| {
-            let o = if max_pages > 0 {
-                o.pragma("max_page_count", max_pages.to_string())
-            } else {
-                o
-            };
-            // Each connection's page cache fills up to `cache_size` as the file grows, so
-            // with 8 connections memory kept growing for as long as the data did (the soak
-            // in docs/reliability.md). The soft heap limit is one budget for the whole
-            // process: past it, the caches (one shared LRU, as libsqlite3-sys builds with
-            // SQLITE_ENABLE_MEMORY_MANAGEMENT) reuse their oldest pages instead of
-            // allocating. Process-wide, so every connection sets the same value.
-            let o = if heap_limit > 0 {
-                o.pragma("soft_heap_limit", heap_limit.to_string())
-            } else {
-                o
-            };
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(synchronous)
-                .foreign_keys(true)
-                .busy_timeout(busy)
-                .create_if_missing(true)
-                .statement_cache_capacity(statements)
-                .pragma("cache_size", format!("-{cache_kib}"))
-                // Sorts and temporary indexes (the ranked search's ORDER BY) in memory.
-                .pragma("temp_store", "memory")
-        });
-        opts.map_sqlx_postgres_opts(move |o| o.statement_cache_capacity(statements));
+        #[cfg(feature = "sqlite")]
+        sqlite_options(&mut opts, cfg);
+        #[cfg(feature = "postgres")]
+        {
+            let statements = cfg.statement_cache_capacity.max(1);
+            opts.map_sqlx_postgres_opts(move |o| o.statement_cache_capacity(statements));
+        }
         // sqlx counts no waiters, but it can time every acquire: one DEBUG event per
         // acquire (target ACQUIRE_EVENT_TARGET, field `acquired_after_secs`), which the
         // app turns into a histogram of how long queries waited for a connection.
+        #[cfg(feature = "sqlite")]
         opts.map_sqlx_sqlite_pool_opts(|o| o.acquire_time_level(log::LevelFilter::Debug));
+        #[cfg(feature = "postgres")]
         opts.map_sqlx_postgres_pool_opts(|o| o.acquire_time_level(log::LevelFilter::Debug));
         let conn = sea_orm::Database::connect(opts).await?;
         Ok(Self {
@@ -242,9 +255,17 @@ impl Database {
     /// # Errors
     /// When a migration fails (it is rolled back where the database allows).
     pub async fn migrate_up(&self) -> Result<(), DbErr> {
-        if self.backend != Backend::Postgres {
-            return Migrator::up(&self.conn, None).await;
+        #[cfg(feature = "postgres")]
+        if self.backend == Backend::Postgres {
+            return self.migrate_up_locked().await;
         }
+        Migrator::up(&self.conn, None).await
+    }
+
+    /// PostgreSQL: migrations under an advisory lock, so instances starting together
+    /// take turns.
+    #[cfg(feature = "postgres")]
+    async fn migrate_up_locked(&self) -> Result<(), DbErr> {
         let pool = self.conn.get_postgres_connection_pool();
         if pool.options().get_max_connections() < 2 {
             // The lock's connection would leave none for the migrations themselves.
@@ -338,6 +359,7 @@ impl Database {
     #[must_use]
     pub fn pool_stats(&self) -> PoolStats {
         let (size, idle, max) = match self.backend {
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite => {
                 let pool = self.conn.get_sqlite_connection_pool();
                 (
@@ -346,6 +368,7 @@ impl Database {
                     pool.options().get_max_connections(),
                 )
             }
+            #[cfg(feature = "postgres")]
             Backend::Postgres => {
                 let pool = self.conn.get_postgres_connection_pool();
                 (
@@ -354,6 +377,9 @@ impl Database {
                     pool.options().get_max_connections(),
                 )
             }
+            // A backend this build lacks never connects (see `connect`).
+            #[allow(unreachable_patterns)]
+            _ => (0, 0, 0),
         };
         PoolStats {
             size,
@@ -443,4 +469,50 @@ fn ensure_sqlite_dir(url: &str) -> Result<(), DbErr> {
             .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
     }
     Ok(())
+}
+
+/// SQLite's connection settings: WAL, the synchronous level, caches and limits.
+#[cfg(feature = "sqlite")]
+fn sqlite_options(opts: &mut ConnectOptions, cfg: &DbConfig) {
+    let busy = cfg.sqlite_busy_timeout;
+    // WAL: readers never block the writer nor each other. NORMAL: a commit is in the
+    // WAL (the OS has it) when it returns, so killing the process loses nothing
+    // acknowledged; only a power loss can take the last commits, and FULL (an fsync per
+    // commit) closes that at the cost of write throughput.
+    let synchronous = if cfg.sqlite_synchronous_full {
+        SqliteSynchronous::Full
+    } else {
+        SqliteSynchronous::Normal
+    };
+    let cache_kib = cfg.sqlite_cache_size_kib;
+    let max_pages = cfg.sqlite_max_page_count;
+    let heap_limit = cfg.sqlite_heap_limit_kib.saturating_mul(1024);
+    let statements = cfg.statement_cache_capacity.max(1);
+    opts.map_sqlx_sqlite_opts(move |o| {
+        let o = if max_pages > 0 {
+            o.pragma("max_page_count", max_pages.to_string())
+        } else {
+            o
+        };
+        // Each connection's page cache fills up to `cache_size` as the file grows, so
+        // with 8 connections memory kept growing for as long as the data did (the soak
+        // in docs/reliability.md). The soft heap limit is one budget for the whole
+        // process: past it, the caches (one shared LRU, as libsqlite3-sys builds with
+        // SQLITE_ENABLE_MEMORY_MANAGEMENT) reuse their oldest pages instead of
+        // allocating. Process-wide, so every connection sets the same value.
+        let o = if heap_limit > 0 {
+            o.pragma("soft_heap_limit", heap_limit.to_string())
+        } else {
+            o
+        };
+        o.journal_mode(SqliteJournalMode::Wal)
+            .synchronous(synchronous)
+            .foreign_keys(true)
+            .busy_timeout(busy)
+            .create_if_missing(true)
+            .statement_cache_capacity(statements)
+            .pragma("cache_size", format!("-{cache_kib}"))
+            // Sorts and temporary indexes (the ranked search's ORDER BY) in memory.
+            .pragma("temp_store", "memory")
+    });
 }
