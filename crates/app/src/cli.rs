@@ -63,7 +63,7 @@ pub async fn invite(settings: &Settings, args: &[&str]) -> anyhow::Result<()> {
                     .transpose()?;
                 let lifetime = InviteLifetime::days(days)?;
                 let note = InviteNote::parse(flag(rest, "--note")?)?;
-                let created = identity.create_invite(None, lifetime, note, None).await?;
+                let created = identity.create_invite(None, lifetime, note).await?;
                 eprintln!(
                     "invite {} made; it works once, until {} (register with it as `invite`):",
                     created.invite.id,

@@ -4,7 +4,7 @@ use crate::document::Row;
 pub use crate::error::ObjectError;
 use crate::import::{Import, Mode, Outcome};
 use crate::schedule::Schedule;
-use ayubi_kernel::{Idempotent, StoreError, UserId};
+use ayubi_kernel::{StoreError, UserId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -46,7 +46,6 @@ pub trait ImportStore: Send + Sync + std::fmt::Debug {
         user: UserId,
         import: &Import,
         options: ImportOptions,
-        idempotent: Option<Idempotent<Outcome>>,
     ) -> Result<Outcome, StoreError>;
 }
 
@@ -123,12 +122,7 @@ pub trait BackupRecords: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// `NotFound` when the user is gone; `IdempotencyRace` when a concurrent request with
     /// the same key won; `Unavailable`.
-    async fn record(
-        &self,
-        user: UserId,
-        backup: NewBackup,
-        idempotent: Option<Idempotent<StoredBackup>>,
-    ) -> Result<StoredBackup, StoreError>;
+    async fn record(&self, user: UserId, backup: NewBackup) -> Result<StoredBackup, StoreError>;
 
     /// The user's backups, newest first, at most `limit`.
     ///

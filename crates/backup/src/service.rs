@@ -16,7 +16,7 @@ use crate::ports::{
     ImportStore, NewBackup, RowSink, SpoolFile, Spools, StoredBackup, Trigger,
 };
 use crate::schedule::{Interval, Keep, Schedule, next_after};
-use ayubi_kernel::{Clock, Idempotent, StoreError, UserId};
+use ayubi_kernel::{Clock, StoreError, UserId};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -191,11 +191,10 @@ impl BackupService {
         user: UserId,
         import: &Import,
         options: ImportOptions,
-        idempotent: Option<Idempotent<Outcome>>,
     ) -> Result<Outcome> {
         self.ports
             .imports
-            .import(user, import, options, idempotent)
+            .import(user, import, options)
             .await
             .map_err(|e| match e {
                 // The one conflict an import meets: more settings than allowed.
@@ -209,12 +208,7 @@ impl BackupService {
     /// # Errors
     /// When the export, the upload or the record fails (a stored object without a
     /// record is deleted again).
-    pub async fn store(
-        &self,
-        user: UserId,
-        trigger: Trigger,
-        idempotent: Option<Idempotent<StoredBackup>>,
-    ) -> Result<StoredBackup> {
+    pub async fn store(&self, user: UserId, trigger: Trigger) -> Result<StoredBackup> {
         let mut doc = {
             let _turn = self.turn().await?;
             self.spool(user).await?
@@ -233,7 +227,6 @@ impl BackupService {
                     sha256: doc.sha256,
                     object_key: key.clone(),
                 },
-                idempotent,
             )
             .await;
         match recorded {
@@ -350,7 +343,7 @@ impl BackupService {
                     continue;
                 }
             };
-            let result = self.store(user, Trigger::Scheduled, None).await;
+            let result = self.store(user, Trigger::Scheduled).await;
             let next = schedule
                 .next_run_at
                 .and_then(|due| next_after(schedule.interval, due, self.ports.clock.now()));

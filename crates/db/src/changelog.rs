@@ -66,29 +66,30 @@ pub(crate) async fn append<C: ConnectionTrait>(
 
 /// Records a write besides its rows: the change-log entry (with `seq`, allocated by the
 /// caller as its first write) and the idempotent response, in the caller's transaction.
-pub(crate) async fn record<C: ConnectionTrait, T>(
+pub(crate) async fn record<C: ConnectionTrait, T: 'static>(
     c: &C,
+    db: &Database,
     user: UserId,
     seq: i64,
-    write: Write<T>,
+    write: Write,
     written: &T,
     id: serde_json::Value,
 ) -> Result<Change, StoreError> {
-    let data = (write.view)(written);
+    let data = db.representations().render(written)?;
     let change = append(c, user, seq, write.event, &id, &data, write.now)
         .await
         .map_err(store_err)?;
-    save_in(c, write.idempotent, written).await?;
+    save_in(c, written).await?;
     Ok(change)
 }
 
 /// One write transaction: allocate the user's `seq` first, run `rows` (which returns the
 /// written value and its id), record the change and the saved response, commit, then
 /// announce the change. Any error drops the transaction: no rows, no `seq` consumed.
-pub(crate) async fn write_txn<T>(
+pub(crate) async fn write_txn<T: 'static>(
     db: &Database,
     user: UserId,
-    write: Write<T>,
+    write: Write,
     rows: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, serde_json::Value), StoreError>,
 ) -> Result<T, StoreError> {
     write_txn_with(db, user, write, async |txn, _| rows(txn).await).await
@@ -97,10 +98,10 @@ pub(crate) async fn write_txn<T>(
 /// [`write_txn`] for a write that records further changes of its own (appending them to
 /// the `Vec` it is given, after allocating their `seq`s with [`next_seq`]); they commit and
 /// are announced with the main one, in `seq` order.
-pub(crate) async fn write_txn_with<T>(
+pub(crate) async fn write_txn_with<T: 'static>(
     db: &Database,
     user: UserId,
-    write: Write<T>,
+    write: Write,
     rows: impl AsyncFnOnce(
         &DatabaseTransaction,
         &mut Vec<Change>,
@@ -110,7 +111,7 @@ pub(crate) async fn write_txn_with<T>(
     let seq = next_seq(&txn, user).await.map_err(store_err)?;
     let mut extra = Vec::new();
     let (written, id) = rows(&txn, &mut extra).await?;
-    let change = record(&txn, user, seq, write, &written, id).await?;
+    let change = record(&txn, db, user, seq, write, &written, id).await?;
     txn.commit().await.map_err(store_err)?;
     drop(turn);
     db.committed(user, &change).await;

@@ -174,7 +174,7 @@ impl FinanceStore for SqlFinanceStore {
         &self,
         user: UserId,
         f: &CategoryFields,
-        write: Write<Category>,
+        write: Write,
     ) -> Result<Category, StoreError> {
         let now = write.now;
         write_txn(&self.db, user, write, async |txn| {
@@ -213,7 +213,7 @@ impl FinanceStore for SqlFinanceStore {
         user: UserId,
         id: i64,
         f: &CategoryFields,
-        write: Write<Category>,
+        write: Write,
     ) -> Result<Category, StoreError> {
         write_txn(&self.db, user, write, async |txn| {
             duplicate(txn, user, f, Some(id)).await?;
@@ -273,7 +273,7 @@ impl FinanceStore for SqlFinanceStore {
         &self,
         user: UserId,
         f: &EntryFields,
-        write: Write<Entry>,
+        write: Write,
     ) -> Result<Entry, StoreError> {
         let now = write.now;
         write_txn(&self.db, user, write, async |txn| {
@@ -327,7 +327,7 @@ impl FinanceStore for SqlFinanceStore {
         user: UserId,
         id: i64,
         f: &EntryFields,
-        write: Write<Entry>,
+        write: Write,
     ) -> Result<Entry, StoreError> {
         write_txn(&self.db, user, write, async |txn| {
             check_category(txn, user, f).await?;

@@ -1,8 +1,9 @@
 //! [`HabitStore`] over SQL.
 
-use crate::changelog::{next_seq, record, remove_owned, write_txn};
+use crate::changelog::{append, next_seq, remove_owned, write_txn};
 use crate::entity::{habit, habit_completion as done, habit_skip as skip, user_setting};
 use crate::error::store_err;
+use crate::idempotency::save_in;
 use crate::pool::Database;
 use ayubi_habits::ports::HabitStore;
 use ayubi_habits::*;
@@ -88,7 +89,7 @@ impl HabitStore for SqlHabitStore {
         &self,
         user: UserId,
         f: &HabitFields,
-        write: Write<Habit>,
+        write: Write,
     ) -> Result<Habit, StoreError> {
         let now = write.now;
         write_txn(&self.db, user, write, async |txn| {
@@ -140,7 +141,7 @@ impl HabitStore for SqlHabitStore {
         user: UserId,
         id: i64,
         f: &HabitFields,
-        write: Write<Habit>,
+        write: Write,
     ) -> Result<Habit, StoreError> {
         write_txn(&self.db, user, write, async |txn| {
             let res = habit::Entity::update_many()
@@ -190,7 +191,7 @@ impl HabitStore for SqlHabitStore {
         user: UserId,
         day: HabitDay,
         is_skip: bool,
-        write: Write<HabitDay>,
+        write: Write,
     ) -> Result<(HabitDay, bool), StoreError> {
         let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
         let seq = next_seq(&txn, user).await.map_err(store_err)?;
@@ -235,7 +236,20 @@ impl HabitStore for SqlHabitStore {
             .await
         };
         inserted.map_err(store_err)?;
-        let change = record(&txn, user, seq, write, &day, json!(day.habit_id)).await?;
+        let data = self.db.representations().render(&day)?;
+        let change = append(
+            &txn,
+            user,
+            seq,
+            write.event,
+            &json!(day.habit_id),
+            &data,
+            write.now,
+        )
+        .await
+        .map_err(store_err)?;
+        // The response of a mark that wrote is the day, created.
+        save_in(&txn, &(day, true)).await?;
         txn.commit().await.map_err(store_err)?;
         self.db.committed(user, &change).await;
         Ok((day, true))

@@ -1,24 +1,70 @@
 //! Saved responses for `Idempotency-Key`: written inside each create's transaction by
 //! [`save_in`], read and pruned by [`SqlIdempotencyStore`].
+//!
+//! The request travels with the task that runs the write ([`within`]), as a tracing span
+//! does, not through the domain's signatures: the first write transaction in that scope
+//! saves the response rendered from what it wrote, and takes the request so no later
+//! write saves it twice.
 
 use crate::entity::idempotency_key as row;
 use crate::error::{is_unique_violation, store_err};
 use crate::pool::Database;
-use ayubi_kernel::{IdempotencyStore, Idempotent, SavedRecord, SavedResponse, StoreError, UserId};
+use ayubi_kernel::{IdempotencyStore, SavedRecord, SavedResponse, StoreError, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use std::any::Any;
+use std::cell::RefCell;
 
-/// Saves the rendered response of an idempotent request (if any) in the caller's
+/// Makes the response to save from what the write wrote; `None` when it is not the type
+/// the request's responses are made from.
+pub type RenderSaved = Box<dyn FnOnce(&dyn Any) -> Option<SavedResponse> + Send>;
+
+/// A request with an `Idempotency-Key`: save its response in the write's transaction.
+pub struct IdempotentRequest {
+    /// Whose key it is: keys are per user.
+    pub user: UserId,
+    /// The client's key, already validated.
+    pub key: String,
+    /// A digest of the request, to refuse the same key with a different request.
+    pub fingerprint: Vec<u8>,
+    /// When the request arrived; saved as the record's age.
+    pub now: DateTime<Utc>,
+    /// A record saved before this instant has expired and may be replaced.
+    pub expired_before: DateTime<Utc>,
+    /// The response to save, from what the write wrote (`None`: not the type this
+    /// request's responses are made from, a wiring mistake that fails the write).
+    pub render: RenderSaved,
+}
+
+impl std::fmt::Debug for IdempotentRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdempotentRequest")
+            .field("user", &self.user)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+tokio::task_local! {
+    static REQUEST: RefCell<Option<IdempotentRequest>>;
+}
+
+/// Runs `write` (a service call) with `request`: the first write transaction inside saves
+/// the response.
+pub async fn within<F: Future>(request: IdempotentRequest, write: F) -> F::Output {
+    REQUEST.scope(RefCell::new(Some(request)), write).await
+}
+
+/// Saves the rendered response of the current idempotent request (if any) in the caller's
 /// transaction. An expired record under the same key is replaced; a live one (a
 /// concurrent request with the same key won) is [`StoreError::IdempotencyRace`], and the
 /// caller's error drops the whole create.
-pub(crate) async fn save_in<C: ConnectionTrait, T>(
+pub(crate) async fn save_in<C: ConnectionTrait, T: 'static>(
     txn: &C,
-    idem: Option<Idempotent<T>>,
     created: &T,
 ) -> Result<(), StoreError> {
-    let Some(idem) = idem else {
+    let Some(idem) = REQUEST.try_with(|r| r.borrow_mut().take()).ok().flatten() else {
         return Ok(());
     };
     insert_saved(txn, idem, created).await
@@ -28,12 +74,20 @@ pub(crate) async fn save_in<C: ConnectionTrait, T>(
 /// thread): insert, or take over the key only when its record has expired. A live record
 /// under the key leaves the upsert's `WHERE` false, nothing is written, and that is the
 /// race the caller reports.
-async fn insert_saved<C: ConnectionTrait, T>(
+async fn insert_saved<C: ConnectionTrait, T: 'static>(
     txn: &C,
-    idem: Idempotent<T>,
+    idem: IdempotentRequest,
     created: &T,
 ) -> Result<(), StoreError> {
-    let saved = (idem.render)(created);
+    let saved = (idem.render)(created).ok_or_else(|| {
+        StoreError::Unavailable(
+            format!(
+                "the idempotent response is not made from {}",
+                std::any::type_name::<T>()
+            )
+            .into(),
+        )
+    })?;
     let written = row::Entity::insert(row::ActiveModel {
         user_id: Set(idem.user.get()),
         key: Set(idem.key),

@@ -7,7 +7,7 @@ use crate::idempotency::save_in;
 use crate::pool::Database;
 use ayubi_identity::ports::IdentityStore;
 use ayubi_identity::*;
-use ayubi_kernel::{Idempotent, StoreError, UserId};
+use ayubi_kernel::{StoreError, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
@@ -175,8 +175,7 @@ impl IdentityStore for SqlIdentityStore {
         &self,
         maker: Option<UserId>,
         new: &NewInvite,
-        idempotent: Option<Idempotent<Invite>>,
-    ) -> Result<Invite, StoreError> {
+    ) -> Result<CreatedInvite, StoreError> {
         let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
         let created = invite::Entity::insert(invite::ActiveModel {
             digest: Set(new.digest.0.clone()),
@@ -191,8 +190,11 @@ impl IdentityStore for SqlIdentityStore {
         .exec_with_returning(&txn)
         .await
         .map_err(store_err)?;
-        let created = to_invite(created);
-        save_in(&txn, idempotent, &created).await?;
+        let created = CreatedInvite {
+            invite: to_invite(created),
+            code: new.code.clone(),
+        };
+        save_in(&txn, &created).await?;
         txn.commit().await.map_err(store_err)?;
         Ok(created)
     }
@@ -406,8 +408,7 @@ impl IdentityStore for SqlIdentityStore {
         &self,
         user: UserId,
         t: &NewPersonalToken,
-        idempotent: Option<Idempotent<PersonalToken>>,
-    ) -> Result<PersonalToken, StoreError> {
+    ) -> Result<CreatedToken, StoreError> {
         let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
         let created = pat::Entity::insert(pat::ActiveModel {
             user_id: Set(user.get()),
@@ -421,8 +422,11 @@ impl IdentityStore for SqlIdentityStore {
         .exec_with_returning(&txn)
         .await
         .map_err(store_err)?;
-        let token = to_token(created);
-        save_in(&txn, idempotent, &token).await?;
+        let token = CreatedToken {
+            token: to_token(created),
+            secret: t.secret.clone(),
+        };
+        save_in(&txn, &token).await?;
         txn.commit().await.map_err(store_err)?;
         Ok(token)
     }

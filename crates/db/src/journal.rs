@@ -60,7 +60,7 @@ impl JournalStore for SqlJournalStore {
         &self,
         user: UserId,
         f: &EntryFields,
-        write: Write<Entry>,
+        write: Write,
     ) -> Result<Entry, StoreError> {
         let now = write.now;
         write_txn(&self.db, user, write, async |txn| {
@@ -156,7 +156,7 @@ impl JournalStore for SqlJournalStore {
         user: UserId,
         id: i64,
         f: &EntryFields,
-        write: Write<Entry>,
+        write: Write,
     ) -> Result<Entry, StoreError> {
         // Set here rather than left to the trigger: one statement, no nested update.
         let now = write.now;

@@ -39,7 +39,7 @@ pub mod finance;
 mod games;
 #[cfg(feature = "habits")]
 pub mod habits;
-mod idempotency;
+pub mod idempotency;
 #[cfg(feature = "identity")]
 mod identity;
 #[cfg(feature = "journal")]
@@ -54,6 +54,7 @@ mod journal;
 ))]
 pub mod plans;
 mod pool;
+mod representations;
 #[cfg(feature = "settings")]
 mod settings;
 #[cfg(feature = "sport")]
@@ -78,6 +79,7 @@ pub use identity::SqlIdentityStore;
 #[cfg(feature = "journal")]
 pub use journal::SqlJournalStore;
 pub use pool::{ACQUIRE_EVENT_TARGET, Backend, Database, DbConfig, PoolStats};
+pub use representations::Representations;
 #[cfg(feature = "settings")]
 pub use settings::SqlSettingsStore;
 #[cfg(feature = "sport")]

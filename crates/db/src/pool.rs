@@ -1,5 +1,6 @@
 //! Connecting, pooling, migrating and pinging.
 
+use crate::representations::Representations;
 use ayubi_kernel::{UserId, ViewInvalidation};
 use ayubi_sync::{Change, ChangeNotifier};
 use migration::{Migrator, MigratorTrait};
@@ -100,6 +101,8 @@ pub struct Database {
     backend: Backend,
     notifier: Option<Arc<dyn ChangeNotifier>>,
     views: Option<Arc<dyn ViewInvalidation>>,
+    /// How written resources appear in the change log.
+    representations: Arc<Representations>,
     /// SQLite: one write transaction at a time in this process (see [`Database::begin_write`]).
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
     /// SQLite: write transactions queued for their turn right now.
@@ -209,6 +212,7 @@ impl Database {
             backend,
             notifier: None,
             views: None,
+            representations: Arc::default(),
             writer: (backend == Backend::Sqlite).then(Arc::default),
             writers_waiting: Arc::default(),
         })
@@ -221,6 +225,20 @@ impl Database {
     pub fn with_notifier(mut self, notifier: Arc<dyn ChangeNotifier>) -> Self {
         self.notifier = Some(notifier);
         self
+    }
+
+    /// The same pool, recording written resources in the change log as `representations`
+    /// render them (the app registers its REST bodies). Set before repositories are built
+    /// from the pool; a write of an unregistered type fails.
+    #[must_use]
+    pub fn with_representations(mut self, representations: Representations) -> Self {
+        self.representations = Arc::new(representations);
+        self
+    }
+
+    /// How written resources appear in the change log.
+    pub(crate) fn representations(&self) -> &Representations {
+        &self.representations
     }
 
     /// The same pool, invalidating the user's cached read views after every committed

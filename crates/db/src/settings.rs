@@ -77,7 +77,7 @@ impl SettingsStore for SqlSettingsStore {
         u: UserId,
         changes: &[SettingChange],
         max_keys: usize,
-        write: Write<Settings>,
+        write: Write,
     ) -> Result<Settings, StoreError> {
         let now = write.now;
         write_txn(&self.db, u, write, async |txn| {
@@ -141,7 +141,7 @@ impl SettingsStore for SqlSettingsStore {
         &self,
         u: UserId,
         patch: &ProfilePatch,
-        write: Write<Profile>,
+        write: Write,
     ) -> Result<Profile, StoreError> {
         let now = write.now;
         write_txn(&self.db, u, write, async |txn| {

@@ -190,14 +190,14 @@ impl SportStore for SqlSportStore {
         &self,
         user: UserId,
         new: &NewWater,
-        write: Write<WaterEntry>,
+        write: Write,
     ) -> Result<WaterEntry, StoreError> {
         let now = write.now;
         write_txn(&self.db, user, write, async |txn| {
             let m = water::Entity::insert(water::ActiveModel {
                 user_id: Set(user.get()),
-                date: Set(new.date),
-                ml: Set(new.ml),
+                date: Set(new.date()),
+                ml: Set(new.ml()),
                 created_at: Set(now),
                 ..Default::default()
             })
@@ -213,18 +213,18 @@ impl SportStore for SqlSportStore {
         &self,
         user: UserId,
         new: &NewFood,
-        write: Write<FoodEntry>,
+        write: Write,
     ) -> Result<FoodEntry, StoreError> {
         let now = write.now;
         write_txn(&self.db, user, write, async |txn| {
             let m = food::Entity::insert(food::ActiveModel {
                 user_id: Set(user.get()),
-                date: Set(new.date),
-                name: Set(new.name.as_str().to_owned()),
-                kcal: Set(new.kcal),
-                protein_dg: Set(new.protein.map(Grams::tenths)),
-                carbs_dg: Set(new.carbs.map(Grams::tenths)),
-                fat_dg: Set(new.fat.map(Grams::tenths)),
+                date: Set(new.date()),
+                name: Set(new.name().as_str().to_owned()),
+                kcal: Set(new.kcal()),
+                protein_dg: Set(new.protein().map(Grams::tenths)),
+                carbs_dg: Set(new.carbs().map(Grams::tenths)),
+                fat_dg: Set(new.fat().map(Grams::tenths)),
                 created_at: Set(now),
                 ..Default::default()
             })
@@ -240,16 +240,16 @@ impl SportStore for SqlSportStore {
         &self,
         user: UserId,
         new: &NewWorkout,
-        write: Write<WorkoutEntry>,
+        write: Write,
     ) -> Result<WorkoutEntry, StoreError> {
         let now = write.now;
         write_txn(&self.db, user, write, async |txn| {
             let m = workout::Entity::insert(workout::ActiveModel {
                 user_id: Set(user.get()),
-                date: Set(new.date),
-                name: Set(new.name.as_str().to_owned()),
-                duration_min: Set(new.duration_min),
-                kcal_burned: Set(new.kcal_burned),
+                date: Set(new.date()),
+                name: Set(new.name().as_str().to_owned()),
+                duration_min: Set(new.duration_min()),
+                kcal_burned: Set(new.kcal_burned()),
                 created_at: Set(now),
                 ..Default::default()
             })
@@ -353,12 +353,7 @@ impl SportStore for SqlSportStore {
             .map_or(Goals::DEFAULT, to_goals))
     }
 
-    async fn set_goals(
-        &self,
-        user: UserId,
-        g: &Goals,
-        write: Write<Goals>,
-    ) -> Result<Goals, StoreError> {
+    async fn set_goals(&self, user: UserId, g: &Goals, write: Write) -> Result<Goals, StoreError> {
         let now = write.now;
         write_txn(&self.db, user, write, async |txn| {
             // `updated_at` is left to the trigger on update; an insert sets both stamps.

@@ -79,7 +79,7 @@ impl TravelStore for SqlTravelStore {
         &self,
         user: UserId,
         item: &WishlistItem,
-        write: Write<WishlistItem>,
+        write: Write,
     ) -> Result<WishlistItem, StoreError> {
         let iso3 = item.country.iso3.as_str();
         // The checks run after `write_txn` has taken the user's seq lock, so no concurrent
@@ -127,7 +127,7 @@ impl TravelStore for SqlTravelStore {
         &self,
         user: UserId,
         visit: &Visit,
-        write: Write<Visit>,
+        write: Write,
         wishlist_removed: Event,
     ) -> Result<Visit, StoreError> {
         let iso3 = visit.country.iso3.as_str();

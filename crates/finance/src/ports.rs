@@ -17,7 +17,7 @@ pub trait FinanceStore: Send + Sync + std::fmt::Debug {
         &self,
         user: UserId,
         f: &CategoryFields,
-        write: Write<Category>,
+        write: Write,
     ) -> Result<Category, StoreError>;
 
     /// The user's categories, by name.
@@ -35,7 +35,7 @@ pub trait FinanceStore: Send + Sync + std::fmt::Debug {
         user: UserId,
         id: i64,
         f: &CategoryFields,
-        write: Write<Category>,
+        write: Write,
     ) -> Result<Category, StoreError>;
 
     /// Deletes a category.
@@ -61,7 +61,7 @@ pub trait FinanceStore: Send + Sync + std::fmt::Debug {
         &self,
         user: UserId,
         f: &EntryFields,
-        write: Write<Entry>,
+        write: Write,
     ) -> Result<Entry, StoreError>;
 
     /// Entries matching the filter, newest date then id first.
@@ -90,7 +90,7 @@ pub trait FinanceStore: Send + Sync + std::fmt::Debug {
         user: UserId,
         id: i64,
         f: &EntryFields,
-        write: Write<Entry>,
+        write: Write,
     ) -> Result<Entry, StoreError>;
 
     /// Deletes an entry.

@@ -4,9 +4,7 @@ use crate::error::{FinanceError, Result, invalid};
 use crate::events;
 use crate::model::*;
 use crate::ports::FinanceStore;
-use ayubi_kernel::{
-    Clock, Idempotent, Limit, StoreError, UserId, UserTimeZones, View, Write, YearMonth,
-};
+use ayubi_kernel::{Clock, Limit, StoreError, UserId, UserTimeZones, Write, YearMonth};
 use chrono::NaiveDate;
 use std::sync::Arc;
 
@@ -60,18 +58,8 @@ impl FinanceService {
         }
     }
 
-    fn write<T>(
-        &self,
-        event: ayubi_kernel::Event,
-        view: View<T>,
-        idempotent: Option<Idempotent<T>>,
-    ) -> Write<T> {
-        Write {
-            event,
-            now: self.clock.now(),
-            view,
-            idempotent,
-        }
+    fn write(&self, event: ayubi_kernel::Event) -> Write {
+        Write::new(event, self.clock.now())
     }
 
     async fn fields(&self, user: UserId, input: EntryInput) -> Result<EntryFields> {
@@ -92,16 +80,10 @@ impl FinanceService {
     ///
     /// # Errors
     /// `Invalid`; `Conflict` on a duplicate; `Store`.
-    pub async fn create_category(
-        &self,
-        user: UserId,
-        f: CategoryFields,
-        view: View<Category>,
-        idem: Option<Idempotent<Category>>,
-    ) -> Result<Category> {
+    pub async fn create_category(&self, user: UserId, f: CategoryFields) -> Result<Category> {
         Ok(self
             .store
-            .create_category(user, &f, self.write(events::CATEGORY_CREATED, view, idem))
+            .create_category(user, &f, self.write(events::CATEGORY_CREATED))
             .await?)
     }
 
@@ -122,16 +104,10 @@ impl FinanceService {
         user: UserId,
         id: i64,
         f: CategoryFields,
-        view: View<Category>,
     ) -> Result<Category> {
         Ok(self
             .store
-            .update_category(
-                user,
-                id,
-                &f,
-                self.write(events::CATEGORY_UPDATED, view, None),
-            )
+            .update_category(user, id, &f, self.write(events::CATEGORY_UPDATED))
             .await?)
     }
 
@@ -150,16 +126,10 @@ impl FinanceService {
     ///
     /// # Errors
     /// `Invalid` naming the field (an unknown `category_id` included); `Store`.
-    pub async fn create_entry(
-        &self,
-        user: UserId,
-        input: EntryInput,
-        view: View<Entry>,
-        idem: Option<Idempotent<Entry>>,
-    ) -> Result<Entry> {
+    pub async fn create_entry(&self, user: UserId, input: EntryInput) -> Result<Entry> {
         let f = self.fields(user, input).await?;
         self.store
-            .create_entry(user, &f, self.write(events::CREATED, view, idem))
+            .create_entry(user, &f, self.write(events::CREATED))
             .await
             .map_err(category_ref)
     }
@@ -194,16 +164,10 @@ impl FinanceService {
     ///
     /// # Errors
     /// As [`FinanceService::create_entry`], and `NotFound`.
-    pub async fn update_entry(
-        &self,
-        user: UserId,
-        id: i64,
-        input: EntryInput,
-        view: View<Entry>,
-    ) -> Result<Entry> {
+    pub async fn update_entry(&self, user: UserId, id: i64, input: EntryInput) -> Result<Entry> {
         let f = self.fields(user, input).await?;
         self.store
-            .update_entry(user, id, &f, self.write(events::UPDATED, view, None))
+            .update_entry(user, id, &f, self.write(events::UPDATED))
             .await
             .map_err(category_ref)
     }

@@ -16,7 +16,7 @@ pub trait HabitStore: Send + Sync + std::fmt::Debug {
         &self,
         user: UserId,
         fields: &HabitFields,
-        write: Write<Habit>,
+        write: Write,
     ) -> Result<Habit, StoreError>;
 
     /// Habits, newest first; `archived` filters when given.
@@ -45,7 +45,7 @@ pub trait HabitStore: Send + Sync + std::fmt::Debug {
         user: UserId,
         id: i64,
         fields: &HabitFields,
-        write: Write<Habit>,
+        write: Write,
     ) -> Result<Habit, StoreError>;
 
     /// Deletes a habit with its completions and skips.
@@ -70,7 +70,7 @@ pub trait HabitStore: Send + Sync + std::fmt::Debug {
         user: UserId,
         day: HabitDay,
         skip: bool,
-        write: Write<HabitDay>,
+        write: Write,
     ) -> Result<(HabitDay, bool), StoreError>;
 
     /// Removes a completion (`skip = false`) or skip.

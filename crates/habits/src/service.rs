@@ -5,7 +5,7 @@ use crate::events;
 use crate::model::*;
 use crate::ports::HabitStore;
 use crate::streak::Track;
-use ayubi_kernel::{Clock, Idempotent, Limit, UserId, UserTimeZones, View, Write};
+use ayubi_kernel::{Clock, Limit, UserId, UserTimeZones, Write};
 use chrono::NaiveDate;
 use std::sync::Arc;
 
@@ -53,34 +53,18 @@ impl HabitService {
         Ok(ayubi_kernel::today(&*self.zones, &*self.clock, user).await?)
     }
 
-    fn write<T>(
-        &self,
-        event: ayubi_kernel::Event,
-        view: View<T>,
-        idempotent: Option<Idempotent<T>>,
-    ) -> Write<T> {
-        Write {
-            event,
-            now: self.clock.now(),
-            view,
-            idempotent,
-        }
+    fn write(&self, event: ayubi_kernel::Event) -> Write {
+        Write::new(event, self.clock.now())
     }
 
     /// Creates a habit.
     ///
     /// # Errors
     /// `Store`.
-    pub async fn create(
-        &self,
-        user: UserId,
-        fields: HabitFields,
-        view: View<Habit>,
-        idem: Option<Idempotent<Habit>>,
-    ) -> Result<Habit> {
+    pub async fn create(&self, user: UserId, fields: HabitFields) -> Result<Habit> {
         Ok(self
             .store
-            .create(user, &fields, self.write(events::CREATED, view, idem))
+            .create(user, &fields, self.write(events::CREATED))
             .await?)
     }
 
@@ -109,16 +93,10 @@ impl HabitService {
     ///
     /// # Errors
     /// `NotFound`; `Store`.
-    pub async fn update(
-        &self,
-        user: UserId,
-        id: i64,
-        fields: HabitFields,
-        view: View<Habit>,
-    ) -> Result<Habit> {
+    pub async fn update(&self, user: UserId, id: i64, fields: HabitFields) -> Result<Habit> {
         Ok(self
             .store
-            .update(user, id, &fields, self.write(events::UPDATED, view, None))
+            .update(user, id, &fields, self.write(events::UPDATED))
             .await?)
     }
 
@@ -152,13 +130,11 @@ impl HabitService {
         user: UserId,
         habit_id: i64,
         date: Option<NaiveDate>,
-        view: View<HabitDay>,
-        idem: Option<Idempotent<HabitDay>>,
     ) -> Result<(HabitDay, bool)> {
         let day = self.day(user, habit_id, date).await?;
         Ok(self
             .store
-            .mark(user, day, false, self.write(events::COMPLETED, view, idem))
+            .mark(user, day, false, self.write(events::COMPLETED))
             .await?)
     }
 
@@ -171,13 +147,11 @@ impl HabitService {
         user: UserId,
         habit_id: i64,
         date: NaiveDate,
-        view: View<HabitDay>,
-        idem: Option<Idempotent<HabitDay>>,
     ) -> Result<(HabitDay, bool)> {
         let day = self.day(user, habit_id, Some(date)).await?;
         Ok(self
             .store
-            .mark(user, day, true, self.write(events::SKIPPED, view, idem))
+            .mark(user, day, true, self.write(events::SKIPPED))
             .await?)
     }
 

@@ -131,6 +131,8 @@ pub struct CreatedInvite {
 /// What storing a new invite needs.
 #[derive(Debug, Clone)]
 pub struct NewInvite {
+    /// The code, shown once: returned in the [`CreatedInvite`], never stored.
+    pub code: String,
     /// Digest of the code.
     pub digest: TokenDigest,
     /// The maker's note.

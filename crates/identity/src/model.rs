@@ -336,6 +336,8 @@ pub struct CreatedToken {
 pub struct NewPersonalToken {
     /// Its name.
     pub name: TokenName,
+    /// The bearer secret, shown once: returned in the [`CreatedToken`], never stored.
+    pub secret: String,
     /// Digest of the secret.
     pub digest: TokenDigest,
     /// Creation instant.

@@ -4,9 +4,9 @@
 //! its user. Every other method takes the user first.
 
 use crate::error::Result;
-use crate::invite::{Invite, NewInvite};
+use crate::invite::{CreatedInvite, Invite, NewInvite};
 use crate::model::*;
-use ayubi_kernel::{Idempotent, StoreError, UserId};
+use ayubi_kernel::{StoreError, UserId};
 use chrono::{DateTime, Utc};
 
 /// Storage of users, sessions and personal access tokens.
@@ -36,8 +36,9 @@ pub trait IdentityStore: Send + Sync + std::fmt::Debug {
     /// [`StoreError::Unavailable`].
     async fn count_users(&self) -> Result<u64, StoreError>;
 
-    /// Stores an invite made by `maker` (`None`: the operator), and the idempotent
-    /// response when asked, in one transaction.
+    /// Stores an invite made by `maker` (`None`: the operator) and returns it with its
+    /// code (which is never stored). When the request carried an `Idempotency-Key`, the
+    /// response is saved in the same transaction, from the returned [`CreatedInvite`].
     ///
     /// # Errors
     /// [`StoreError::IdempotencyRace`] when another request saved the same key first,
@@ -46,8 +47,7 @@ pub trait IdentityStore: Send + Sync + std::fmt::Debug {
         &self,
         maker: Option<UserId>,
         invite: &NewInvite,
-        idempotent: Option<Idempotent<Invite>>,
-    ) -> Result<Invite, StoreError>;
+    ) -> Result<CreatedInvite, StoreError>;
 
     /// Invites made by `maker` (`None`: all), newest first.
     ///
@@ -144,8 +144,9 @@ pub trait IdentityStore: Send + Sync + std::fmt::Debug {
     /// [`StoreError::NotFound`] when the user is gone, [`StoreError::Unavailable`].
     async fn delete_user(&self, user: UserId) -> Result<(), StoreError>;
 
-    /// Stores a personal access token, and the idempotent response when asked, in one
-    /// transaction.
+    /// Stores a personal access token and returns it with its secret (which is never
+    /// stored, only its digest). When the request carried an `Idempotency-Key`, the
+    /// response is saved in the same transaction, from the returned [`CreatedToken`].
     ///
     /// # Errors
     /// [`StoreError::IdempotencyRace`] when another request saved the same key first
@@ -154,8 +155,7 @@ pub trait IdentityStore: Send + Sync + std::fmt::Debug {
         &self,
         user: UserId,
         token: &NewPersonalToken,
-        idempotent: Option<Idempotent<PersonalToken>>,
-    ) -> Result<PersonalToken, StoreError>;
+    ) -> Result<CreatedToken, StoreError>;
 
     /// The user's personal access tokens, newest first.
     ///

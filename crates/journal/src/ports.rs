@@ -15,7 +15,7 @@ pub trait JournalStore: Send + Sync + std::fmt::Debug {
         &self,
         user: UserId,
         f: &EntryFields,
-        write: Write<Entry>,
+        write: Write,
     ) -> Result<Entry, StoreError>;
 
     /// Entries matching the filter: by relevance when searching (then newest), else
@@ -45,7 +45,7 @@ pub trait JournalStore: Send + Sync + std::fmt::Debug {
         user: UserId,
         id: i64,
         f: &EntryFields,
-        write: Write<Entry>,
+        write: Write,
     ) -> Result<Entry, StoreError>;
 
     /// Deletes an entry.

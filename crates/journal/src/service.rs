@@ -4,7 +4,7 @@ use crate::error::{Result, invalid};
 use crate::events;
 use crate::model::*;
 use crate::ports::JournalStore;
-use ayubi_kernel::{Clock, Idempotent, Limit, UserId, UserTimeZones, View, Write};
+use ayubi_kernel::{Clock, Limit, UserId, UserTimeZones, Write};
 use chrono::NaiveDate;
 use std::sync::Arc;
 
@@ -54,35 +54,19 @@ impl JournalService {
         EntryFields::new(i.title, i.content, date, i.mood, i.tags)
     }
 
-    fn write<T>(
-        &self,
-        event: ayubi_kernel::Event,
-        view: View<T>,
-        idempotent: Option<Idempotent<T>>,
-    ) -> Write<T> {
-        Write {
-            event,
-            now: self.clock.now(),
-            view,
-            idempotent,
-        }
+    fn write(&self, event: ayubi_kernel::Event) -> Write {
+        Write::new(event, self.clock.now())
     }
 
     /// Writes an entry.
     ///
     /// # Errors
     /// `Invalid` naming the field; `Store`.
-    pub async fn create(
-        &self,
-        user: UserId,
-        input: EntryInput,
-        view: View<Entry>,
-        idem: Option<Idempotent<Entry>>,
-    ) -> Result<Entry> {
+    pub async fn create(&self, user: UserId, input: EntryInput) -> Result<Entry> {
         let f = self.fields(user, input).await?;
         Ok(self
             .store
-            .create(user, &f, self.write(events::CREATED, view, idem))
+            .create(user, &f, self.write(events::CREATED))
             .await?)
     }
 
@@ -133,17 +117,11 @@ impl JournalService {
     ///
     /// # Errors
     /// `Invalid`; `NotFound`; `Store`.
-    pub async fn update(
-        &self,
-        user: UserId,
-        id: i64,
-        input: EntryInput,
-        view: View<Entry>,
-    ) -> Result<Entry> {
+    pub async fn update(&self, user: UserId, id: i64, input: EntryInput) -> Result<Entry> {
         let f = self.fields(user, input).await?;
         Ok(self
             .store
-            .update(user, id, &f, self.write(events::UPDATED, view, None))
+            .update(user, id, &f, self.write(events::UPDATED))
             .await?)
     }
 

@@ -2,9 +2,8 @@
 //! the same transaction, as an entry of the user's change log (read and delivered by
 //! `ayubi-sync`). This is the part of that vocabulary the domain crates speak.
 
-use crate::{Idempotent, StoreError, UserId};
+use crate::{StoreError, UserId};
 use chrono::{DateTime, Utc};
-use std::sync::Arc;
 
 /// What happened, named `<entity>:<verb>` (`water:added`), and to which table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,29 +14,24 @@ pub struct Event {
     pub entity: &'static str,
 }
 
-/// How a resource is shown to clients (the REST representation), so the change log
-/// carries exactly what the REST API returns. The HTTP layer supplies it.
-pub type View<T> = Arc<dyn Fn(&T) -> serde_json::Value + Send + Sync>;
-
-/// Everything a repository records besides the rows of a write, in the same transaction:
-/// the change-log entry, and the saved response when an `Idempotency-Key` came along.
-pub struct Write<T> {
+/// What a repository records besides the rows of a write, in the same transaction: the
+/// change-log entry of `event` (its data is the written resource as clients see it, which
+/// the storage adapter was told at start-up how to render). When the write answers a
+/// request that carried an `Idempotency-Key`, the adapter also saves the response in that
+/// transaction; the key travels with the request, not through the domain's signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Write {
     /// What happened.
     pub event: Event,
     /// When (the service's clock): the change's `at` and any `created_at` written.
     pub now: DateTime<Utc>,
-    /// How the written resource is shown.
-    pub view: View<T>,
-    /// The saved response, for creates with an `Idempotency-Key`.
-    pub idempotent: Option<Idempotent<T>>,
 }
 
-impl<T> std::fmt::Debug for Write<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Write")
-            .field("event", &self.event)
-            .field("idempotent", &self.idempotent)
-            .finish_non_exhaustive()
+impl Write {
+    /// `event`, now.
+    #[must_use]
+    pub fn new(event: Event, now: DateTime<Utc>) -> Self {
+        Self { event, now }
     }
 }
 

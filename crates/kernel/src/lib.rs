@@ -2,8 +2,8 @@
 //!
 //! Owns the small types every bounded context speaks in: [`UserId`], list [`Limit`]s,
 //! [`DateRange`]s and the user's [`TimeZone`], the [`Clock`] port, the change log's
-//! vocabulary ([`Write`], [`Event`]) and the [`Idempotent`] request that let a write record
-//! its sync event and saved response in the same transaction as its rows, and
+//! vocabulary ([`Write`], [`Event`]) that lets a write record its sync event in the same
+//! transaction as its rows, the saved responses of idempotent requests, and
 //! [`StoreError`], the error kinds every storage adapter reports. It owns no behaviour of any one context and knows nothing about HTTP,
 //! SQL or Redis.
 
@@ -16,10 +16,10 @@ mod page;
 mod time;
 mod views;
 
-pub use change::{Event, UserTimeZones, View, Write, today};
+pub use change::{Event, UserTimeZones, Write, today};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::StoreError;
-pub use idempotency::{IdempotencyStore, Idempotent, SavedRecord, SavedResponse};
+pub use idempotency::{IdempotencyStore, SavedRecord, SavedResponse};
 pub use ids::UserId;
 pub use page::{Limit, LimitError};
 pub use time::{DateRange, DateRangeError, TimeZone, UnknownTimeZone, YearMonth, YearMonthError};

@@ -23,7 +23,7 @@ pub trait SettingsStore: Send + Sync + std::fmt::Debug {
         user: UserId,
         changes: &[SettingChange],
         max_keys: usize,
-        write: Write<Settings>,
+        write: Write,
     ) -> Result<Settings, StoreError>;
 
     /// The profile.
@@ -40,6 +40,6 @@ pub trait SettingsStore: Send + Sync + std::fmt::Debug {
         &self,
         user: UserId,
         patch: &ProfilePatch,
-        write: Write<Profile>,
+        write: Write,
     ) -> Result<Profile, StoreError>;
 }

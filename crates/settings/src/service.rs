@@ -4,7 +4,7 @@ use crate::error::{Result, SettingsError};
 use crate::events;
 use crate::model::*;
 use crate::ports::SettingsStore;
-use ayubi_kernel::{Clock, StoreError, UserId, View, Write};
+use ayubi_kernel::{Clock, StoreError, UserId, Write};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,24 +37,14 @@ impl SettingsService {
     /// # Errors
     /// `Invalid` naming every bad key, or the first new key past the 200-key limit;
     /// `Store`.
-    pub async fn update(
-        &self,
-        user: UserId,
-        patch: BTreeMap<String, Value>,
-        view: View<Settings>,
-    ) -> Result<Settings> {
+    pub async fn update(&self, user: UserId, patch: BTreeMap<String, Value>) -> Result<Settings> {
         let new_keys: Vec<String> = patch
             .iter()
             .filter(|(_, v)| !v.is_null())
             .map(|(k, _)| k.clone())
             .collect();
         let changes = parse_changes(patch)?;
-        let write = Write {
-            event: events::SETTINGS_UPDATED,
-            now: self.clock.now(),
-            view,
-            idempotent: None,
-        };
+        let write = Write::new(events::SETTINGS_UPDATED, self.clock.now());
         match self.store.apply(user, &changes, MAX_KEYS, write).await {
             Ok(s) => Ok(s),
             Err(StoreError::Conflict(_)) => Err(SettingsError::Invalid(
@@ -80,18 +70,8 @@ impl SettingsService {
     ///
     /// # Errors
     /// `Invalid` naming each bad field; `Store`.
-    pub async fn update_profile(
-        &self,
-        user: UserId,
-        patch: ProfilePatch,
-        view: View<Profile>,
-    ) -> Result<Profile> {
-        let write = Write {
-            event: events::PROFILE_UPDATED,
-            now: self.clock.now(),
-            view,
-            idempotent: None,
-        };
+    pub async fn update_profile(&self, user: UserId, patch: ProfilePatch) -> Result<Profile> {
+        let write = Write::new(events::PROFILE_UPDATED, self.clock.now());
         Ok(self.store.update_profile(user, &patch, write).await?)
     }
 }

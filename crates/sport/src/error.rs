@@ -1,3 +1,5 @@
+//! What sport refuses, naming the field.
+
 use ayubi_kernel::StoreError;
 
 /// Everything sport can refuse.

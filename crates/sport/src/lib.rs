@@ -9,12 +9,16 @@
 //! Quantities are integers (ml, kcal, minutes, and macros in tenths of a gram), so sums
 //! are exact.
 
+#![warn(missing_docs)]
+
+pub mod commands;
 pub mod error;
 pub mod events;
 pub mod model;
 pub mod ports;
 pub mod service;
 
+pub use commands::{AddFood, AddWater, AddWorkout, Macros, SetGoals};
 pub use error::{Result, SportError};
 pub use model::*;
 pub use service::SportService;

@@ -104,9 +104,9 @@ pub struct WaterEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewWater {
     /// The day.
-    pub date: NaiveDate,
+    date: NaiveDate,
     /// Millilitres.
-    pub ml: i32,
+    ml: i32,
 }
 
 impl NewWater {
@@ -119,6 +119,25 @@ impl NewWater {
             date,
             ml: bounded("ml", ml, 1, 10_000)?,
         })
+    }
+
+    /// The day.
+    #[must_use]
+    pub fn date(&self) -> NaiveDate {
+        self.date
+    }
+
+    /// Millilitres.
+    #[must_use]
+    pub fn ml(&self) -> i32 {
+        self.ml
+    }
+
+    /// The same entry on `day`.
+    #[must_use]
+    pub fn on(mut self, day: NaiveDate) -> Self {
+        self.date = day;
+        self
     }
 }
 
@@ -147,17 +166,17 @@ pub struct FoodEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewFood {
     /// The day.
-    pub date: NaiveDate,
+    date: NaiveDate,
     /// What it was.
-    pub name: EntryName,
+    name: EntryName,
     /// Energy.
-    pub kcal: i32,
+    kcal: i32,
     /// Protein.
-    pub protein: Option<Grams>,
+    protein: Option<Grams>,
     /// Carbohydrates.
-    pub carbs: Option<Grams>,
+    carbs: Option<Grams>,
     /// Fat.
-    pub fat: Option<Grams>,
+    fat: Option<Grams>,
 }
 
 impl NewFood {
@@ -182,6 +201,49 @@ impl NewFood {
             fat: fat.map(|g| Grams::parse("fat", g)).transpose()?,
         })
     }
+
+    /// The day.
+    #[must_use]
+    pub fn date(&self) -> NaiveDate {
+        self.date
+    }
+
+    /// What it was.
+    #[must_use]
+    pub fn name(&self) -> &EntryName {
+        &self.name
+    }
+
+    /// Energy.
+    #[must_use]
+    pub fn kcal(&self) -> i32 {
+        self.kcal
+    }
+
+    /// Protein.
+    #[must_use]
+    pub fn protein(&self) -> Option<Grams> {
+        self.protein
+    }
+
+    /// Carbohydrates.
+    #[must_use]
+    pub fn carbs(&self) -> Option<Grams> {
+        self.carbs
+    }
+
+    /// Fat.
+    #[must_use]
+    pub fn fat(&self) -> Option<Grams> {
+        self.fat
+    }
+
+    /// The same entry on `day`.
+    #[must_use]
+    pub fn on(mut self, day: NaiveDate) -> Self {
+        self.date = day;
+        self
+    }
 }
 
 /// A logged workout.
@@ -205,13 +267,13 @@ pub struct WorkoutEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewWorkout {
     /// The day.
-    pub date: NaiveDate,
+    date: NaiveDate,
     /// What it was.
-    pub name: EntryName,
+    name: EntryName,
     /// Minutes.
-    pub duration_min: i32,
+    duration_min: i32,
     /// Energy burned.
-    pub kcal_burned: i32,
+    kcal_burned: i32,
 }
 
 impl NewWorkout {
@@ -226,6 +288,37 @@ impl NewWorkout {
             duration_min: bounded("duration_min", duration_min, 1, 1440)?,
             kcal_burned: bounded("kcal_burned", kcal_burned, 0, 20_000)?,
         })
+    }
+
+    /// The day.
+    #[must_use]
+    pub fn date(&self) -> NaiveDate {
+        self.date
+    }
+
+    /// What it was.
+    #[must_use]
+    pub fn name(&self) -> &EntryName {
+        &self.name
+    }
+
+    /// Minutes.
+    #[must_use]
+    pub fn duration_min(&self) -> i32 {
+        self.duration_min
+    }
+
+    /// Energy burned.
+    #[must_use]
+    pub fn kcal_burned(&self) -> i32 {
+        self.kcal_burned
+    }
+
+    /// The same entry on `day`.
+    #[must_use]
+    pub fn on(mut self, day: NaiveDate) -> Self {
+        self.date = day;
+        self
     }
 }
 

@@ -18,7 +18,7 @@ pub trait SportStore: Send + Sync + std::fmt::Debug {
         &self,
         user: UserId,
         new: &NewWater,
-        write: Write<WaterEntry>,
+        write: Write,
     ) -> Result<WaterEntry, StoreError>;
 
     /// Logs a meal. Errors as [`SportStore::add_water`].
@@ -29,7 +29,7 @@ pub trait SportStore: Send + Sync + std::fmt::Debug {
         &self,
         user: UserId,
         new: &NewFood,
-        write: Write<FoodEntry>,
+        write: Write,
     ) -> Result<FoodEntry, StoreError>;
 
     /// Logs a workout.
@@ -40,7 +40,7 @@ pub trait SportStore: Send + Sync + std::fmt::Debug {
         &self,
         user: UserId,
         new: &NewWorkout,
-        write: Write<WorkoutEntry>,
+        write: Write,
     ) -> Result<WorkoutEntry, StoreError>;
 
     /// Water entries in `range`, newest date first, then newest id first.
@@ -104,7 +104,7 @@ pub trait SportStore: Send + Sync + std::fmt::Debug {
         &self,
         user: UserId,
         goals: &Goals,
-        write: Write<Goals>,
+        write: Write,
     ) -> Result<Goals, StoreError>;
 
     /// Per-day totals over `range` (days without entries left out) and the goals, in

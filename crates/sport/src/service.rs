@@ -1,12 +1,12 @@
 //! Sport use cases.
 
+use crate::commands::{AddFood, AddWater, AddWorkout, SetGoals};
 use crate::error::{Result, SportError, invalid};
 use crate::events;
 use crate::model::*;
 use crate::ports::SportStore;
 use ayubi_kernel::{
-    Clock, DateRange, DateRangeError, Idempotent, Limit, StoreError, UserId, UserTimeZones, View,
-    Write,
+    Clock, DateRange, DateRangeError, Limit, StoreError, UserId, UserTimeZones, Write,
 };
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -100,88 +100,38 @@ impl SportService {
         DateRange::new(from, to).map_err(range_error)
     }
 
-    fn write<T>(
-        &self,
-        event: ayubi_kernel::Event,
-        view: View<T>,
-        idempotent: Option<Idempotent<T>>,
-    ) -> Write<T> {
-        Write {
-            event,
-            now: self.clock.now(),
-            view,
-            idempotent,
-        }
+    fn write(&self, event: ayubi_kernel::Event) -> Write {
+        Write::new(event, self.clock.now())
     }
 
-    /// Logs water (`date` defaults to today in the user's zone).
+    /// Logs water on the command's day (default: today in the user's zone).
     ///
     /// # Errors
-    /// `Invalid` on `ml`; `Store`.
-    pub async fn add_water(
-        &self,
-        user: UserId,
-        date: Option<NaiveDate>,
-        ml: i64,
-        view: View<WaterEntry>,
-        idempotent: Option<Idempotent<WaterEntry>>,
-    ) -> Result<WaterEntry> {
-        let date = self.date_or_today(user, date).await?;
-        let new = NewWater::new(date, ml)?;
-        let w = self.write(events::WATER_ADDED, view, idempotent);
-        self.store
-            .add_water(user, &new, w)
-            .await
-            .map_err(SportError::from)
+    /// `Store`.
+    pub async fn add_water(&self, user: UserId, cmd: AddWater) -> Result<WaterEntry> {
+        let day = self.date_or_today(user, cmd.date()).await?;
+        let w = self.write(events::WATER_ADDED);
+        Ok(self.store.add_water(user, &cmd.on(day), w).await?)
     }
 
-    /// Logs a meal.
+    /// Logs a meal on the command's day (default: today in the user's zone).
     ///
     /// # Errors
-    /// `Invalid` naming the field; `Store`.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn add_food(
-        &self,
-        user: UserId,
-        date: Option<NaiveDate>,
-        name: &str,
-        kcal: i64,
-        macros: [Option<f64>; 3],
-        view: View<FoodEntry>,
-        idempotent: Option<Idempotent<FoodEntry>>,
-    ) -> Result<FoodEntry> {
-        let date = self.date_or_today(user, date).await?;
-        let [protein, carbs, fat] = macros;
-        let new = NewFood::new(date, name, kcal, protein, carbs, fat)?;
-        let w = self.write(events::FOOD_ADDED, view, idempotent);
-        self.store
-            .add_food(user, &new, w)
-            .await
-            .map_err(SportError::from)
+    /// `Store`.
+    pub async fn add_food(&self, user: UserId, cmd: AddFood) -> Result<FoodEntry> {
+        let day = self.date_or_today(user, cmd.date()).await?;
+        let w = self.write(events::FOOD_ADDED);
+        Ok(self.store.add_food(user, &cmd.on(day), w).await?)
     }
 
-    /// Logs a workout.
+    /// Logs a workout on the command's day (default: today in the user's zone).
     ///
     /// # Errors
-    /// `Invalid` naming the field; `Store`.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn add_workout(
-        &self,
-        user: UserId,
-        date: Option<NaiveDate>,
-        name: &str,
-        duration_min: i64,
-        kcal_burned: i64,
-        view: View<WorkoutEntry>,
-        idempotent: Option<Idempotent<WorkoutEntry>>,
-    ) -> Result<WorkoutEntry> {
-        let date = self.date_or_today(user, date).await?;
-        let new = NewWorkout::new(date, name, duration_min, kcal_burned)?;
-        let w = self.write(events::WORKOUT_ADDED, view, idempotent);
-        self.store
-            .add_workout(user, &new, w)
-            .await
-            .map_err(SportError::from)
+    /// `Store`.
+    pub async fn add_workout(&self, user: UserId, cmd: AddWorkout) -> Result<WorkoutEntry> {
+        let day = self.date_or_today(user, cmd.date()).await?;
+        let w = self.write(events::WORKOUT_ADDED);
+        Ok(self.store.add_workout(user, &cmd.on(day), w).await?)
     }
 
     /// Water entries.
@@ -256,15 +206,9 @@ impl SportService {
     ///
     /// # Errors
     /// `Invalid` naming the field; `Store`.
-    pub async fn set_goals(
-        &self,
-        user: UserId,
-        water_ml_per_day: i64,
-        kcal_per_day: i64,
-        view: View<Goals>,
-    ) -> Result<Goals> {
-        let goals = Goals::new(water_ml_per_day, kcal_per_day)?;
-        let w = self.write(events::GOALS_UPDATED, view, None);
+    pub async fn set_goals(&self, user: UserId, cmd: SetGoals) -> Result<Goals> {
+        let goals = cmd.goals();
+        let w = self.write(events::GOALS_UPDATED);
         Ok(self.store.set_goals(user, &goals, w).await?)
     }
 

@@ -18,7 +18,7 @@ pub trait TravelStore: Send + Sync + std::fmt::Debug {
         &self,
         user: UserId,
         item: &WishlistItem,
-        write: Write<WishlistItem>,
+        write: Write,
     ) -> Result<WishlistItem, StoreError>;
 
     /// Takes a country off the wishlist and records `event`.
@@ -43,7 +43,7 @@ pub trait TravelStore: Send + Sync + std::fmt::Debug {
         &self,
         user: UserId,
         visit: &Visit,
-        write: Write<Visit>,
+        write: Write,
         wishlist_removed: Event,
     ) -> Result<Visit, StoreError>;
 

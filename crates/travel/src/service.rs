@@ -5,7 +5,7 @@ use crate::error::{Result, TravelError};
 use crate::events;
 use crate::model::*;
 use crate::ports::TravelStore;
-use ayubi_kernel::{Clock, Idempotent, Limit, UserId, View, Write};
+use ayubi_kernel::{Clock, Limit, UserId, Write};
 use chrono::NaiveDate;
 use std::sync::Arc;
 
@@ -27,24 +27,13 @@ impl TravelService {
     ///
     /// # Errors
     /// `Invalid` for an unknown code; `Conflict` when listed or visited; `Store`.
-    pub async fn add_wish(
-        &self,
-        user: UserId,
-        code: &str,
-        view: View<WishlistItem>,
-        idempotent: Option<Idempotent<WishlistItem>>,
-    ) -> Result<WishlistItem> {
+    pub async fn add_wish(&self, user: UserId, code: &str) -> Result<WishlistItem> {
         let now = self.clock.now();
         let item = WishlistItem {
             country: parse_country(code)?,
             added_at: now,
         };
-        let write = Write {
-            event: events::WISHLIST_ADDED,
-            now,
-            view,
-            idempotent,
-        };
+        let write = Write::new(events::WISHLIST_ADDED, now);
         Ok(self.store.add_wish(user, &item, write).await?)
     }
 
@@ -75,8 +64,6 @@ impl TravelService {
         code: &str,
         visit_date: Option<NaiveDate>,
         notes: Option<String>,
-        view: View<Visit>,
-        idempotent: Option<Idempotent<Visit>>,
     ) -> Result<Visit> {
         let new = NewVisit::new(code, visit_date, notes)?;
         let now = self.clock.now();
@@ -86,12 +73,7 @@ impl TravelService {
             notes: new.notes,
             created_at: now,
         };
-        let write = Write {
-            event: events::VISITED,
-            now,
-            view,
-            idempotent,
-        };
+        let write = Write::new(events::VISITED, now);
         Ok(self
             .store
             .add_visit(user, &visit, write, events::WISHLIST_REMOVED)

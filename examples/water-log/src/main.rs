@@ -9,10 +9,12 @@
 //! It links no web framework and no other context: `cargo tree -p ayubi-example-water-log`
 //! shows sport, the kernel, sync's log port, and sea-orm with the SQLite driver only.
 
-use ayubi_db::{Database, DbConfig, SqlAccounts, SqlChangeLog, SqlSportStore, SqlTimeZones};
-use ayubi_kernel::{Clock, SystemClock, TimeZone, View};
+use ayubi_db::{
+    Database, DbConfig, Representations, SqlAccounts, SqlChangeLog, SqlSportStore, SqlTimeZones,
+};
+use ayubi_kernel::{Clock, SystemClock, TimeZone};
 use ayubi_sport::service::{Stats, StatsQuery};
-use ayubi_sport::{SportService, WaterEntry};
+use ayubi_sport::{AddWater, SportService, WaterEntry};
 use ayubi_sync::ChangeLog;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -33,7 +35,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let path = args.next().unwrap_or_else(|| "water-log.db".to_owned());
     let ml: i64 = args.next().map_or(Ok(250), |a| a.parse())?;
 
-    let db = Database::connect(&DbConfig::new(format!("sqlite:{path}?mode=rwc"))).await?;
+    // How an entry appears in the change log (the app registers its REST bodies).
+    let representations = Representations::new().with(|w: &WaterEntry| {
+        serde_json::json!({ "id": w.id, "date": w.date, "ml": w.ml, "created_at": w.created_at })
+    });
+    let db = Database::connect(&DbConfig::new(format!("sqlite:{path}?mode=rwc")))
+        .await?
+        .with_representations(representations);
     db.migrate_up().await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let user = SqlAccounts::new(db.clone())
@@ -52,12 +60,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Arc::new(SqlTimeZones::new(db.clone())),
         clock,
     );
-    // How an entry appears in the change log (the app uses its REST representation).
-    let view: View<WaterEntry> = Arc::new(
-        |w: &WaterEntry| serde_json::json!({ "id": w.id, "date": w.date, "ml": w.ml, "created_at": w.created_at }),
-    );
-    let entry = sport.add_water(user, None, ml, view.clone(), None).await?;
-    sport.add_water(user, None, 330, view, None).await?;
+    let entry = sport.add_water(user, AddWater::new(None, ml)?).await?;
+    sport.add_water(user, AddWater::new(None, 330)?).await?;
     println!(
         "logged {} ml on {} (entry {})",
         entry.ml, entry.date, entry.id

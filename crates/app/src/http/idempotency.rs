@@ -14,7 +14,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use aws_lc_rs::digest;
 use ayubi_credentials::ResponseSealer;
-use ayubi_kernel::{Clock, IdempotencyStore, Idempotent, SavedRecord, SavedResponse, UserId};
+use ayubi_db::idempotency::{IdempotentRequest, within};
+use ayubi_kernel::{Clock, IdempotencyStore, SavedRecord, SavedResponse, UserId};
 use chrono::Duration;
 use serde::Serialize;
 use std::future::{Future, Ready, ready};
@@ -92,21 +93,21 @@ impl Idempotency {
     /// Runs a create at most once per `(user, key)`.
     ///
     /// `render` turns the created value into the response body; `op` performs the
-    /// create, passing the [`Idempotent`] request to its repository.
+    /// create (a service call). With a key, `op` runs with the request in scope, and the
+    /// repository that writes saves `render`'s response in its transaction.
     ///
     /// # Errors
     /// 422 when the key was used with a different request; whatever `op` returns.
-    pub async fn create<T, B, R, F, Fut>(
+    pub async fn create<T, B, R, Fut>(
         &self,
         req: CreateRequest<'_>,
         render: R,
-        op: F,
+        op: Fut,
     ) -> Result<HttpResponse, ApiError>
     where
         T: 'static,
         B: Serialize,
         R: Fn(&T) -> B + Clone + Send + 'static,
-        F: FnOnce(Option<Idempotent<T>>) -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
         let status = req.status;
@@ -119,17 +120,16 @@ impl Idempotency {
     ///
     /// # Errors
     /// As [`Idempotency::create`].
-    pub async fn create_with_status<T, B, R, F, Fut>(
+    pub async fn create_with_status<T, B, R, Fut>(
         &self,
         req: CreateRequest<'_>,
         render: R,
-        op: F,
+        op: Fut,
     ) -> Result<HttpResponse, ApiError>
     where
         T: 'static,
         B: Serialize,
         R: Fn(&T) -> (StatusCode, B) + Clone + Send + 'static,
-        F: FnOnce(Option<Idempotent<T>>) -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
         let CreateRequest {
@@ -144,7 +144,7 @@ impl Idempotency {
             json_response(status, &body_bytes(&body))
         };
         let Some(key) = key.0 else {
-            let created = op(None).await?;
+            let created = op.await?;
             return Ok(respond(&created));
         };
         let mut ctx = digest::Context::new(&digest::SHA256);
@@ -160,21 +160,21 @@ impl Idempotency {
         let sealer = self.sealer.clone();
         let seal_key = key.clone();
         let render_saved = render.clone();
-        let request = Idempotent {
+        let request = IdempotentRequest {
             user,
             key: key.clone(),
             fingerprint: fingerprint.clone(),
             now,
             expired_before: not_before,
-            render: Box::new(move |created: &T| {
-                let (status, body) = render_saved(created);
-                SavedResponse {
+            render: Box::new(move |created: &dyn std::any::Any| {
+                let (status, body) = render_saved(created.downcast_ref::<T>()?);
+                Some(SavedResponse {
                     status: status.as_u16(),
                     body: sealer.seal(user, &seal_key, &body_bytes(&body)),
-                }
+                })
             }),
         };
-        match op(Some(request)).await {
+        match within(request, op).await {
             Ok(created) => Ok(respond(&created)),
             Err(e) if e.is_idempotency_race() => {
                 match self.store.find(user, &key, not_before).await? {

@@ -17,4 +17,4 @@ pub use auth::AuthUser;
 pub use idempotency::{CreateRequest, Idempotency, IdempotencyKey};
 pub use json::ApiJson;
 pub use query::{DateQuery, ListParams, parse_limit};
-pub use view::view;
+pub use view::rest;

@@ -418,10 +418,10 @@ pub async fn create_token(
     };
     state
         .idempotency
-        .create(req, render, |idem| async {
+        .create(req, render, async {
             Ok(state
                 .identity
-                .create_token(user, &body.name, body.expires_at, idem)
+                .create_token(user, &body.name, body.expires_at)
                 .await?)
         })
         .await

@@ -297,7 +297,7 @@ pub async fn import(
         .create(
             req,
             |o: &Outcome| ImportResultDto::from(o.clone()),
-            |idem| async move { Ok(backups.import(user, &checked, options, idem).await?) },
+            async move { Ok(backups.import(user, &checked, options).await?) },
         )
         .await
 }
@@ -325,7 +325,7 @@ pub async fn create(
         .create(
             req,
             |b: &StoredBackup| StoredBackupDto::from(b.clone()),
-            |idem| async move { Ok(backups.store(user, Trigger::Manual, idem).await?) },
+            async move { Ok(backups.store(user, Trigger::Manual).await?) },
         )
         .await
 }

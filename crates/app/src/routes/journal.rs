@@ -1,7 +1,7 @@
 //! `/api/v1/journal`: entries, filtered by date and tag, searched by relevance.
 
 use crate::error::{ApiError, Problem};
-use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey, view};
+use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, put, web};
@@ -149,16 +149,9 @@ pub async fn create(
     };
     state
         .idempotency
-        .create(
-            req,
-            |e: &Entry| JournalDto::from(e),
-            |idem| async {
-                Ok(state
-                    .journal
-                    .create(user, body.input(), view::<_, JournalDto>(), idem)
-                    .await?)
-            },
-        )
+        .create(req, |e: &Entry| JournalDto::from(e), async {
+            Ok(state.journal.create(user, body.input()).await?)
+        })
         .await
 }
 
@@ -187,12 +180,7 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let e = state
         .journal
-        .update(
-            auth.id(),
-            id.into_inner(),
-            body.input(),
-            view::<_, JournalDto>(),
-        )
+        .update(auth.id(), id.into_inner(), body.input())
         .await?;
     Ok(HttpResponse::Ok().json(JournalDto::from(&e)))
 }

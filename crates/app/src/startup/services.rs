@@ -202,6 +202,7 @@ pub(super) async fn wire(
 ) -> anyhow::Result<Wired> {
     let views = views(settings, redis.as_ref(), deployment, registry)?;
     let db = db
+        .with_representations(crate::routes::representations())
         .with_notifier(live_parts.fanout.clone())
         .with_views(views.clone());
     let zones: Arc<dyn UserTimeZones> = Arc::new(ayubi_cache::CachedZones::new(

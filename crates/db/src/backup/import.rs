@@ -14,7 +14,7 @@ use crate::idempotency::save_in;
 use ayubi_backup::import::{Import, Mode, Outcome, Stamps};
 use ayubi_backup::merge::fresh;
 use ayubi_backup::ports::{ImportOptions, ImportStore};
-use ayubi_kernel::{Idempotent, StoreError, TimeZone, UserId};
+use ayubi_kernel::{StoreError, TimeZone, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
@@ -157,7 +157,6 @@ impl ImportStore for SqlBackupStore {
         user: UserId,
         import: &Import,
         options: ImportOptions,
-        idempotent: Option<Idempotent<Outcome>>,
     ) -> Result<Outcome, StoreError> {
         let ImportOptions { mode, dry_run, now } = options;
         let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
@@ -187,7 +186,7 @@ impl ImportStore for SqlBackupStore {
         )
         .await
         .map_err(store_err)?;
-        save_in(&txn, idempotent, &outcome).await?;
+        save_in(&txn, &outcome).await?;
         if dry_run {
             txn.rollback().await.map_err(store_err)?;
         } else {
@@ -214,7 +213,7 @@ async fn apply(c: &mut Ctx<'_>, i: &Import) -> Result<(), Fail> {
             .await?;
         let new = fresh(
             have.iter().map(|m| (m.date, m.ml)),
-            rows.iter().map(|r| (r.row.date, r.row.ml)),
+            rows.iter().map(|r| (r.row.date(), r.row.ml())),
         );
         c.out.count("water", &new);
         let models = rows
@@ -223,8 +222,8 @@ async fn apply(c: &mut Ctx<'_>, i: &Import) -> Result<(), Fail> {
             .filter(|(_, n)| **n)
             .map(|(r, _)| water::ActiveModel {
                 user_id: Set(c.user.get()),
-                date: Set(r.row.date),
-                ml: Set(r.row.ml),
+                date: Set(r.row.date()),
+                ml: Set(r.row.ml()),
                 created_at: Set(c.created(r.stamps)),
                 ..Default::default()
             })
@@ -244,12 +243,12 @@ async fn apply(c: &mut Ctx<'_>, i: &Import) -> Result<(), Fail> {
                 let t = |g: Option<ayubi_sport::Grams>| g.map(ayubi_sport::Grams::tenths);
                 let f = &r.row;
                 key(
-                    f.date,
-                    f.name.as_str(),
-                    f.kcal,
-                    t(f.protein),
-                    t(f.carbs),
-                    t(f.fat),
+                    f.date(),
+                    f.name().as_str(),
+                    f.kcal(),
+                    t(f.protein()),
+                    t(f.carbs()),
+                    t(f.fat()),
                 )
             }),
         );
@@ -260,12 +259,12 @@ async fn apply(c: &mut Ctx<'_>, i: &Import) -> Result<(), Fail> {
             .filter(|(_, n)| **n)
             .map(|(r, _)| food::ActiveModel {
                 user_id: Set(c.user.get()),
-                date: Set(r.row.date),
-                name: Set(r.row.name.as_str().to_owned()),
-                kcal: Set(r.row.kcal),
-                protein_dg: Set(r.row.protein.map(ayubi_sport::Grams::tenths)),
-                carbs_dg: Set(r.row.carbs.map(ayubi_sport::Grams::tenths)),
-                fat_dg: Set(r.row.fat.map(ayubi_sport::Grams::tenths)),
+                date: Set(r.row.date()),
+                name: Set(r.row.name().as_str().to_owned()),
+                kcal: Set(r.row.kcal()),
+                protein_dg: Set(r.row.protein().map(ayubi_sport::Grams::tenths)),
+                carbs_dg: Set(r.row.carbs().map(ayubi_sport::Grams::tenths)),
+                fat_dg: Set(r.row.fat().map(ayubi_sport::Grams::tenths)),
                 created_at: Set(c.created(r.stamps)),
                 ..Default::default()
             })
@@ -282,10 +281,10 @@ async fn apply(c: &mut Ctx<'_>, i: &Import) -> Result<(), Fail> {
             rows.iter().map(|r| {
                 let w = &r.row;
                 (
-                    w.date,
-                    w.name.as_str().to_owned(),
-                    w.duration_min,
-                    w.kcal_burned,
+                    w.date(),
+                    w.name().as_str().to_owned(),
+                    w.duration_min(),
+                    w.kcal_burned(),
                 )
             }),
         );
@@ -296,10 +295,10 @@ async fn apply(c: &mut Ctx<'_>, i: &Import) -> Result<(), Fail> {
             .filter(|(_, n)| **n)
             .map(|(r, _)| workout::ActiveModel {
                 user_id: Set(c.user.get()),
-                date: Set(r.row.date),
-                name: Set(r.row.name.as_str().to_owned()),
-                duration_min: Set(r.row.duration_min),
-                kcal_burned: Set(r.row.kcal_burned),
+                date: Set(r.row.date()),
+                name: Set(r.row.name().as_str().to_owned()),
+                duration_min: Set(r.row.duration_min()),
+                kcal_burned: Set(r.row.kcal_burned()),
                 created_at: Set(c.created(r.stamps)),
                 ..Default::default()
             })

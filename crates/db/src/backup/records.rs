@@ -7,7 +7,7 @@ use crate::error::store_err;
 use crate::idempotency::save_in;
 use ayubi_backup::ports::{BackupRecords, NewBackup, StoredBackup, Trigger};
 use ayubi_backup::{Interval, Keep, Schedule};
-use ayubi_kernel::{Idempotent, StoreError, UserId};
+use ayubi_kernel::{StoreError, UserId};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -38,12 +38,7 @@ fn to_schedule(m: &sched::Model) -> Schedule {
 
 #[async_trait::async_trait]
 impl BackupRecords for SqlBackupStore {
-    async fn record(
-        &self,
-        user: UserId,
-        b: NewBackup,
-        idempotent: Option<Idempotent<StoredBackup>>,
-    ) -> Result<StoredBackup, StoreError> {
+    async fn record(&self, user: UserId, b: NewBackup) -> Result<StoredBackup, StoreError> {
         let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
         let m = row::Entity::insert(row::ActiveModel {
             user_id: Set(user.get()),
@@ -58,7 +53,7 @@ impl BackupRecords for SqlBackupStore {
         .await
         .map_err(store_err)?;
         let stored = to_stored(m);
-        save_in(&txn, idempotent, &stored).await?;
+        save_in(&txn, &stored).await?;
         txn.commit().await.map_err(store_err)?;
         Ok(stored)
     }

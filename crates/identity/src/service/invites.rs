@@ -7,7 +7,7 @@ use crate::invite::{
     SignUpRefused,
 };
 use crate::model::{DisplayName, Email, Password, TokenPair, User};
-use ayubi_kernel::{Idempotent, Limit, StoreError, UserId};
+use ayubi_kernel::{Limit, StoreError, UserId};
 
 impl IdentityService {
     /// Registers a user and logs them in, as the deployment's sign-up mode allows. A
@@ -95,29 +95,20 @@ impl IdentityService {
         maker: Option<UserId>,
         lifetime: InviteLifetime,
         note: InviteNote,
-        idempotent: Option<Idempotent<CreatedInvite>>,
     ) -> Result<CreatedInvite> {
         let now = self.clock.now();
         let code = self.secrets.generate(INVITE_PREFIX);
         let new = NewInvite {
             digest: self.secrets.digest(&code),
+            code,
             note,
             now,
             expires_at: now + lifetime.duration(),
         };
-        let shown = code.clone();
-        let idempotent = idempotent.map(|i| {
-            i.contramap(move |invite: &Invite| CreatedInvite {
-                invite: invite.clone(),
-                code: shown,
-            })
-        });
-        let invite = self
-            .store
-            .create_invite(maker, &new, idempotent)
+        self.store
+            .create_invite(maker, &new)
             .await
-            .map_err(IdentityError::Store)?;
-        Ok(CreatedInvite { invite, code })
+            .map_err(IdentityError::Store)
     }
 
     /// Invites made by `maker` (`None`: every invite, for the operator), newest first.

@@ -7,7 +7,7 @@ use crate::model::*;
 use crate::ports::{
     AccessTokens, IdentityStore, PasswordHasher, Revocations, Secrets, SessionCache,
 };
-use ayubi_kernel::{Clock, Idempotent, Limit, StoreError, UserId};
+use ayubi_kernel::{Clock, Limit, StoreError, UserId};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -334,7 +334,6 @@ impl IdentityService {
         user: UserId,
         name: &str,
         expires_at: Option<DateTime<Utc>>,
-        idempotent: Option<Idempotent<CreatedToken>>,
     ) -> Result<CreatedToken> {
         let name = TokenName::parse(name)?;
         let now = self.clock.now();
@@ -348,22 +347,14 @@ impl IdentityService {
         let new = NewPersonalToken {
             name,
             digest: self.secrets.digest(&secret),
+            secret,
             now,
             expires_at,
         };
-        let shown = secret.clone();
-        let idempotent = idempotent.map(|i| {
-            i.contramap(move |token: &PersonalToken| CreatedToken {
-                token: token.clone(),
-                secret: shown,
-            })
-        });
-        let token = self
-            .store
-            .create_token(user, &new, idempotent)
+        self.store
+            .create_token(user, &new)
             .await
-            .map_err(IdentityError::Store)?;
-        Ok(CreatedToken { token, secret })
+            .map_err(IdentityError::Store)
     }
 
     /// The caller's personal access tokens, newest first.

@@ -111,10 +111,10 @@ pub async fn create(
     };
     state
         .idempotency
-        .create(req, render, |idem| async {
+        .create(req, render, async {
             Ok(state
                 .identity
-                .create_invite(Some(user), lifetime, note, idem)
+                .create_invite(Some(user), lifetime, note)
                 .await?)
         })
         .await

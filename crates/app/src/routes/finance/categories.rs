@@ -1,7 +1,7 @@
 //! `/finance/categories`.
 
 use crate::error::{ApiError, Problem};
-use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey, ListParams, view};
+use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey, ListParams};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, put, web};
@@ -89,16 +89,9 @@ pub async fn create(
     };
     state
         .idempotency
-        .create(
-            req,
-            |c: &Category| CategoryDto::from(c),
-            |idem| async {
-                Ok(state
-                    .finance
-                    .create_category(user, fields, view::<_, CategoryDto>(), idem)
-                    .await?)
-            },
-        )
+        .create(req, |c: &Category| CategoryDto::from(c), async {
+            Ok(state.finance.create_category(user, fields).await?)
+        })
         .await
 }
 
@@ -115,7 +108,7 @@ pub async fn put(
     let fields = CategoryFields::new(&body.name, &body.kind)?;
     let c = state
         .finance
-        .update_category(auth.id(), id.into_inner(), fields, view::<_, CategoryDto>())
+        .update_category(auth.id(), id.into_inner(), fields)
         .await?;
     Ok(HttpResponse::Ok().json(CategoryDto::from(&c)))
 }

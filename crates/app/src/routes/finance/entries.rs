@@ -1,7 +1,7 @@
 //! `/finance/entries`.
 
 use crate::error::{ApiError, Problem};
-use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey, view};
+use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, put, web};
@@ -150,16 +150,9 @@ pub async fn create(
     };
     state
         .idempotency
-        .create(
-            req,
-            |e: &Entry| EntryDto::from(e),
-            |idem| async {
-                Ok(state
-                    .finance
-                    .create_entry(user, body.input(), view::<_, EntryDto>(), idem)
-                    .await?)
-            },
-        )
+        .create(req, |e: &Entry| EntryDto::from(e), async {
+            Ok(state.finance.create_entry(user, body.input()).await?)
+        })
         .await
 }
 
@@ -188,12 +181,7 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let e = state
         .finance
-        .update_entry(
-            auth.id(),
-            id.into_inner(),
-            body.input(),
-            view::<_, EntryDto>(),
-        )
+        .update_entry(auth.id(), id.into_inner(), body.input())
         .await?;
     Ok(HttpResponse::Ok().json(EntryDto::from(&e)))
 }

@@ -1,7 +1,7 @@
 //! `/habits/{id}/completions` and `/habits/{id}/skips`.
 
 use crate::error::{ApiError, Problem};
-use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey, view};
+use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -88,12 +88,8 @@ pub async fn complete(
     };
     state
         .idempotency
-        .create_with_status(req, render, |idem| async {
-            let idem = idem.map(|i| i.contramap(|d: &HabitDay| (*d, true)));
-            Ok(state
-                .habits
-                .complete(user, habit_id, body.date, view::<_, HabitDayDto>(), idem)
-                .await?)
+        .create_with_status(req, render, async {
+            Ok(state.habits.complete(user, habit_id, body.date).await?)
         })
         .await
 }
@@ -151,12 +147,8 @@ pub async fn skip(
     };
     state
         .idempotency
-        .create_with_status(req, render, |idem| async {
-            let idem = idem.map(|i| i.contramap(|d: &HabitDay| (*d, true)));
-            Ok(state
-                .habits
-                .skip(user, habit_id, body.date, view::<_, HabitDayDto>(), idem)
-                .await?)
+        .create_with_status(req, render, async {
+            Ok(state.habits.skip(user, habit_id, body.date).await?)
         })
         .await
 }

@@ -1,7 +1,7 @@
 //! `/habits` and `/habits/{id}`.
 
 use crate::error::{ApiError, Problem};
-use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey, view};
+use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, put, web};
@@ -174,16 +174,9 @@ pub async fn create(
     };
     state
         .idempotency
-        .create(
-            req,
-            |h: &Habit| HabitDto::from(h),
-            |idem| async {
-                Ok(state
-                    .habits
-                    .create(user, fields, view::<_, HabitDto>(), idem)
-                    .await?)
-            },
-        )
+        .create(req, |h: &Habit| HabitDto::from(h), async {
+            Ok(state.habits.create(user, fields).await?)
+        })
         .await
 }
 
@@ -212,12 +205,7 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let habit = state
         .habits
-        .update(
-            auth.id(),
-            id.into_inner(),
-            body.fields()?,
-            view::<_, HabitDto>(),
-        )
+        .update(auth.id(), id.into_inner(), body.fields()?)
         .await?;
     Ok(HttpResponse::Ok().json(HabitDto::from(&habit)))
 }

@@ -1,7 +1,7 @@
 //! `GET/PUT /settings/profile`.
 
 use crate::error::{ApiError, Problem};
-use crate::http::{ApiJson, AuthUser, view};
+use crate::http::{ApiJson, AuthUser};
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, put, web};
 use ayubi_settings::{Profile, ProfilePatch};
@@ -83,9 +83,6 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let b = body.value;
     let patch = ProfilePatch::parse(b.display_name, b.timezone, b.steam_id, b.faceit_nickname)?;
-    let profile = state
-        .settings
-        .update_profile(auth.id(), patch, view::<_, ProfileDto>())
-        .await?;
+    let profile = state.settings.update_profile(auth.id(), patch).await?;
     Ok(HttpResponse::Ok().json(ProfileDto::from(&profile)))
 }

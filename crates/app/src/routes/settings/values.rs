@@ -4,12 +4,9 @@ use crate::error::{ApiError, Problem};
 use crate::http::{ApiJson, AuthUser};
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, put, web};
-use ayubi_kernel::View;
-use ayubi_settings::Settings;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use utoipa::ToSchema;
 use validator::{Validate, ValidationErrors};
 
@@ -34,10 +31,6 @@ impl Validate for SettingsPatch {
     }
 }
 
-fn settings_view() -> View<Settings> {
-    Arc::new(|s: &Settings| serde_json::to_value(s.effective()).unwrap_or(Value::Null))
-}
-
 /// Every setting, defaults filled in.
 #[utoipa::path(tag = "settings", security(("bearer" = [])),
     responses((status = 200, description = "an object of every setting", body = Object)))]
@@ -57,9 +50,6 @@ pub async fn put(
     auth: AuthUser,
     body: ApiJson<SettingsPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let settings = state
-        .settings
-        .update(auth.id(), body.value.0, settings_view())
-        .await?;
+    let settings = state.settings.update(auth.id(), body.value.0).await?;
     Ok(HttpResponse::Ok().json(settings.effective()))
 }

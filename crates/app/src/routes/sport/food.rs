@@ -1,12 +1,12 @@
 //! `/sport/food`.
 
 use crate::error::{ApiError, Problem};
-use crate::http::{ApiJson, AuthUser, CreateRequest, DateQuery, IdempotencyKey, view};
+use crate::http::{ApiJson, AuthUser, CreateRequest, DateQuery, IdempotencyKey};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
 use ayubi_sport::service::ListQuery;
-use ayubi_sport::{FoodEntry, Grams};
+use ayubi_sport::{AddFood, FoodEntry, Grams, Macros};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -95,27 +95,17 @@ pub async fn create(
         status: StatusCode::CREATED,
     };
     let b = &body.value;
+    let macros = Macros {
+        protein: b.protein,
+        carbs: b.carbs,
+        fat: b.fat,
+    };
+    let cmd = AddFood::new(b.date, &b.name, b.kcal, macros)?;
     state
         .idempotency
-        .create(
-            req,
-            |f: &FoodEntry| FoodDto::from(f),
-            |idem| async {
-                let macros = [b.protein, b.carbs, b.fat];
-                Ok(state
-                    .sport
-                    .add_food(
-                        user,
-                        b.date,
-                        &b.name,
-                        b.kcal,
-                        macros,
-                        view::<_, FoodDto>(),
-                        idem,
-                    )
-                    .await?)
-            },
-        )
+        .create(req, |f: &FoodEntry| FoodDto::from(f), async {
+            Ok(state.sport.add_food(user, cmd).await?)
+        })
         .await
 }
 

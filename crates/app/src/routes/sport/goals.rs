@@ -1,10 +1,10 @@
 //! `/sport/goals` (also `PUT /settings/goals`: one store).
 
 use crate::error::{ApiError, Problem};
-use crate::http::{ApiJson, AuthUser, view};
+use crate::http::{ApiJson, AuthUser};
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, put, web};
-use ayubi_sport::Goals;
+use ayubi_sport::{Goals, SetGoals};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -69,14 +69,7 @@ pub(crate) async fn set(
     auth: AuthUser,
     body: &PutGoals,
 ) -> Result<HttpResponse, ApiError> {
-    let goals = state
-        .sport
-        .set_goals(
-            auth.id(),
-            body.water_ml_per_day,
-            body.kcal_per_day,
-            view::<_, GoalsDto>(),
-        )
-        .await?;
+    let cmd = SetGoals::new(body.water_ml_per_day, body.kcal_per_day)?;
+    let goals = state.sport.set_goals(auth.id(), cmd).await?;
     Ok(HttpResponse::Ok().json(GoalsDto::from(&goals)))
 }

@@ -1,12 +1,12 @@
 //! `/sport/water` (and the legacy `/water`, same store, same shapes).
 
 use crate::error::{ApiError, Problem};
-use crate::http::{ApiJson, AuthUser, CreateRequest, DateQuery, IdempotencyKey, view};
+use crate::http::{ApiJson, AuthUser, CreateRequest, DateQuery, IdempotencyKey};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
-use ayubi_sport::WaterEntry;
 use ayubi_sport::service::ListQuery;
+use ayubi_sport::{AddWater, WaterEntry};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -55,6 +55,7 @@ async fn create_in(
     route: &'static str,
 ) -> Result<HttpResponse, ApiError> {
     let user = auth.id();
+    let cmd = AddWater::new(body.date, body.ml)?;
     let req = CreateRequest {
         user,
         key,
@@ -64,16 +65,9 @@ async fn create_in(
     };
     state
         .idempotency
-        .create(
-            req,
-            |w: &WaterEntry| WaterDto::from(w),
-            |idem| async {
-                Ok(state
-                    .sport
-                    .add_water(user, body.date, body.ml, view::<_, WaterDto>(), idem)
-                    .await?)
-            },
-        )
+        .create(req, |w: &WaterEntry| WaterDto::from(w), async {
+            Ok(state.sport.add_water(user, cmd).await?)
+        })
         .await
 }
 

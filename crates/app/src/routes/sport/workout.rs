@@ -1,12 +1,12 @@
 //! `/sport/workout`.
 
 use crate::error::{ApiError, Problem};
-use crate::http::{ApiJson, AuthUser, CreateRequest, DateQuery, IdempotencyKey, view};
+use crate::http::{ApiJson, AuthUser, CreateRequest, DateQuery, IdempotencyKey};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
-use ayubi_sport::WorkoutEntry;
 use ayubi_sport::service::ListQuery;
+use ayubi_sport::{AddWorkout, WorkoutEntry};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -83,26 +83,12 @@ pub async fn create(
         status: StatusCode::CREATED,
     };
     let b = &body.value;
+    let cmd = AddWorkout::new(b.date, &b.name, b.duration_min, b.kcal_burned)?;
     state
         .idempotency
-        .create(
-            req,
-            |w: &WorkoutEntry| WorkoutDto::from(w),
-            |idem| async {
-                Ok(state
-                    .sport
-                    .add_workout(
-                        user,
-                        b.date,
-                        &b.name,
-                        b.duration_min,
-                        b.kcal_burned,
-                        view::<_, WorkoutDto>(),
-                        idem,
-                    )
-                    .await?)
-            },
-        )
+        .create(req, |w: &WorkoutEntry| WorkoutDto::from(w), async {
+            Ok(state.sport.add_workout(user, cmd).await?)
+        })
         .await
 }
 

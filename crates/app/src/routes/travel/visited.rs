@@ -1,7 +1,7 @@
 //! `/travel/visited`.
 
 use crate::error::{ApiError, Problem};
-use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey, ListParams, view};
+use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey, ListParams};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -90,23 +90,12 @@ pub async fn add(
     let b = &body.value;
     state
         .idempotency
-        .create(
-            req,
-            |v: &Visit| VisitDto::from(v),
-            |idem| async {
-                Ok(state
-                    .travel
-                    .add_visit(
-                        user,
-                        &b.country_iso3,
-                        b.visit_date,
-                        b.notes.clone(),
-                        view::<_, VisitDto>(),
-                        idem,
-                    )
-                    .await?)
-            },
-        )
+        .create(req, |v: &Visit| VisitDto::from(v), async {
+            Ok(state
+                .travel
+                .add_visit(user, &b.country_iso3, b.visit_date, b.notes.clone())
+                .await?)
+        })
         .await
 }
 

@@ -1,7 +1,7 @@
 //! `/travel/wishlist`.
 
 use crate::error::{ApiError, Problem};
-use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey, ListParams, view};
+use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey, ListParams};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -78,16 +78,9 @@ pub async fn add(
     };
     state
         .idempotency
-        .create(
-            req,
-            |w: &WishlistItem| WishlistDto::from(w),
-            |idem| async {
-                Ok(state
-                    .travel
-                    .add_wish(user, &body.country_iso3, view::<_, WishlistDto>(), idem)
-                    .await?)
-            },
-        )
+        .create(req, |w: &WishlistItem| WishlistDto::from(w), async {
+            Ok(state.travel.add_wish(user, &body.country_iso3).await?)
+        })
         .await
 }
 
