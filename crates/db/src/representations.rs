@@ -80,7 +80,8 @@ mod tests {
             r.render(&Water(250)).unwrap(),
             serde_json::json!({"ml": 250})
         );
-        let err = r.render(&7_u8).unwrap_err().to_string();
-        assert!(err.contains("u8"), "{err}");
+        let err = r.render(&7_u8).unwrap_err();
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert!(cause.contains("u8"), "{cause}");
     }
 }

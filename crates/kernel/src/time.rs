@@ -117,6 +117,12 @@ impl DateRange {
         self.to
     }
 
+    /// Whether `day` is in the range (both ends included).
+    #[must_use]
+    pub fn contains(self, day: NaiveDate) -> bool {
+        self.from <= day && day <= self.to
+    }
+
     /// How many days the range covers.
     #[must_use]
     pub fn days(self) -> i64 {

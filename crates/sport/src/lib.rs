@@ -17,6 +17,8 @@ pub mod events;
 pub mod model;
 pub mod ports;
 pub mod service;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use commands::{AddFood, AddWater, AddWorkout, Macros, SetGoals};
 pub use error::{Result, SportError};

@@ -47,6 +47,40 @@ pub enum Stats {
 }
 
 /// The sport use cases.
+///
+/// # Example
+///
+/// Log water and read today's totals, here over the in-memory fakes (feature `testing`);
+/// a service links `ayubi-db` with its `sqlite` and `sport` features instead
+/// (`examples/water-log`).
+///
+/// ```
+/// use ayubi_kernel::{ManualClock, TimeZone, UserId};
+/// use ayubi_sport::service::Stats;
+/// use ayubi_sport::testing::{FixedZone, MemorySportStore};
+/// use ayubi_sport::{AddWater, SportService};
+/// use std::sync::Arc;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = Arc::new(MemorySportStore::new());
+/// let sport = SportService::new(
+///     store.clone(),
+///     Arc::new(FixedZone(TimeZone::parse("Europe/Berlin")?)),
+///     Arc::new(ManualClock::new("2026-12-07T21:30:00Z".parse()?)),
+/// );
+/// let me = UserId::new(1);
+///
+/// let entry = sport.add_water(me, AddWater::new(None, 250)?).await?;
+/// assert_eq!(entry.date.to_string(), "2026-12-07"); // today in Berlin
+/// assert!(AddWater::new(None, 0).is_err()); // the command refuses it, naming `ml`
+///
+/// let Stats::Day(today) = sport.stats(me, Default::default()).await? else { unreachable!() };
+/// assert_eq!(today.totals.water_ml, 250);
+/// assert_eq!(store.events(me), ["water:added"]);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct SportService {
     store: Arc<dyn SportStore>,
@@ -246,5 +280,184 @@ impl SportService {
         } else {
             Ok(Stats::Range(days.collect()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{FixedZone, MemorySportStore};
+    use crate::{AddFood, AddWater, AddWorkout, Macros, SetGoals};
+    use ayubi_kernel::{ManualClock, TimeZone};
+
+    fn service(zone: &str, now: &str) -> (SportService, Arc<MemorySportStore>, Arc<ManualClock>) {
+        let store = Arc::new(MemorySportStore::new());
+        let clock = Arc::new(ManualClock::new(now.parse().unwrap()));
+        let zone = TimeZone::parse(zone).unwrap();
+        let s = SportService::new(store.clone(), Arc::new(FixedZone(zone)), clock.clone());
+        (s, store, clock)
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn today_is_the_users_day_not_the_servers() {
+        // 23:30 UTC is already tomorrow in Tokyo and still today in Los Angeles.
+        let now = "2026-12-07T23:30:00Z";
+        let (tokyo, _, _) = service("Asia/Tokyo", now);
+        let (la, _, _) = service("America/Los_Angeles", now);
+        let u = UserId::new(1);
+        let a = tokyo
+            .add_water(u, AddWater::new(None, 200).unwrap())
+            .await
+            .unwrap();
+        let b = la
+            .add_water(u, AddWater::new(None, 200).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(a.date, day("2026-12-08"));
+        assert_eq!(b.date, day("2026-12-07"));
+        // A day given is kept as given.
+        let c = la
+            .add_water(u, AddWater::new(Some(day("2026-01-02")), 200).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(c.date, day("2026-01-02"));
+    }
+
+    #[tokio::test]
+    async fn stats_sum_each_day_against_the_goals_and_fill_empty_days() {
+        let (s, store, _) = service("UTC", "2026-12-07T12:00:00Z");
+        let u = UserId::new(7);
+        s.set_goals(u, SetGoals::new(2000, 1800).unwrap())
+            .await
+            .unwrap();
+        let d5 = Some(day("2026-12-05"));
+        s.add_water(u, AddWater::new(d5, 300).unwrap())
+            .await
+            .unwrap();
+        s.add_water(u, AddWater::new(d5, 200).unwrap())
+            .await
+            .unwrap();
+        let macros = Macros {
+            protein: Some(12.5),
+            ..Macros::default()
+        };
+        s.add_food(u, AddFood::new(d5, "soup", 400, macros).unwrap())
+            .await
+            .unwrap();
+        s.add_workout(u, AddWorkout::new(None, "run", 30, 250).unwrap())
+            .await
+            .unwrap();
+        // Another user's entries never count.
+        s.add_water(UserId::new(8), AddWater::new(d5, 999).unwrap())
+            .await
+            .unwrap();
+        let q = StatsQuery {
+            from: Some(day("2026-12-05")),
+            to: Some(day("2026-12-07")),
+            ..StatsQuery::default()
+        };
+        let Stats::Range(days) = s.stats(u, q).await.unwrap() else {
+            panic!("a range")
+        };
+        let got: Vec<(i64, i64, i64, i64)> = days
+            .iter()
+            .map(|d| {
+                let t = d.totals;
+                (t.water_ml, t.kcal_in, t.kcal_burned, t.protein_tenths)
+            })
+            .collect();
+        assert_eq!(got, [(500, 400, 0, 125), (0, 0, 0, 0), (0, 0, 250, 0)]);
+        assert!(days.iter().all(|d| d.goals.water_ml_per_day == 2000));
+        assert_eq!(
+            store.events(u),
+            [
+                "goals:updated",
+                "water:added",
+                "water:added",
+                "food:added",
+                "workout:added"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn stats_ranges_are_checked_before_any_read() {
+        let (s, _, _) = service("UTC", "2026-12-07T12:00:00Z");
+        let u = UserId::new(1);
+        let field = |q: StatsQuery| {
+            let s = s.clone();
+            async move {
+                match s.stats(u, q).await {
+                    Err(SportError::Invalid { field, .. }) => field,
+                    other => panic!("expected a refusal, got {other:?}"),
+                }
+            }
+        };
+        let (a, b) = (Some(day("2026-01-01")), Some(day("2026-12-07")));
+        assert_eq!(
+            field(StatsQuery {
+                date: a,
+                from: a,
+                to: b
+            })
+            .await,
+            "date"
+        );
+        assert_eq!(
+            field(StatsQuery {
+                from: a,
+                ..Default::default()
+            })
+            .await,
+            "to"
+        );
+        assert_eq!(
+            field(StatsQuery {
+                to: b,
+                ..Default::default()
+            })
+            .await,
+            "from"
+        );
+        assert_eq!(
+            field(StatsQuery {
+                from: b,
+                to: a,
+                ..Default::default()
+            })
+            .await,
+            "from"
+        );
+        let long = Some(day("2025-01-01"));
+        assert_eq!(
+            field(StatsQuery {
+                from: long,
+                to: b,
+                ..Default::default()
+            })
+            .await,
+            "to"
+        );
+    }
+
+    #[tokio::test]
+    async fn deleting_another_users_entry_is_not_found() {
+        let (s, store, _) = service("UTC", "2026-12-07T12:00:00Z");
+        let (me, other) = (UserId::new(1), UserId::new(2));
+        let w = s
+            .add_water(me, AddWater::new(None, 250).unwrap())
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.delete_water(other, w.id).await,
+            Err(SportError::NotFound)
+        ));
+        s.delete_water(me, w.id).await.unwrap();
+        assert_eq!(store.events(me), ["water:added", "water:deleted"]);
+        assert!(store.events(other).is_empty());
     }
 }
