@@ -212,6 +212,38 @@ pub struct Session {
 }
 
 impl TestApp {
+    /// The value of the `/metrics` sample named exactly `sample` (labels included, e.g.
+    /// `ayubi_sync_closes_total{code="4008"}`), 0 when absent.
+    pub async fn metric(&self, sample: &str) -> f64 {
+        let text = self.get("/metrics", None).await.text().await.unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    /// Polls `/metrics` until `sample` satisfies `ok`, for at most 15 s: how a test waits
+    /// for the server to have done something instead of sleeping for a guessed time.
+    pub async fn wait_for_metric(&self, sample: &str, ok: impl Fn(f64) -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let v = self.metric(sample).await;
+            if ok(v) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{sample} stayed at {v} for 15 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until this instance's Redis subscription is up (wake-ups from other
+    /// instances arrive, so it stopped polling the log).
+    pub async fn wait_for_wakeups(&self) {
+        self.wait_for_metric("ayubi_sync_polling", |v| v == 0.0)
+            .await;
+    }
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -6,6 +6,9 @@ use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
+
+const NEEDS_REDIS: &str =
+    "needs_redis tests need TEST_REDIS_URL (CI's PostgreSQL + Redis pass sets it)";
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -299,10 +302,11 @@ async fn seam(app: TestApp) {
         }));
     }
     // Connect while the writers run, from several cursors, so some replays overlap the
-    // live stream.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // live stream: once the first changes are committed, and again a few later.
+    let published = "ayubi_sync_events_published_total";
+    app.wait_for_metric(published, |n| n >= 1.0).await;
     let mut sockets = vec![open(&app, &s.access, 0).await];
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    app.wait_for_metric(published, |n| n >= 4.0).await;
     sockets.push(open(&app, &s.access, 3).await);
     for t in tasks {
         t.await.unwrap();
@@ -491,9 +495,10 @@ async fn a_slow_consumer_is_closed_with_4008_and_resumes_from_its_cursor() {
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
     }
-    // By now the server gave up on it (send timeout 1 s in the test config); its close
-    // frame waits behind the unread messages for as long as a ping may go unanswered.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The server gives up on it (send timeout 1 s in the test config); its close frame
+    // waits behind the unread messages for as long as a ping may go unanswered.
+    app.wait_for_metric(r#"ayubi_sync_closes_total{code="4008"}"#, |n| n >= 1.0)
+        .await;
     let mut ws = Client::new(ws);
     let mut last = 0;
     let (code, reason) = loop {
@@ -673,7 +678,10 @@ async fn a_write_through_one_instance_reaches_a_socket_held_by_another() {
     let b = spawn_beside(&a, custom).await;
     let s = a.register("ada@example.com").await;
     // Subscriptions are set up in the background at start.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    if redis {
+        a.wait_for_wakeups().await;
+        b.wait_for_wakeups().await;
+    }
     let mut on_b = open(&b, &s.access, 0).await;
     let mut on_a = open(&a, &s.access, 0).await;
     silent(&mut on_b, 200).await;
@@ -759,49 +767,6 @@ impl Drop for Aborter {
 }
 
 #[tokio::test]
-async fn a_change_made_while_redis_was_cut_arrives_when_it_returns() {
-    let Ok(url) = std::env::var("TEST_REDIS_URL") else {
-        // Needs a real Redis to cut; the run without Redis covers the polling fallback
-        // (the test above).
-        return;
-    };
-    let target = url
-        .trim_start_matches("redis://")
-        .trim_end_matches('/')
-        .to_owned();
-    let mut proxy = Cuttable::start(target).await;
-    let port = proxy.port;
-    let custom = move |s: &mut ayubi_app::config::Settings| {
-        s.redis.url = format!("redis://127.0.0.1:{port}").into();
-        // No polling: only the recheck on reconnect can deliver the missed change.
-        s.sync.poll_interval_secs = 3600;
-    };
-    let a = spawn_with(custom).await;
-    let b = spawn_beside(&a, custom).await;
-    let s = a.register("ada@example.com").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut on_b = open(&b, &s.access, 0).await;
-    let mut on_a = open(&a, &s.access, 0).await;
-    water(&a, &s.access, 100).await;
-    assert_eq!(message(&mut on_b).await["seq"], 1, "pub/sub works");
-    assert_eq!(message(&mut on_a).await["seq"], 1);
-
-    proxy.cut();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    // Written through A while Redis is unreachable: A's own sockets get it at once, A's
-    // publish fails, B hears nothing yet.
-    let written = water(&a, &s.access, 200).await;
-    assert_eq!(message(&mut on_a).await["data"], written);
-    silent(&mut on_b, 1000).await;
-
-    proxy.restore().await;
-    // B resubscribes (backoff up to a few seconds) and rechecks the log.
-    let got = message(&mut on_b).await;
-    assert_eq!((got["seq"].as_i64(), &got["data"]), (Some(2), &written));
-    silent(&mut on_b, 300).await;
-}
-
-#[tokio::test]
 async fn a_client_that_answers_no_pings_is_closed_as_dead() {
     let app = spawn_app().await; // pings every second in the test config
     let s = app.register("ada@example.com").await;
@@ -810,7 +775,8 @@ async fn a_client_that_answers_no_pings_is_closed_as_dead() {
     // Not reading means not answering pings: after two silent intervals the server gives
     // up. A client that reads (and so answers) stays open.
     let mut alive = open(&app, &s.access, 0).await;
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    app.wait_for_metric(r#"ayubi_sync_closes_total{code="1001"}"#, |n| n >= 1.0)
+        .await;
     let mut dead = Client::new(ws);
     let (code, reason) = closed(&mut dead).await;
     assert_eq!(code, 1001, "{reason}");
@@ -827,7 +793,10 @@ async fn deployments_sharing_a_redis_do_not_wake_each_others_sockets() {
     let p = prod.register("ada@example.com").await;
     let s = staging.register("bob@example.com").await;
     assert_eq!(p.id, s.id, "the same user id in both");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    if std::env::var("TEST_REDIS_URL").is_ok() {
+        prod.wait_for_wakeups().await;
+        staging.wait_for_wakeups().await;
+    }
     let mut on_staging = open(&staging, &s.access, 0).await;
     let mut on_prod = open(&prod, &p.access, 0).await;
     water(&prod, &p.access, 100).await;
@@ -1036,31 +1005,76 @@ async fn a_client_flooding_the_socket_is_closed_with_1008() {
     assert!((20..40).contains(&pongs), "{pongs} pongs");
 }
 
-/// With Redis, another instance remembers sessions as active too, and forgets them when
-/// the revocation hint arrives — before its sockets recheck, so once B's socket for the
-/// logged-out session is closed, B refuses the token over HTTP as well.
-#[tokio::test]
-async fn a_logout_on_one_instance_is_forgotten_by_the_others_session_memory() {
-    if std::env::var("TEST_REDIS_URL").is_err() {
-        return; // Runs in the PostgreSQL + Redis pass of CI.
-    }
-    let custom = |s: &mut ayubi_app::config::Settings| s.sync.poll_interval_secs = 3600;
-    let a = spawn_with(custom).await;
-    let b = spawn_beside(&a, custom).await;
-    let s = a.register("ada@example.com").await;
-    // The subscription (and with it the trust in remembered sessions) starts in the
-    // background: a change written through A reaching B's socket shows it is up.
-    let mut on_b = open(&b, &s.access, 0).await;
-    water(&a, &s.access, 100).await;
-    assert_eq!(message(&mut on_b).await["seq"], 1);
-    assert_eq!(b.me_status(&s.access).await, StatusCode::OK);
-    // Remembered: a revocation that bypasses the service is not seen by B yet.
-    b.revoke_sessions_by_hand(s.id, true).await;
-    assert_eq!(b.me_status(&s.access).await, StatusCode::OK);
-    b.revoke_sessions_by_hand(s.id, false).await;
+/// Tests that need a real Redis (`TEST_REDIS_URL`): the SQLite pass of CI skips them by name.
+mod needs_redis {
+    use super::*;
 
-    assert_eq!(a.logout(&s.refresh).await, StatusCode::NO_CONTENT);
-    let (code, reason) = closed(&mut on_b).await;
-    assert_eq!(code, 4001, "{reason}");
-    assert_eq!(b.me_status(&s.access).await, StatusCode::UNAUTHORIZED);
+    #[tokio::test]
+    async fn a_change_made_while_redis_was_cut_arrives_when_it_returns() {
+        // Needs a real Redis to cut; the run without Redis covers the polling fallback.
+        let url = std::env::var("TEST_REDIS_URL").expect(NEEDS_REDIS);
+        let target = url
+            .trim_start_matches("redis://")
+            .trim_end_matches('/')
+            .to_owned();
+        let mut proxy = Cuttable::start(target).await;
+        let port = proxy.port;
+        let custom = move |s: &mut ayubi_app::config::Settings| {
+            s.redis.url = format!("redis://127.0.0.1:{port}").into();
+            // No polling: only the recheck on reconnect can deliver the missed change.
+            s.sync.poll_interval_secs = 3600;
+        };
+        let a = spawn_with(custom).await;
+        let b = spawn_beside(&a, custom).await;
+        let s = a.register("ada@example.com").await;
+        a.wait_for_wakeups().await;
+        b.wait_for_wakeups().await;
+        let mut on_b = open(&b, &s.access, 0).await;
+        let mut on_a = open(&a, &s.access, 0).await;
+        water(&a, &s.access, 100).await;
+        assert_eq!(message(&mut on_b).await["seq"], 1, "pub/sub works");
+        assert_eq!(message(&mut on_a).await["seq"], 1);
+
+        proxy.cut();
+        // B sees its subscription drop (and polls the log until it is back).
+        b.wait_for_metric("ayubi_sync_polling", |v| v == 1.0).await;
+        // Written through A while Redis is unreachable: A's own sockets get it at once, A's
+        // publish fails, B hears nothing yet.
+        let written = water(&a, &s.access, 200).await;
+        assert_eq!(message(&mut on_a).await["data"], written);
+        silent(&mut on_b, 1000).await;
+
+        proxy.restore().await;
+        // B resubscribes (backoff up to a few seconds) and rechecks the log.
+        let got = message(&mut on_b).await;
+        assert_eq!((got["seq"].as_i64(), &got["data"]), (Some(2), &written));
+        silent(&mut on_b, 300).await;
+    }
+
+    /// With Redis, another instance remembers sessions as active too, and forgets them when
+    /// the revocation hint arrives — before its sockets recheck, so once B's socket for the
+    /// logged-out session is closed, B refuses the token over HTTP as well.
+    #[tokio::test]
+    async fn a_logout_on_one_instance_is_forgotten_by_the_others_session_memory() {
+        std::env::var("TEST_REDIS_URL").expect(NEEDS_REDIS);
+        let custom = |s: &mut ayubi_app::config::Settings| s.sync.poll_interval_secs = 3600;
+        let a = spawn_with(custom).await;
+        let b = spawn_beside(&a, custom).await;
+        let s = a.register("ada@example.com").await;
+        // The subscription (and with it the trust in remembered sessions) starts in the
+        // background: a change written through A reaching B's socket shows it is up.
+        let mut on_b = open(&b, &s.access, 0).await;
+        water(&a, &s.access, 100).await;
+        assert_eq!(message(&mut on_b).await["seq"], 1);
+        assert_eq!(b.me_status(&s.access).await, StatusCode::OK);
+        // Remembered: a revocation that bypasses the service is not seen by B yet.
+        b.revoke_sessions_by_hand(s.id, true).await;
+        assert_eq!(b.me_status(&s.access).await, StatusCode::OK);
+        b.revoke_sessions_by_hand(s.id, false).await;
+
+        assert_eq!(a.logout(&s.refresh).await, StatusCode::NO_CONTENT);
+        let (code, reason) = closed(&mut on_b).await;
+        assert_eq!(code, 4001, "{reason}");
+        assert_eq!(b.me_status(&s.access).await, StatusCode::UNAUTHORIZED);
+    }
 }
