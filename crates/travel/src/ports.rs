@@ -34,7 +34,8 @@ pub trait TravelStore: Send + Sync + std::fmt::Debug {
     ) -> Result<(), StoreError>;
 
     /// Records a visit and, in the same transaction, takes the country off the wishlist
-    /// (recording `wishlist_removed` first when it was there).
+    /// (recording `wishlist_removed` right after the visit, with the next `seq`, when it
+    /// was there).
     ///
     /// # Errors
     /// MUST return [`StoreError::Conflict`] when already visited;

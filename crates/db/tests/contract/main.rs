@@ -1,0 +1,11 @@
+//! Contract suites of the storage adapter: one story per port, told against the adapter
+//! directly — on SQLite always, and on PostgreSQL when `TEST_DATABASE_URL` is set (CI's
+//! second pass). What every adapter of a port must do (ordering, limits, ownership, the
+//! change-log entry in the write's transaction, idempotent replay) is asserted here once
+//! for both backends; the HTTP tests in `crates/app/tests` cover the rest of the way.
+
+mod changelog;
+mod harness;
+mod idempotency;
+mod sport;
+mod travel;
