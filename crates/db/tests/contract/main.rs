@@ -5,8 +5,15 @@
 //! for both backends; the HTTP tests in `crates/app/tests` cover the rest of the way.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod backup;
 mod changelog;
+mod finance;
+mod games;
+mod habits;
 mod harness;
 mod idempotency;
+mod identity;
+mod journal;
+mod settings;
 mod sport;
 mod travel;
