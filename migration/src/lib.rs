@@ -8,6 +8,8 @@
 //! `CREATE TABLE` because SQLite cannot add a foreign key afterwards; deleting a user is
 //! then one statement that can never leave orphans behind.
 
+#![warn(missing_docs)]
+
 pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_identity;

@@ -6,6 +6,8 @@
 //! outlets ([`sync`]) and telemetry. Domain rules live in the domain crates, the live-sync
 //! policy in `ayubi-sync`, credentials in `ayubi-credentials`, SQL in `ayubi-db`.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -330,7 +330,7 @@ impl Import {
                 once_each(
                     &mut f,
                     "travel.visited",
-                    v.iter().map(|s| &s.row.country.iso3),
+                    v.iter().map(|s| &s.row.country().iso3),
                 );
                 v
             });
@@ -469,7 +469,7 @@ fn parse_finance(finance: crate::document::FinanceSection, f: &mut Faults) -> Fi
         let Some(fields) = f.take(&path, CategoryFields::new(&c.name, &c.kind)) else {
             continue;
         };
-        if !names.insert((fields.kind, fields.name.clone())) {
+        if !names.insert((fields.kind(), fields.name().to_owned())) {
             f.add(format!("{path}.name"), "listed twice for this kind");
         }
         if let Some(id) = c.id
@@ -503,7 +503,7 @@ fn parse_finance(finance: crate::document::FinanceSection, f: &mut Faults) -> Fi
         let category = match e.category_id {
             None => None,
             Some(id) => match by_id.get(&id) {
-                Some(&at) if out.categories[at].row.kind == fields.kind => Some(at),
+                Some(&at) if out.categories[at].row.kind() == fields.kind() => Some(at),
                 Some(_) => {
                     f.add(
                         format!("{path}.category_id"),

@@ -14,6 +14,8 @@
 //! live ([`ports::BackupObjects`]: a directory or a bucket, `ayubi-storage`). Event:
 //! `backup:imported`.
 
+#![warn(missing_docs)]
+
 pub mod document;
 pub mod encode;
 pub mod error;

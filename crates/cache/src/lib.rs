@@ -10,6 +10,8 @@
 //! CA given as a PEM file; `rediss://…/#insecure` (redis-rs's own marker) skips the check
 //! and is for tests and private networks only.
 
+#![warn(missing_docs)]
+
 pub mod bus;
 pub mod guard;
 pub mod limits;

@@ -71,16 +71,16 @@ async fn duplicate(
 ) -> Result<(), StoreError> {
     let mut q = cat::Entity::find()
         .filter(cat::Column::UserId.eq(user.get()))
-        .filter(cat::Column::Kind.eq(f.kind.as_str()))
-        .filter(cat::Column::Name.eq(f.name.as_str()));
+        .filter(cat::Column::Kind.eq(f.kind().as_str()))
+        .filter(cat::Column::Name.eq(f.name()));
     if let Some(id) = except {
         q = q.filter(cat::Column::Id.ne(id));
     }
     if q.count(txn).await.map_err(store_err)? > 0 {
         return Err(StoreError::Conflict(format!(
             "a {} category named {:?} exists",
-            f.kind.as_str(),
-            f.name
+            f.kind().as_str(),
+            f.name()
         )));
     }
     Ok(())
@@ -92,10 +92,10 @@ async fn check_category(
     user: UserId,
     f: &EntryFields,
 ) -> Result<(), StoreError> {
-    if let Some(id) = f.category_id {
+    if let Some(id) = f.category_id() {
         let ok = cat::Entity::find_by_id(id)
             .filter(cat::Column::UserId.eq(user.get()))
-            .filter(cat::Column::Kind.eq(f.kind.as_str()))
+            .filter(cat::Column::Kind.eq(f.kind().as_str()))
             .count(txn)
             .await
             .map_err(store_err)?;
@@ -181,8 +181,8 @@ impl FinanceStore for SqlFinanceStore {
             duplicate(txn, user, f, None).await?;
             let m = cat::Entity::insert(cat::ActiveModel {
                 user_id: Set(user.get()),
-                name: Set(f.name.clone()),
-                kind: Set(f.kind.as_str().to_owned()),
+                name: Set(f.name().to_owned()),
+                kind: Set(f.kind().as_str().to_owned()),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -218,8 +218,8 @@ impl FinanceStore for SqlFinanceStore {
         write_txn(&self.db, user, write, async |txn| {
             duplicate(txn, user, f, Some(id)).await?;
             let res = cat::Entity::update_many()
-                .col_expr(cat::Column::Name, Expr::value(f.name.clone()))
-                .col_expr(cat::Column::Kind, Expr::value(f.kind.as_str()))
+                .col_expr(cat::Column::Name, Expr::value(f.name().to_owned()))
+                .col_expr(cat::Column::Kind, Expr::value(f.kind().as_str()))
                 .filter(cat::Column::Id.eq(id))
                 .filter(cat::Column::UserId.eq(user.get()))
                 .exec(txn)
@@ -280,12 +280,12 @@ impl FinanceStore for SqlFinanceStore {
             check_category(txn, user, f).await?;
             let m = entry::Entity::insert(entry::ActiveModel {
                 user_id: Set(user.get()),
-                kind: Set(f.kind.as_str().to_owned()),
-                amount_minor: Set(f.amount.minor()),
-                currency: Set(f.currency.as_str().to_owned()),
-                category_id: Set(f.category_id),
-                date: Set(f.date),
-                note: Set(f.note.clone()),
+                kind: Set(f.kind().as_str().to_owned()),
+                amount_minor: Set(f.amount().minor()),
+                currency: Set(f.currency().as_str().to_owned()),
+                category_id: Set(f.category_id()),
+                date: Set(f.date()),
+                note: Set(f.note().map(str::to_owned)),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -332,12 +332,15 @@ impl FinanceStore for SqlFinanceStore {
         write_txn(&self.db, user, write, async |txn| {
             check_category(txn, user, f).await?;
             let res = entry::Entity::update_many()
-                .col_expr(entry::Column::Kind, Expr::value(f.kind.as_str()))
-                .col_expr(entry::Column::AmountMinor, Expr::value(f.amount.minor()))
-                .col_expr(entry::Column::Currency, Expr::value(f.currency.as_str()))
-                .col_expr(entry::Column::CategoryId, Expr::value(f.category_id))
-                .col_expr(entry::Column::Date, Expr::value(f.date))
-                .col_expr(entry::Column::Note, Expr::value(f.note.clone()))
+                .col_expr(entry::Column::Kind, Expr::value(f.kind().as_str()))
+                .col_expr(entry::Column::AmountMinor, Expr::value(f.amount().minor()))
+                .col_expr(entry::Column::Currency, Expr::value(f.currency().as_str()))
+                .col_expr(entry::Column::CategoryId, Expr::value(f.category_id()))
+                .col_expr(entry::Column::Date, Expr::value(f.date()))
+                .col_expr(
+                    entry::Column::Note,
+                    Expr::value(f.note().map(str::to_owned)),
+                )
                 .filter(entry::Column::Id.eq(id))
                 .filter(entry::Column::UserId.eq(user.get()))
                 .exec(txn)

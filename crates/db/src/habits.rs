@@ -95,10 +95,10 @@ impl HabitStore for SqlHabitStore {
         write_txn(&self.db, user, write, async |txn| {
             let m = habit::Entity::insert(habit::ActiveModel {
                 user_id: Set(user.get()),
-                name: Set(f.name.clone()),
-                description: Set(f.description.clone()),
-                schedule: Set(schedule_json(&f.schedule).to_string()),
-                archived: Set(f.archived),
+                name: Set(f.name().to_owned()),
+                description: Set(f.description().map(str::to_owned)),
+                schedule: Set(schedule_json(f.schedule()).to_string()),
+                archived: Set(f.archived()),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -145,16 +145,16 @@ impl HabitStore for SqlHabitStore {
     ) -> Result<Habit, StoreError> {
         write_txn(&self.db, user, write, async |txn| {
             let res = habit::Entity::update_many()
-                .col_expr(habit::Column::Name, Expr::value(f.name.clone()))
+                .col_expr(habit::Column::Name, Expr::value(f.name().to_owned()))
                 .col_expr(
                     habit::Column::Description,
-                    Expr::value(f.description.clone()),
+                    Expr::value(f.description().map(str::to_owned)),
                 )
                 .col_expr(
                     habit::Column::Schedule,
-                    Expr::value(schedule_json(&f.schedule).to_string()),
+                    Expr::value(schedule_json(f.schedule()).to_string()),
                 )
-                .col_expr(habit::Column::Archived, Expr::value(f.archived))
+                .col_expr(habit::Column::Archived, Expr::value(f.archived()))
                 .filter(habit::Column::Id.eq(id))
                 .filter(habit::Column::UserId.eq(user.get()))
                 .exec(txn)

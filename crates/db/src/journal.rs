@@ -66,11 +66,11 @@ impl JournalStore for SqlJournalStore {
         write_txn(&self.db, user, write, async |txn| {
             let m = row::Entity::insert(row::ActiveModel {
                 user_id: Set(user.get()),
-                title: Set(f.title.clone()),
-                content: Set(f.content.clone()),
-                date: Set(f.date),
-                mood: Set(f.mood.map(i16::from)),
-                tags: Set(json!(f.tags).to_string()),
+                title: Set(f.title().map(str::to_owned)),
+                content: Set(f.content().to_owned()),
+                date: Set(f.date()),
+                mood: Set(f.mood().map(i16::from)),
+                tags: Set(json!(f.tags()).to_string()),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -162,11 +162,14 @@ impl JournalStore for SqlJournalStore {
         let now = write.now;
         write_txn(&self.db, user, write, async |txn| {
             let res = row::Entity::update_many()
-                .col_expr(row::Column::Title, Expr::value(f.title.clone()))
-                .col_expr(row::Column::Content, Expr::value(f.content.clone()))
-                .col_expr(row::Column::Date, Expr::value(f.date))
-                .col_expr(row::Column::Mood, Expr::value(f.mood.map(i16::from)))
-                .col_expr(row::Column::Tags, Expr::value(json!(f.tags).to_string()))
+                .col_expr(
+                    row::Column::Title,
+                    Expr::value(f.title().map(str::to_owned)),
+                )
+                .col_expr(row::Column::Content, Expr::value(f.content().to_owned()))
+                .col_expr(row::Column::Date, Expr::value(f.date()))
+                .col_expr(row::Column::Mood, Expr::value(f.mood().map(i16::from)))
+                .col_expr(row::Column::Tags, Expr::value(json!(f.tags()).to_string()))
                 .col_expr(row::Column::UpdatedAt, Expr::value(now))
                 .filter(row::Column::Id.eq(id))
                 .filter(row::Column::UserId.eq(user.get()))

@@ -9,6 +9,8 @@
 //! drivers, most of this crate's dependencies) and a repository per context (`sport`,
 //! `travel`, …; `backup` brings every context it reads). The default is everything, as
 //! the app links it; `examples/water-log` links only `sqlite` and `sport`.
+
+#![warn(missing_docs)]
 // With some contexts or a backend off, helpers only they use go unused: expected in such
 // a build, so only the full build (the one clippy checks) warns about dead code.
 #![cfg_attr(

@@ -146,17 +146,21 @@ impl SettingsStore for SqlSettingsStore {
         let now = write.now;
         write_txn(&self.db, u, write, async |txn| {
             let mut update = user::Entity::update_many().filter(user::Column::Id.eq(u.get()));
-            if let Some(v) = &patch.display_name {
-                update = update.col_expr(user::Column::DisplayName, Expr::value(v.clone()));
+            if let Some(v) = patch.display_name() {
+                update =
+                    update.col_expr(user::Column::DisplayName, Expr::value(v.map(str::to_owned)));
             }
-            if let Some(tz) = patch.timezone {
+            if let Some(tz) = patch.timezone() {
                 update = update.col_expr(user::Column::Timezone, Expr::value(tz.name()));
             }
-            if let Some(v) = &patch.steam_id {
-                update = update.col_expr(user::Column::SteamId, Expr::value(v.clone()));
+            if let Some(v) = patch.steam_id() {
+                update = update.col_expr(user::Column::SteamId, Expr::value(v.map(str::to_owned)));
             }
-            if let Some(v) = &patch.faceit_nickname {
-                update = update.col_expr(user::Column::FaceitNickname, Expr::value(v.clone()));
+            if let Some(v) = patch.faceit_nickname() {
+                update = update.col_expr(
+                    user::Column::FaceitNickname,
+                    Expr::value(v.map(str::to_owned)),
+                );
             }
             update = update.col_expr(user::Column::UpdatedAt, Expr::value(now));
             update.exec(txn).await.map_err(store_err)?;

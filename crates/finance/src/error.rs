@@ -1,3 +1,5 @@
+//! What finance refuses, and the store errors it passes on.
+
 use ayubi_kernel::StoreError;
 
 /// Everything finance can refuse.

@@ -7,6 +7,8 @@
 //! Events: `finance:created|updated|deleted` (entries),
 //! `finance_category:created|updated|deleted`.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod events;
 pub mod model;

@@ -154,10 +154,8 @@ pub struct Category {
 /// A category's editable fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CategoryFields {
-    /// 1–100 characters, trimmed.
-    pub name: String,
-    /// Kind.
-    pub kind: Kind,
+    name: String,
+    kind: Kind,
 }
 
 impl CategoryFields {
@@ -176,6 +174,18 @@ impl CategoryFields {
             name: name.to_owned(),
             kind: Kind::parse("kind", kind)?,
         })
+    }
+
+    /// 1–100 characters, trimmed.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Kind.
+    #[must_use]
+    pub fn kind(&self) -> Kind {
+        self.kind
     }
 }
 
@@ -205,18 +215,12 @@ pub struct Entry {
 /// An entry's editable fields, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryFields {
-    /// Kind.
-    pub kind: Kind,
-    /// Amount.
-    pub amount: Money,
-    /// Currency.
-    pub currency: Currency,
-    /// Category.
-    pub category_id: Option<i64>,
-    /// The day.
-    pub date: NaiveDate,
-    /// ≤ 1000 characters.
-    pub note: Option<String>,
+    kind: Kind,
+    amount: Money,
+    currency: Currency,
+    category_id: Option<i64>,
+    date: NaiveDate,
+    note: Option<String>,
 }
 
 impl EntryFields {
@@ -243,6 +247,42 @@ impl EntryFields {
             date,
             note,
         })
+    }
+
+    /// Kind.
+    #[must_use]
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Amount.
+    #[must_use]
+    pub fn amount(&self) -> Money {
+        self.amount
+    }
+
+    /// Currency.
+    #[must_use]
+    pub fn currency(&self) -> &Currency {
+        &self.currency
+    }
+
+    /// Category.
+    #[must_use]
+    pub fn category_id(&self) -> Option<i64> {
+        self.category_id
+    }
+
+    /// The day.
+    #[must_use]
+    pub fn date(&self) -> NaiveDate {
+        self.date
+    }
+
+    /// ≤ 1000 characters.
+    #[must_use]
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
     }
 }
 

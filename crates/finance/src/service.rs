@@ -8,21 +8,48 @@ use ayubi_kernel::{Clock, Limit, StoreError, UserId, UserTimeZones, Write, YearM
 use chrono::NaiveDate;
 use std::sync::Arc;
 
-/// What a client sends for an entry, before parsing.
-#[derive(Debug, Clone)]
+/// An entry to create or replace: parsed by [`EntryInput::new`], so a service never sees
+/// an invalid one. The currency and the day may be left out (the user's `currency`
+/// setting; today in the user's zone).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryInput {
-    /// `income` / `expense`.
-    pub kind: String,
-    /// Major units.
-    pub amount: f64,
-    /// ISO 4217 (default: the user's setting).
-    pub currency: Option<String>,
-    /// Category.
-    pub category_id: Option<i64>,
-    /// Day (default today in the user's zone).
-    pub date: Option<NaiveDate>,
-    /// ≤ 1000 characters.
-    pub note: Option<String>,
+    kind: Kind,
+    amount: Money,
+    currency: Option<Currency>,
+    category_id: Option<i64>,
+    date: Option<NaiveDate>,
+    note: Option<String>,
+}
+
+impl EntryInput {
+    /// `kind` `income` or `expense`; `amount` in major units (positive, two decimals at
+    /// most); `currency` ISO 4217; `note` at most 1000 characters.
+    ///
+    /// # Errors
+    /// `Invalid` naming the first field at fault, in that order.
+    pub fn new(
+        kind: &str,
+        amount: f64,
+        currency: Option<&str>,
+        category_id: Option<i64>,
+        date: Option<NaiveDate>,
+        note: Option<String>,
+    ) -> Result<Self> {
+        let kind = Kind::parse("kind", kind)?;
+        let amount = Money::parse(amount)?;
+        let currency = currency.map(Currency::parse).transpose()?;
+        if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
+            return Err(invalid("note", "must be at most 1000 characters"));
+        }
+        Ok(Self {
+            kind,
+            amount,
+            currency,
+            category_id,
+            date,
+            note,
+        })
+    }
 }
 
 /// The finance use cases.
@@ -63,10 +90,14 @@ impl FinanceService {
     }
 
     async fn fields(&self, user: UserId, input: EntryInput) -> Result<EntryFields> {
-        let kind = Kind::parse("kind", &input.kind)?;
-        let amount = Money::parse(input.amount)?;
-        let currency = match input.currency {
-            Some(c) => Currency::parse(&c)?,
+        let EntryInput {
+            kind,
+            amount,
+            currency,
+            ..
+        } = input;
+        let currency = match currency {
+            Some(c) => c,
             None => self.store.default_currency(user).await?,
         };
         let date = match input.date {

@@ -11,6 +11,8 @@
 //! Steam takes its key in the query string, so no URL is ever logged or put in an
 //! error (`reqwest::Error::without_url`); FACEIT's goes in `Authorization: Bearer`.
 
+#![warn(missing_docs)]
+
 use ayubi_games::ports::GamePlatforms;
 use ayubi_games::present::{faceit_raw, steam_raw};
 use ayubi_games::{Platform, PlatformError};

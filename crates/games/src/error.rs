@@ -1,3 +1,5 @@
+//! What games refuses, and the store errors it passes on.
+
 use crate::Platform;
 use ayubi_kernel::StoreError;
 

@@ -21,6 +21,8 @@
 //! `ayubi-settings`), or the cache table (`ayubi-db`). Game stats are not user data: they
 //! are not in backups and not in the change log.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod flight;
 pub mod model;

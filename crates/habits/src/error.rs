@@ -1,3 +1,5 @@
+//! What habits refuses, and the store errors it passes on.
+
 use ayubi_kernel::StoreError;
 
 /// Everything habits can refuse.

@@ -7,6 +7,8 @@
 //! write is recorded in the change log (`habit:created|updated|deleted|completed|
 //! uncompleted|skipped|unskipped`).
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod events;
 pub mod model;

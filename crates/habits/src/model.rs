@@ -143,14 +143,10 @@ pub struct Habit {
 /// A habit's editable fields, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HabitFields {
-    /// 1–100 characters, trimmed, not blank.
-    pub name: String,
-    /// ≤ 2000 characters.
-    pub description: Option<String>,
-    /// Schedule (default daily).
-    pub schedule: Schedule,
-    /// Archived.
-    pub archived: bool,
+    name: String,
+    description: Option<String>,
+    schedule: Schedule,
+    archived: bool,
 }
 
 impl HabitFields {
@@ -185,6 +181,30 @@ impl HabitFields {
             schedule,
             archived,
         })
+    }
+
+    /// 1–100 characters, trimmed, not blank.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// ≤ 2000 characters.
+    #[must_use]
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// Schedule (default daily).
+    #[must_use]
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// Archived.
+    #[must_use]
+    pub fn archived(&self) -> bool {
+        self.archived
     }
 }
 

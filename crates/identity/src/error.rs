@@ -1,3 +1,5 @@
+//! What identity refuses, and the store errors it passes on.
+
 use ayubi_kernel::StoreError;
 
 /// Everything identity can refuse. The HTTP layer maps each variant to one status.

@@ -10,6 +10,8 @@
 //! adapters. It does not own anything a user stores (habits, water, …): deleting a user
 //! relies on the storage adapter cascading to every user-owned table.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod invite;
 pub mod model;

@@ -1,3 +1,5 @@
+//! What journal refuses, and the store errors it passes on.
+
 use ayubi_kernel::StoreError;
 
 /// Everything the journal can refuse.

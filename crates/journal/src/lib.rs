@@ -7,6 +7,8 @@
 //! matching with the database's own full-text index (SQLite FTS5, PostgreSQL `tsvector`).
 //! Events: `journal:created|updated|deleted`.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod events;
 pub mod model;

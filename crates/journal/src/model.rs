@@ -27,16 +27,11 @@ pub struct Entry {
 /// An entry's editable fields, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryFields {
-    /// ≤ 200 characters; blank becomes none.
-    pub title: Option<String>,
-    /// 1–100000 characters, not blank.
-    pub content: String,
-    /// The day.
-    pub date: NaiveDate,
-    /// 1–5.
-    pub mood: Option<u8>,
-    /// ≤ 20 tags of 1–50 characters.
-    pub tags: Vec<String>,
+    title: Option<String>,
+    content: String,
+    date: NaiveDate,
+    mood: Option<u8>,
+    tags: Vec<String>,
 }
 
 impl EntryFields {
@@ -90,6 +85,43 @@ impl EntryFields {
             mood,
             tags: clean,
         })
+    }
+
+    /// ≤ 200 characters; blank became none.
+    #[must_use]
+    pub fn title(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+
+    /// 1–100000 characters, not blank.
+    #[must_use]
+    pub fn content(&self) -> &str {
+        &self.content
+    }
+
+    /// The day.
+    #[must_use]
+    pub fn date(&self) -> NaiveDate {
+        self.date
+    }
+
+    /// 1–5.
+    #[must_use]
+    pub fn mood(&self) -> Option<u8> {
+        self.mood
+    }
+
+    /// ≤ 20 tags of 1–50 characters, trimmed, unique, in the order given.
+    #[must_use]
+    pub fn tags(&self) -> &[String] {
+        &self.tags
+    }
+
+    /// The same fields on `day`.
+    #[must_use]
+    pub fn on(mut self, day: NaiveDate) -> Self {
+        self.date = day;
+        self
     }
 }
 

@@ -8,19 +8,32 @@ use ayubi_kernel::{Clock, Limit, UserId, UserTimeZones, Write};
 use chrono::NaiveDate;
 use std::sync::Arc;
 
-/// What a client sends, before parsing.
-#[derive(Debug, Clone)]
+/// An entry to write: parsed by [`EntryInput::new`], so a service never sees an invalid
+/// one. The day may be left out (today in the user's zone).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryInput {
-    /// Title.
-    pub title: Option<String>,
-    /// Content.
-    pub content: String,
-    /// Day (default today in the user's zone).
-    pub date: Option<NaiveDate>,
-    /// Mood.
-    pub mood: Option<i64>,
-    /// Tags.
-    pub tags: Vec<String>,
+    date: Option<NaiveDate>,
+    fields: EntryFields,
+}
+
+impl EntryInput {
+    /// `title` at most 200 characters (blank: none), `content` 1–100000 characters and
+    /// not blank, `mood` 1–5, at most 20 `tags` of 1–50 characters.
+    ///
+    /// # Errors
+    /// `Invalid` naming the first field at fault.
+    pub fn new(
+        title: Option<String>,
+        content: String,
+        date: Option<NaiveDate>,
+        mood: Option<i64>,
+        tags: Vec<String>,
+    ) -> Result<Self> {
+        Ok(Self {
+            date,
+            fields: EntryFields::new(title, content, date.unwrap_or_default(), mood, tags)?,
+        })
+    }
 }
 
 /// The journal use cases.
@@ -51,7 +64,7 @@ impl JournalService {
             Some(d) => d,
             None => ayubi_kernel::today(&*self.zones, &*self.clock, user).await?,
         };
-        EntryFields::new(i.title, i.content, date, i.mood, i.tags)
+        Ok(i.fields.on(date))
     }
 
     fn write(&self, event: ayubi_kernel::Event) -> Write {

@@ -7,6 +7,8 @@
 //! [`StoreError`], the error kinds every storage adapter reports. It owns no behaviour of any one context and knows nothing about HTTP,
 //! SQL or Redis.
 
+#![warn(missing_docs)]
+
 mod change;
 mod clock;
 mod error;

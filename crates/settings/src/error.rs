@@ -1,3 +1,5 @@
+//! What settings refuses, and the store errors it passes on.
+
 use ayubi_kernel::StoreError;
 
 /// Everything settings can refuse.

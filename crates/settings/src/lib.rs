@@ -8,6 +8,8 @@
 //! moves "today" for every module. Goals belong to sport; the theme is always dark.
 //! Events: `settings:updated`, `profile:updated`.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod events;
 pub mod model;
@@ -16,4 +18,4 @@ pub mod service;
 
 pub use error::{Result, SettingsError};
 pub use model::*;
-pub use service::SettingsService;
+pub use service::{SettingsPatch, SettingsService};

@@ -214,14 +214,10 @@ pub struct Profile {
 /// A partial profile update: `None` leaves a field, `Some(None)` clears it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProfilePatch {
-    /// Display name.
-    pub display_name: Option<Option<String>>,
-    /// Time zone (`Some(None)`: back to UTC).
-    pub timezone: Option<TimeZone>,
-    /// SteamID64.
-    pub steam_id: Option<Option<String>>,
-    /// FACEIT nickname.
-    pub faceit_nickname: Option<Option<String>>,
+    display_name: Option<Option<String>>,
+    timezone: Option<TimeZone>,
+    steam_id: Option<Option<String>>,
+    faceit_nickname: Option<Option<String>>,
 }
 
 impl ProfilePatch {
@@ -291,6 +287,30 @@ impl ProfilePatch {
         } else {
             Err(SettingsError::Invalid(errors))
         }
+    }
+
+    /// Display name: `None` untouched, `Some(None)` cleared.
+    #[must_use]
+    pub fn display_name(&self) -> Option<Option<&str>> {
+        self.display_name.as_ref().map(Option::as_deref)
+    }
+
+    /// Time zone (UTC when the client cleared it).
+    #[must_use]
+    pub fn timezone(&self) -> Option<TimeZone> {
+        self.timezone
+    }
+
+    /// SteamID64: `None` untouched, `Some(None)` unlinked.
+    #[must_use]
+    pub fn steam_id(&self) -> Option<Option<&str>> {
+        self.steam_id.as_ref().map(Option::as_deref)
+    }
+
+    /// FACEIT nickname: `None` untouched, `Some(None)` unlinked.
+    #[must_use]
+    pub fn faceit_nickname(&self) -> Option<Option<&str>> {
+        self.faceit_nickname.as_ref().map(Option::as_deref)
     }
 }
 

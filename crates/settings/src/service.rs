@@ -9,6 +9,34 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// Settings to merge: every key checked by [`SettingsPatch::parse`] (a `null` removes a
+/// key), so a service never sees an invalid one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingsPatch {
+    changes: Vec<SettingChange>,
+    /// Keys set (not removed), for naming the one past the limit.
+    new_keys: Vec<String>,
+}
+
+impl SettingsPatch {
+    /// Parses what a client sent: known keys against their rules, free-form keys as
+    /// JSON, `timezone` as an IANA zone.
+    ///
+    /// # Errors
+    /// `Invalid` naming every bad key.
+    pub fn parse(patch: BTreeMap<String, Value>) -> Result<Self> {
+        let new_keys = patch
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, _)| k.clone())
+            .collect();
+        Ok(Self {
+            changes: parse_changes(patch)?,
+            new_keys,
+        })
+    }
+}
+
 /// The settings use cases.
 #[derive(Debug, Clone)]
 pub struct SettingsService {
@@ -37,13 +65,8 @@ impl SettingsService {
     /// # Errors
     /// `Invalid` naming every bad key, or the first new key past the 200-key limit;
     /// `Store`.
-    pub async fn update(&self, user: UserId, patch: BTreeMap<String, Value>) -> Result<Settings> {
-        let new_keys: Vec<String> = patch
-            .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, _)| k.clone())
-            .collect();
-        let changes = parse_changes(patch)?;
+    pub async fn update(&self, user: UserId, patch: SettingsPatch) -> Result<Settings> {
+        let SettingsPatch { changes, new_keys } = patch;
         let write = Write::new(events::SETTINGS_UPDATED, self.clock.now());
         match self.store.apply(user, &changes, MAX_KEYS, write).await {
             Ok(s) => Ok(s),

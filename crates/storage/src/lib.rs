@@ -7,6 +7,8 @@
 //! code above never knows which it has. Uploads stream: objects above one part
 //! (5 MiB) go up as a multipart upload, two parts in flight at most, so memory stays flat however large a backup is.
 
+#![warn(missing_docs)]
+
 mod backup;
 
 pub use backup::TempFileSpools;

@@ -1,3 +1,5 @@
+//! What travel refuses, and the store errors it passes on.
+
 use ayubi_kernel::StoreError;
 
 /// Everything travel can refuse.

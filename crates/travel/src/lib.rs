@@ -15,6 +15,8 @@
 //! continent is called Oceania (Australia, New Zealand and the Pacific islands). Dependent
 //! territories with their own ISO code (Greenland, Guam, …) count as countries.
 
+#![warn(missing_docs)]
+
 pub mod catalog;
 pub mod error;
 pub mod events;

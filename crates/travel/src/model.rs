@@ -40,12 +40,9 @@ pub struct Visit {
 /// A visit to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewVisit {
-    /// The country.
-    pub country: &'static Country,
-    /// When.
-    pub visit_date: Option<NaiveDate>,
-    /// Notes.
-    pub notes: Option<String>,
+    country: &'static Country,
+    visit_date: Option<NaiveDate>,
+    notes: Option<String>,
 }
 
 impl NewVisit {
@@ -66,6 +63,59 @@ impl NewVisit {
             visit_date,
             notes,
         })
+    }
+
+    /// The country.
+    #[must_use]
+    pub fn country(&self) -> &'static Country {
+        self.country
+    }
+
+    /// When (optional).
+    #[must_use]
+    pub fn visit_date(&self) -> Option<NaiveDate> {
+        self.visit_date
+    }
+
+    /// Notes.
+    #[must_use]
+    pub fn notes(&self) -> Option<&str> {
+        self.notes.as_deref()
+    }
+
+    /// The visit as stored at `now`.
+    #[must_use]
+    pub fn at(self, now: DateTime<Utc>) -> Visit {
+        Visit {
+            country: self.country,
+            visit_date: self.visit_date,
+            notes: self.notes,
+            created_at: now,
+        }
+    }
+}
+
+/// A country to put on the wishlist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewWish {
+    country: &'static Country,
+}
+
+impl NewWish {
+    /// Parses the country code (ISO 3166-1 alpha-3, any case).
+    ///
+    /// # Errors
+    /// `Invalid` on `country_iso3` for an unknown code.
+    pub fn new(code: &str) -> Result<Self> {
+        Ok(Self {
+            country: parse_country(code)?,
+        })
+    }
+
+    /// The country.
+    #[must_use]
+    pub fn country(&self) -> &'static Country {
+        self.country
     }
 }
 

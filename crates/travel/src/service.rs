@@ -6,7 +6,7 @@ use crate::events;
 use crate::model::*;
 use crate::ports::TravelStore;
 use ayubi_kernel::{Clock, Limit, UserId, Write};
-use chrono::NaiveDate;
+
 use std::sync::Arc;
 
 /// The travel use cases.
@@ -26,11 +26,11 @@ impl TravelService {
     /// Puts a country on the wishlist.
     ///
     /// # Errors
-    /// `Invalid` for an unknown code; `Conflict` when listed or visited; `Store`.
-    pub async fn add_wish(&self, user: UserId, code: &str) -> Result<WishlistItem> {
+    /// `Conflict` when listed or visited; `Store`.
+    pub async fn add_wish(&self, user: UserId, wish: NewWish) -> Result<WishlistItem> {
         let now = self.clock.now();
         let item = WishlistItem {
-            country: parse_country(code)?,
+            country: wish.country(),
             added_at: now,
         };
         let write = Write::new(events::WISHLIST_ADDED, now);
@@ -57,22 +57,10 @@ impl TravelService {
     /// Marks a country visited (and takes it off the wishlist).
     ///
     /// # Errors
-    /// `Invalid` on `country_iso3` or `notes`; `Conflict` when already visited; `Store`.
-    pub async fn add_visit(
-        &self,
-        user: UserId,
-        code: &str,
-        visit_date: Option<NaiveDate>,
-        notes: Option<String>,
-    ) -> Result<Visit> {
-        let new = NewVisit::new(code, visit_date, notes)?;
+    /// `Conflict` when already visited; `Store`.
+    pub async fn add_visit(&self, user: UserId, visit: NewVisit) -> Result<Visit> {
         let now = self.clock.now();
-        let visit = Visit {
-            country: new.country,
-            visit_date: new.visit_date,
-            notes: new.notes,
-            created_at: now,
-        };
+        let visit = visit.at(now);
         let write = Write::new(events::VISITED, now);
         Ok(self
             .store

@@ -174,6 +174,7 @@ fn document_response(doc: ExportDocument) -> HttpResponse {
         .streaming(chunks(body))
 }
 
+/// The whole dashboard as one backup document, streamed.
 #[utoipa::path(tag = "backup", security(("bearer" = [])),
     responses((status = 200, description = "the backup document (streamed), `X-Content-SHA256` and `Repr-Digest` carry its SHA-256", content_type = "application/json")))]
 #[get("/export")]
@@ -232,6 +233,7 @@ fn parse_document(bytes: &[u8]) -> Result<Import, ApiError> {
     Ok(Import::parse(doc)?)
 }
 
+/// Imports a backup document (merge or replace); a dry run only counts.
 #[utoipa::path(tag = "backup", security(("bearer" = [])),
     params(ImportParams, ("Idempotency-Key" = Option<String>, Header, description = "replays the first response for 24 h")),
     request_body(content = Object, description = "a backup document, whole or partial", content_type = "application/json"),
@@ -302,6 +304,7 @@ pub async fn import(
         .await
 }
 
+/// Stores a backup of the dashboard in the object store now.
 #[utoipa::path(tag = "backup", security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "replays the first response for 24 h")),
     responses((status = 201, body = StoredBackupDto)))]
@@ -330,6 +333,7 @@ pub async fn create(
         .await
 }
 
+/// The stored backups, newest first.
 #[utoipa::path(tag = "backup", security(("bearer" = [])), params(HistoryParams),
     responses((status = 200, body = Vec<StoredBackupDto>, description = "newest first")))]
 #[get("/history")]
@@ -350,6 +354,7 @@ pub async fn history(
     ))
 }
 
+/// One stored backup's document.
 #[utoipa::path(tag = "backup", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, description = "the stored document", content_type = "application/json"), (status = 404, body = Problem)))]
 #[get("/history/{id}")]
@@ -363,6 +368,7 @@ pub async fn download(
     ))
 }
 
+/// Forgets a stored backup and deletes its document.
 #[utoipa::path(tag = "backup", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
 #[delete("/history/{id}")]
@@ -375,6 +381,7 @@ pub async fn remove(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// How often backups are made, and how many are kept.
 #[utoipa::path(tag = "backup", security(("bearer" = [])),
     responses((status = 200, body = ScheduleDto)))]
 #[get("/schedule")]
@@ -386,6 +393,7 @@ pub async fn schedule(
     Ok(HttpResponse::Ok().json(ScheduleDto::from(s)))
 }
 
+/// Sets how often backups are made and how many are kept.
 #[utoipa::path(tag = "backup", security(("bearer" = [])), request_body = ScheduleBody,
     responses((status = 200, body = ScheduleDto), (status = 422, body = Problem)))]
 #[post("/schedule")]

@@ -75,14 +75,14 @@ pub struct JournalBody {
 }
 
 impl JournalBody {
-    fn input(&self) -> EntryInput {
-        EntryInput {
-            title: self.title.clone(),
-            content: self.content.clone(),
-            date: self.date,
-            mood: self.mood,
-            tags: self.tags.clone().unwrap_or_default(),
-        }
+    fn input(&self) -> Result<EntryInput, ApiError> {
+        Ok(EntryInput::new(
+            self.title.clone(),
+            self.content.clone(),
+            self.date,
+            self.mood,
+            self.tags.clone().unwrap_or_default(),
+        )?)
     }
 }
 
@@ -140,6 +140,7 @@ pub async fn create(
     body: ApiJson<JournalBody>,
 ) -> Result<HttpResponse, ApiError> {
     let user = auth.id();
+    let input = body.input()?;
     let req = CreateRequest {
         user,
         key,
@@ -150,7 +151,7 @@ pub async fn create(
     state
         .idempotency
         .create(req, |e: &Entry| JournalDto::from(e), async {
-            Ok(state.journal.create(user, body.input()).await?)
+            Ok(state.journal.create(user, input).await?)
         })
         .await
 }
@@ -180,7 +181,7 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let e = state
         .journal
-        .update(auth.id(), id.into_inner(), body.input())
+        .update(auth.id(), id.into_inner(), body.input()?)
         .await?;
     Ok(HttpResponse::Ok().json(JournalDto::from(&e)))
 }

@@ -331,11 +331,11 @@ async fn apply(c: &mut Ctx<'_>, i: &Import) -> Result<(), Fail> {
             rows.iter().map(|r| {
                 let e = &r.row;
                 (
-                    e.title.as_deref(),
-                    e.content.as_str(),
-                    e.date,
-                    e.mood.map(i16::from),
-                    tags(&e.tags),
+                    e.title(),
+                    e.content(),
+                    e.date(),
+                    e.mood().map(i16::from),
+                    tags(e.tags()),
                 )
             }),
         );
@@ -346,11 +346,11 @@ async fn apply(c: &mut Ctx<'_>, i: &Import) -> Result<(), Fail> {
             .filter(|(_, n)| **n)
             .map(|(r, _)| journal::ActiveModel {
                 user_id: Set(c.user.get()),
-                title: Set(r.row.title.clone()),
-                content: Set(r.row.content.clone()),
-                date: Set(r.row.date),
-                mood: Set(r.row.mood.map(i16::from)),
-                tags: Set(tags(&r.row.tags)),
+                title: Set(r.row.title().map(str::to_owned)),
+                content: Set(r.row.content().to_owned()),
+                date: Set(r.row.date()),
+                mood: Set(r.row.mood().map(i16::from)),
+                tags: Set(tags(r.row.tags())),
                 created_at: Set(c.created(r.stamps)),
                 updated_at: Set(c.updated(r.stamps)),
                 ..Default::default()
@@ -374,27 +374,27 @@ async fn profile(c: &mut Ctx<'_>, p: &ayubi_settings::ProfilePatch) -> Result<()
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(format!("user {}", c.user)))?;
     let replace = c.replacing();
-    let pick = |current: &Option<String>, new: &Option<Option<String>>| match new {
-        Some(v) if current != v && (replace || (current.is_none() && v.is_some())) => {
-            Some(v.clone())
+    let pick = |current: &Option<String>, new: Option<Option<&str>>| match new {
+        Some(v) if current.as_deref() != v && (replace || (current.is_none() && v.is_some())) => {
+            Some(v.map(str::to_owned))
         }
         _ => None,
     };
     let mut am: user::ActiveModel = u.clone().into();
     let mut changed = false;
-    if let Some(v) = pick(&u.display_name, &p.display_name) {
+    if let Some(v) = pick(&u.display_name, p.display_name()) {
         am.display_name = Set(v);
         changed = true;
     }
-    if let Some(v) = pick(&u.steam_id, &p.steam_id) {
+    if let Some(v) = pick(&u.steam_id, p.steam_id()) {
         am.steam_id = Set(v);
         changed = true;
     }
-    if let Some(v) = pick(&u.faceit_nickname, &p.faceit_nickname) {
+    if let Some(v) = pick(&u.faceit_nickname, p.faceit_nickname()) {
         am.faceit_nickname = Set(v);
         changed = true;
     }
-    if let Some(tz) = p.timezone
+    if let Some(tz) = p.timezone()
         && tz.name() != u.timezone
         && (replace || u.timezone == TimeZone::UTC.name())
     {
@@ -480,18 +480,18 @@ async fn travel(c: &mut Ctx<'_>, i: &Import) -> Result<(), Fail> {
         visited_now.extend(have.into_iter().map(|m| m.country_iso3));
         let new: Vec<bool> = rows
             .iter()
-            .map(|r| !visited_now.contains(&r.row.country.iso3))
+            .map(|r| !visited_now.contains(&r.row.country().iso3))
             .collect();
         c.out.count("visited", &new);
         let mut models = Vec::new();
         let mut codes = Vec::new();
         for (r, _) in rows.iter().zip(&new).filter(|(_, n)| **n) {
-            codes.push(r.row.country.iso3.clone());
+            codes.push(r.row.country().iso3.clone());
             models.push(visited::ActiveModel {
                 user_id: Set(c.user.get()),
-                country_iso3: Set(r.row.country.iso3.clone()),
-                visit_date: Set(r.row.visit_date),
-                notes: Set(r.row.notes.clone()),
+                country_iso3: Set(r.row.country().iso3.clone()),
+                visit_date: Set(r.row.visit_date()),
+                notes: Set(r.row.notes().map(str::to_owned)),
                 created_at: Set(c.created(r.stamps)),
                 ..Default::default()
             });
@@ -570,7 +570,7 @@ async fn habits(c: &mut Ctx<'_>, rows: &[ayubi_backup::import::HabitImport]) -> 
     let mut days_done = Vec::new();
     let mut days_skipped = Vec::new();
     for h in rows {
-        let id = match by_name.get_mut(&h.fields.name).and_then(Vec::pop) {
+        let id = match by_name.get_mut(h.fields.name()).and_then(Vec::pop) {
             Some(id) => {
                 c.out.count("habits", &[false]);
                 id
@@ -579,10 +579,10 @@ async fn habits(c: &mut Ctx<'_>, rows: &[ayubi_backup::import::HabitImport]) -> 
                 c.out.count("habits", &[true]);
                 habit::ActiveModel {
                     user_id: Set(c.user.get()),
-                    name: Set(h.fields.name.clone()),
-                    description: Set(h.fields.description.clone()),
-                    schedule: Set(schedule_json(&h.fields.schedule).to_string()),
-                    archived: Set(h.fields.archived),
+                    name: Set(h.fields.name().to_owned()),
+                    description: Set(h.fields.description().map(str::to_owned)),
+                    schedule: Set(schedule_json(h.fields.schedule()).to_string()),
+                    archived: Set(h.fields.archived()),
                     created_at: Set(c.created(h.stamps)),
                     updated_at: Set(c.updated(h.stamps)),
                     ..Default::default()
@@ -654,7 +654,10 @@ async fn finance(c: &mut Ctx<'_>, f: &ayubi_backup::import::FinanceImport) -> Re
         .collect();
     let mut ids = Vec::with_capacity(f.categories.len());
     for cat in &f.categories {
-        let key = (cat.row.kind.as_str().to_owned(), cat.row.name.clone());
+        let key = (
+            cat.row.kind().as_str().to_owned(),
+            cat.row.name().to_owned(),
+        );
         match by_key.get(&key) {
             Some(id) => {
                 c.out.count("finance_categories", &[false]);
@@ -664,7 +667,7 @@ async fn finance(c: &mut Ctx<'_>, f: &ayubi_backup::import::FinanceImport) -> Re
                 c.out.count("finance_categories", &[true]);
                 let m = category::ActiveModel {
                     user_id: Set(c.user.get()),
-                    name: Set(cat.row.name.clone()),
+                    name: Set(cat.row.name().to_owned()),
                     kind: Set(key.0),
                     created_at: Set(c.created(cat.stamps)),
                     updated_at: Set(c.updated(cat.stamps)),
@@ -695,12 +698,12 @@ async fn finance(c: &mut Ctx<'_>, f: &ayubi_backup::import::FinanceImport) -> Re
         f.entries.iter().zip(&resolved).map(|(e, cat)| {
             let x = &e.fields;
             (
-                x.kind.as_str().to_owned(),
-                x.amount.minor(),
-                x.currency.as_str().to_owned(),
+                x.kind().as_str().to_owned(),
+                x.amount().minor(),
+                x.currency().as_str().to_owned(),
                 *cat,
-                x.date,
-                x.note.clone(),
+                x.date(),
+                x.note().map(str::to_owned),
             )
         }),
     );
@@ -713,12 +716,12 @@ async fn finance(c: &mut Ctx<'_>, f: &ayubi_backup::import::FinanceImport) -> Re
         .filter(|(_, n)| **n)
         .map(|((e, cat), _)| entry::ActiveModel {
             user_id: Set(c.user.get()),
-            kind: Set(e.fields.kind.as_str().to_owned()),
-            amount_minor: Set(e.fields.amount.minor()),
-            currency: Set(e.fields.currency.as_str().to_owned()),
+            kind: Set(e.fields.kind().as_str().to_owned()),
+            amount_minor: Set(e.fields.amount().minor()),
+            currency: Set(e.fields.currency().as_str().to_owned()),
             category_id: Set(*cat),
-            date: Set(e.fields.date),
-            note: Set(e.fields.note.clone()),
+            date: Set(e.fields.date()),
+            note: Set(e.fields.note().map(str::to_owned)),
             created_at: Set(c.created(e.stamps)),
             updated_at: Set(c.updated(e.stamps)),
             ..Default::default()

@@ -74,15 +74,15 @@ pub struct EntryBody {
 }
 
 impl EntryBody {
-    fn input(&self) -> EntryInput {
-        EntryInput {
-            kind: self.kind.clone(),
-            amount: self.amount,
-            currency: self.currency.clone(),
-            category_id: self.category_id,
-            date: self.date,
-            note: self.note.clone(),
-        }
+    fn input(&self) -> Result<EntryInput, ApiError> {
+        Ok(EntryInput::new(
+            &self.kind,
+            self.amount,
+            self.currency.as_deref(),
+            self.category_id,
+            self.date,
+            self.note.clone(),
+        )?)
     }
 }
 
@@ -141,6 +141,7 @@ pub async fn create(
     body: ApiJson<EntryBody>,
 ) -> Result<HttpResponse, ApiError> {
     let user = auth.id();
+    let input = body.input()?;
     let req = CreateRequest {
         user,
         key,
@@ -151,7 +152,7 @@ pub async fn create(
     state
         .idempotency
         .create(req, |e: &Entry| EntryDto::from(e), async {
-            Ok(state.finance.create_entry(user, body.input()).await?)
+            Ok(state.finance.create_entry(user, input).await?)
         })
         .await
 }
@@ -181,7 +182,7 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let e = state
         .finance
-        .update_entry(auth.id(), id.into_inner(), body.input())
+        .update_entry(auth.id(), id.into_inner(), body.input()?)
         .await?;
     Ok(HttpResponse::Ok().json(EntryDto::from(&e)))
 }

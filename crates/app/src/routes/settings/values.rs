@@ -3,6 +3,7 @@
 use crate::error::{ApiError, Problem};
 use crate::http::{ApiJson, AuthUser};
 use crate::state::AppState;
+
 use actix_web::{HttpResponse, get, put, web};
 use serde::Deserialize;
 use serde_json::Value;
@@ -50,6 +51,7 @@ pub async fn put(
     auth: AuthUser,
     body: ApiJson<SettingsPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let settings = state.settings.update(auth.id(), body.value.0).await?;
+    let patch = ayubi_settings::SettingsPatch::parse(body.value.0)?;
+    let settings = state.settings.update(auth.id(), patch).await?;
     Ok(HttpResponse::Ok().json(settings.effective()))
 }

@@ -66,7 +66,9 @@ pub struct StatsParams {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum StatsBody {
+    /// `?date=` (or nothing): the day.
     Day(DayStatsDto),
+    /// `?from=&to=`: each day, oldest first.
     Range(Vec<DayStatsDto>),
 }
 

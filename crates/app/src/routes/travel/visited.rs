@@ -5,7 +5,7 @@ use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey, ListParams};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
-use ayubi_travel::Visit;
+use ayubi_travel::{NewVisit, Visit};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -88,13 +88,11 @@ pub async fn add(
         status: StatusCode::CREATED,
     };
     let b = &body.value;
+    let visit = NewVisit::new(&b.country_iso3, b.visit_date, b.notes.clone())?;
     state
         .idempotency
         .create(req, |v: &Visit| VisitDto::from(v), async {
-            Ok(state
-                .travel
-                .add_visit(user, &b.country_iso3, b.visit_date, b.notes.clone())
-                .await?)
+            Ok(state.travel.add_visit(user, visit).await?)
         })
         .await
 }

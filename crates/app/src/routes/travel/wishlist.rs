@@ -5,7 +5,7 @@ use crate::http::{ApiJson, AuthUser, CreateRequest, IdempotencyKey, ListParams};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
-use ayubi_travel::WishlistItem;
+use ayubi_travel::{NewWish, WishlistItem};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -69,6 +69,7 @@ pub async fn add(
     body: ApiJson<AddWish>,
 ) -> Result<HttpResponse, ApiError> {
     let user = auth.id();
+    let wish = NewWish::new(&body.country_iso3)?;
     let req = CreateRequest {
         user,
         key,
@@ -79,7 +80,7 @@ pub async fn add(
     state
         .idempotency
         .create(req, |w: &WishlistItem| WishlistDto::from(w), async {
-            Ok(state.travel.add_wish(user, &body.country_iso3).await?)
+            Ok(state.travel.add_wish(user, wish).await?)
         })
         .await
 }
