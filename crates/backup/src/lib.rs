@@ -13,6 +13,22 @@
 //! [`ports::ImportStore`]), the spool files ([`ports::Spools`]) nor where stored backups
 //! live ([`ports::BackupObjects`]: a directory or a bucket, `ayubi-storage`). Event:
 //! `backup:imported`.
+//!
+//! # Example
+//!
+//! An uploaded document is checked row by row through each context's own rules, every
+//! fault named by its path, before anything is written:
+//!
+//! ```
+//! use ayubi_backup::{BackupError, Document, Import};
+//!
+//! let doc: Document = serde_json::from_str(
+//!     r#"{"format": "ayubi-backup", "version": 1,
+//!         "sport": {"water": [{"date": "2026-11-01", "ml": 250}, {"date": "2026-11-02", "ml": 0}]}}"#,
+//! ).unwrap();
+//! let Err(BackupError::Invalid(faults)) = Import::parse(doc) else { panic!() };
+//! assert_eq!(faults[0].0, "sport.water[1].ml");
+//! ```
 
 #![warn(missing_docs)]
 

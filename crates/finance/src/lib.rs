@@ -6,6 +6,24 @@
 //! currency (default: the user's `currency` setting); a summary sums one currency.
 //! Events: `finance:created|updated|deleted` (entries),
 //! `finance_category:created|updated|deleted`.
+//!
+//! # Example
+//!
+//! Money is exact (minor units), and an entry is checked before any service sees it:
+//!
+//! ```
+//! use ayubi_finance::service::EntryInput;
+//! use ayubi_finance::{FinanceError, Money};
+//!
+//! assert_eq!(Money::parse(12.34).unwrap().minor(), 1234);
+//! let Err(FinanceError::Invalid { field, .. }) =
+//!     EntryInput::new("expense", 1.005, Some("EUR"), None, None, None)
+//! else {
+//!     panic!("three decimals are refused")
+//! };
+//! assert_eq!(field, "amount");
+//! assert!(EntryInput::new("expense", 4.5, Some("eur"), None, None, None).is_ok());
+//! ```
 
 #![warn(missing_docs)]
 

@@ -20,6 +20,15 @@
 //! It does not own the HTTP clients (`ayubi-game-platforms`), the linked ids (the profile,
 //! `ayubi-settings`), or the cache table (`ayubi-db`). Game stats are not user data: they
 //! are not in backups and not in the change log.
+//!
+//! # Example
+//!
+//! ```
+//! use ayubi_games::Platform;
+//!
+//! assert_eq!(Platform::parse("faceit"), Some(Platform::Faceit));
+//! assert_eq!(Platform::parse("xbox"), None);
+//! ```
 
 #![warn(missing_docs)]
 

@@ -9,6 +9,20 @@
 //! tokens are signed and where rows live are driven ports ([`ports`]) implemented by
 //! adapters. It does not own anything a user stores (habits, water, …): deleting a user
 //! relies on the storage adapter cascading to every user-owned table.
+//!
+//! # Example
+//!
+//! Values are parsed once, at the edge, and name the field they refuse:
+//!
+//! ```
+//! use ayubi_identity::{Email, IdentityError, Password};
+//!
+//! assert_eq!(Email::parse(" Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+//! let Err(IdentityError::Invalid { field, .. }) = Password::new("password", "short".into()) else {
+//!     panic!("the policy wants 12 characters")
+//! };
+//! assert_eq!(field, "password");
+//! ```
 
 #![warn(missing_docs)]
 

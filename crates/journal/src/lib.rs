@@ -6,6 +6,19 @@
 //! relevance — in any script, Cyrillic included. The storage adapter implements the
 //! matching with the database's own full-text index (SQLite FTS5, PostgreSQL `tsvector`).
 //! Events: `journal:created|updated|deleted`.
+//!
+//! # Example
+//!
+//! ```
+//! use ayubi_journal::service::EntryInput;
+//! use ayubi_journal::SearchTerms;
+//!
+//! // A search is its words: punctuation and case do not count.
+//! let q = SearchTerms::parse("Quince, JAM!").unwrap();
+//! assert_eq!(q.words(), ["quince", "jam"]);
+//! assert!(SearchTerms::parse("?!").is_none()); // no word: matches nothing
+//! assert!(EntryInput::new(None, "   ".into(), None, None, vec![]).is_err()); // blank
+//! ```
 
 #![warn(missing_docs)]
 

@@ -6,6 +6,22 @@
 //! transaction as its rows, the saved responses of idempotent requests, and
 //! [`StoreError`], the error kinds every storage adapter reports. It owns no behaviour of any one context and knows nothing about HTTP,
 //! SQL or Redis.
+//!
+//! # Example
+//!
+//! "Today" is the user's day, not the server's:
+//!
+//! ```
+//! use ayubi_kernel::{DateRange, TimeZone};
+//!
+//! let now = "2026-12-07T23:30:00Z".parse().unwrap();
+//! let tokyo = TimeZone::parse("Asia/Tokyo").unwrap();
+//! assert_eq!(tokyo.today(now).to_string(), "2026-12-08");
+//!
+//! let week = DateRange::new(tokyo.today(now) - chrono::Duration::days(6), tokyo.today(now)).unwrap();
+//! assert_eq!(week.iter().count(), 7);
+//! assert!(DateRange::new(tokyo.today(now), week.from()).is_err()); // reversed
+//! ```
 
 #![warn(missing_docs)]
 

@@ -7,6 +7,23 @@
 //! The profile's `timezone` and the `timezone` setting are one value: changing either
 //! moves "today" for every module. Goals belong to sport; the theme is always dark.
 //! Events: `settings:updated`, `profile:updated`.
+//!
+//! # Example
+//!
+//! A patch is checked whole before anything is stored, every bad key named:
+//!
+//! ```
+//! use ayubi_settings::{SettingsError, SettingsPatch};
+//! use std::collections::BTreeMap;
+//!
+//! let ok: BTreeMap<String, serde_json::Value> =
+//!     serde_json::from_str(r#"{"week_start": "sunday", "app.layout": [1, 2]}"#).unwrap();
+//! assert!(SettingsPatch::parse(ok).is_ok());
+//! let bad = serde_json::from_str(r#"{"currency": "XXQ", "units": "cubits"}"#).unwrap();
+//! let Err(SettingsError::Invalid(fields)) = SettingsPatch::parse(bad) else { panic!() };
+//! let named: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+//! assert_eq!(named, ["currency", "units"]);
+//! ```
 
 #![warn(missing_docs)]
 

@@ -13,6 +13,20 @@
 //! It does not own the transports (the app's WebSocket and SSE outlets), the log's
 //! storage (`ayubi-db`, which writes each change in its write's transaction) or the bus
 //! (`ayubi-cache`'s Redis pub/sub).
+//!
+//! # Example
+//!
+//! A client's cursor against the log: catch up, or refetch when the log no longer has
+//! what follows it:
+//!
+//! ```
+//! use ayubi_sync::ChangePage;
+//!
+//! let page = ChangePage { changes: vec![], oldest_kept: Some(41), latest: 50 };
+//! assert!(!page.resync_required(40)); // 41.. are all kept
+//! assert!(page.resync_required(12)); // 13..40 were purged
+//! assert!(page.resync_required(51)); // ahead of the log: another server's cursor
+//! ```
 
 #![warn(missing_docs)]
 

@@ -14,6 +14,18 @@
 //! America and the Caribbean belong to North America, and the dataset's "Australia"
 //! continent is called Oceania (Australia, New Zealand and the Pacific islands). Dependent
 //! territories with their own ISO code (Greenland, Guam, …) count as countries.
+//!
+//! # Example
+//!
+//! ```
+//! use ayubi_travel::{Continent, NewVisit, NewWish, catalog};
+//!
+//! let japan = catalog::country("jpn").unwrap();
+//! assert_eq!((japan.name, japan.continent), ("Japan", Continent::Asia));
+//! assert!(NewWish::new("XYZ").is_err()); // not a country
+//! let visit = NewVisit::new("JPN", None, Some("cherry blossoms".into())).unwrap();
+//! assert_eq!(visit.country().iso3, "JPN");
+//! ```
 
 #![warn(missing_docs)]
 
