@@ -27,6 +27,8 @@ pub mod events;
 pub mod model;
 pub mod ports;
 pub mod service;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{JournalError, Result};
 pub use model::*;

@@ -149,3 +149,58 @@ impl JournalService {
             .await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::JournalError;
+    use crate::testing::MemoryJournalStore;
+    use ayubi_kernel::{FixedZone, ManualClock, TimeZone};
+
+    fn input(content: &str) -> EntryInput {
+        EntryInput::new(None, content.into(), None, None, vec![]).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_undated_entry_is_about_the_users_today_and_searches_need_a_word() {
+        let store = Arc::new(MemoryJournalStore::new());
+        let clock = Arc::new(ManualClock::new("2026-12-07T23:30:00Z".parse().unwrap()));
+        let zone = Arc::new(FixedZone(TimeZone::parse("Asia/Tokyo").unwrap()));
+        let s = JournalService::new(store.clone(), zone, clock);
+        let u = UserId::new(1);
+        let e = s.create(u, input("quince jam")).await.unwrap();
+        assert_eq!(e.date.to_string(), "2026-12-08");
+        let all = Limit::default();
+        let found = s
+            .list(u, None, None, Some("Quince!"), None, all)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        // No word in it: nothing, rather than everything.
+        assert!(
+            s.list(u, None, None, Some("?!"), None, all)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Blank: no search at all.
+        assert_eq!(
+            s.list(u, None, None, Some("  "), None, all)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let (later, earlier) = ("2026-12-09".parse().ok(), "2026-12-01".parse().ok());
+        let reversed = s.list(u, later, earlier, None, None, all).await;
+        assert!(
+            matches!(reversed, Err(JournalError::Invalid { field: "from", .. })),
+            "{reversed:?}"
+        );
+        assert!(matches!(
+            s.get(UserId::new(2), e.id).await,
+            Err(JournalError::NotFound)
+        ));
+        assert_eq!(store.events(u), ["journal:created"]);
+    }
+}

@@ -45,6 +45,17 @@ pub trait UserTimeZones: Send + Sync + std::fmt::Debug {
     async fn time_zone(&self, user: UserId) -> Result<crate::TimeZone, StoreError>;
 }
 
+/// Every user in one time zone: for a service that keeps none per user, and for tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixedZone(pub crate::TimeZone);
+
+#[async_trait::async_trait]
+impl UserTimeZones for FixedZone {
+    async fn time_zone(&self, _user: UserId) -> Result<crate::TimeZone, StoreError> {
+        Ok(self.0)
+    }
+}
+
 /// Today in the user's time zone, by `clock`: the date every module defaults to.
 ///
 /// # Errors

@@ -34,7 +34,7 @@ mod page;
 mod time;
 mod views;
 
-pub use change::{Event, UserTimeZones, Write, today};
+pub use change::{Event, FixedZone, UserTimeZones, Write, today};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::StoreError;
 pub use idempotency::{IdempotencyStore, SavedRecord, SavedResponse};

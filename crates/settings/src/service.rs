@@ -98,3 +98,41 @@ impl SettingsService {
         Ok(self.store.update_profile(user, &patch, write).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::MemorySettingsStore;
+    use ayubi_kernel::ManualClock;
+
+    fn patch(v: Value) -> SettingsPatch {
+        SettingsPatch::parse(serde_json::from_value(v).unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn past_the_key_limit_the_first_new_key_is_named_and_nothing_is_kept() {
+        let store = Arc::new(MemorySettingsStore::new());
+        let clock = Arc::new(ManualClock::new("2026-12-07T12:00:00Z".parse().unwrap()));
+        let s = SettingsService::new(store.clone(), clock);
+        let u = UserId::new(1);
+        let mut many = serde_json::Map::new();
+        for i in 0..MAX_KEYS {
+            many.insert(format!("app.k{i:03}"), Value::from(i));
+        }
+        s.update(u, patch(Value::Object(many))).await.unwrap();
+        let over = s.update(u, patch(serde_json::json!({"app.zzz": 1}))).await;
+        let Err(SettingsError::Invalid(fields)) = over else {
+            panic!("expected the limit, got {over:?}")
+        };
+        assert_eq!(fields[0].0, "app.zzz");
+        assert!(!s.settings(u).await.unwrap().stored.contains_key("app.zzz"));
+        // Removing one frees its place.
+        s.update(
+            u,
+            patch(serde_json::json!({"app.k000": null, "app.zzz": 1})),
+        )
+        .await
+        .unwrap();
+        assert_eq!(store.events(u).len(), 2);
+    }
+}

@@ -3,7 +3,7 @@
 
 use crate::model::*;
 use crate::ports::SportStore;
-use ayubi_kernel::{DateRange, Event, StoreError, TimeZone, UserId, UserTimeZones, Write};
+use ayubi_kernel::{DateRange, Event, StoreError, UserId, Write};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -257,13 +257,4 @@ impl SportStore for MemorySportStore {
     }
 }
 
-/// Every user in one time zone.
-#[derive(Debug, Clone, Copy)]
-pub struct FixedZone(pub TimeZone);
-
-#[async_trait::async_trait]
-impl UserTimeZones for FixedZone {
-    async fn time_zone(&self, _user: UserId) -> Result<TimeZone, StoreError> {
-        Ok(self.0)
-    }
-}
+pub use ayubi_kernel::FixedZone;

@@ -35,6 +35,8 @@ pub mod events;
 pub mod model;
 pub mod ports;
 pub mod service;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use catalog::{Continent, Country};
 pub use error::{Result, TravelError};

@@ -105,3 +105,69 @@ impl TravelService {
         Ok(TravelStats::from_codes(&visited, &wishlist))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::MemoryTravelStore;
+    use crate::{Continent, NewVisit, NewWish};
+    use ayubi_kernel::ManualClock;
+
+    fn service() -> (TravelService, Arc<MemoryTravelStore>) {
+        let store = Arc::new(MemoryTravelStore::new());
+        let clock = Arc::new(ManualClock::new("2026-12-07T12:00:00Z".parse().unwrap()));
+        (TravelService::new(store.clone(), clock), store)
+    }
+
+    #[tokio::test]
+    async fn a_visit_leaves_the_wishlist_and_stats_count_each_list_by_continent() {
+        let (s, store) = service();
+        let u = UserId::new(1);
+        for code in ["JPN", "KEN", "fra"] {
+            s.add_wish(u, NewWish::new(code).unwrap()).await.unwrap();
+        }
+        s.add_visit(u, NewVisit::new("jpn", None, None).unwrap())
+            .await
+            .unwrap();
+        let stats = s.stats(u).await.unwrap();
+        assert_eq!((stats.visited_count, stats.wishlist_count), (1, 2));
+        let asia = stats
+            .continents
+            .iter()
+            .find(|c| c.continent == Continent::Asia)
+            .unwrap();
+        assert_eq!((asia.visited, asia.wishlist), (1, 0));
+        assert_eq!(stats.continents.len(), 7, "every continent, zeros included");
+        assert_eq!(
+            store.events(u),
+            [
+                "travel:wishlist_added",
+                "travel:wishlist_added",
+                "travel:wishlist_added",
+                "travel:visited",
+                "travel:wishlist_removed"
+            ]
+        );
+        // Visited: it cannot be wished for again.
+        let again = s.add_wish(u, NewWish::new("JPN").unwrap()).await;
+        assert!(matches!(again, Err(TravelError::Conflict(_))), "{again:?}");
+    }
+
+    #[tokio::test]
+    async fn removing_an_unknown_or_unlisted_country_is_not_found() {
+        let (s, _) = service();
+        let u = UserId::new(1);
+        assert!(matches!(
+            s.remove_wish(u, "XYZ").await,
+            Err(TravelError::NotFound)
+        ));
+        assert!(matches!(
+            s.remove_wish(u, "JPN").await,
+            Err(TravelError::NotFound)
+        ));
+        assert!(matches!(
+            s.remove_visit(u, "JPN").await,
+            Err(TravelError::NotFound)
+        ));
+    }
+}
