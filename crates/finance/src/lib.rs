@@ -32,6 +32,8 @@ pub mod events;
 pub mod model;
 pub mod ports;
 pub mod service;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{FinanceError, Result};
 pub use model::*;

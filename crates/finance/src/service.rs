@@ -252,3 +252,58 @@ impl FinanceService {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::MemoryFinanceStore;
+    use ayubi_kernel::{FixedZone, ManualClock, TimeZone};
+
+    #[tokio::test]
+    async fn entries_default_to_the_users_currency_and_day_and_the_summary_sums_one_currency() {
+        let store = Arc::new(MemoryFinanceStore::new(Currency::parse("USD").unwrap()));
+        let clock = Arc::new(ManualClock::new("2026-12-31T23:30:00Z".parse().unwrap()));
+        let zone = Arc::new(FixedZone(TimeZone::parse("Asia/Tokyo").unwrap()));
+        let s = FinanceService::new(store.clone(), zone, clock);
+        let u = UserId::new(1);
+        let food = s
+            .create_category(u, CategoryFields::new("food", "expense").unwrap())
+            .await
+            .unwrap();
+        let input =
+            |kind, amount, cur, cat| EntryInput::new(kind, amount, cur, cat, None, None).unwrap();
+        let e = s
+            .create_entry(u, input("expense", 12.5, None, Some(food.id)))
+            .await
+            .unwrap();
+        // The user's currency, and the user's day (already 2027 in Tokyo).
+        assert_eq!(
+            (e.currency.as_str(), e.date.to_string()),
+            ("USD", "2027-01-01".to_owned())
+        );
+        s.create_entry(u, input("expense", 7.5, None, Some(food.id)))
+            .await
+            .unwrap();
+        s.create_entry(u, input("income", 100.0, None, None))
+            .await
+            .unwrap();
+        s.create_entry(u, input("expense", 50.0, Some("EUR"), None))
+            .await
+            .unwrap();
+        let wrong_kind = s
+            .create_entry(u, input("income", 1.0, None, Some(food.id)))
+            .await;
+        assert!(
+            wrong_kind.is_err(),
+            "an income cannot use an expense category"
+        );
+
+        let jan = YearMonth::parse("2027-01").unwrap();
+        let sum = s.summary(u, jan, None).await.unwrap();
+        assert_eq!((sum.income, sum.expense), (10_000, 2_000));
+        assert_eq!(sum.by_category[0].total, 10_000, "largest first");
+        let eur = s.summary(u, jan, Some("EUR")).await.unwrap();
+        assert_eq!((eur.income, eur.expense), (0, 5_000));
+        assert_eq!(store.events(u).len(), 5);
+    }
+}

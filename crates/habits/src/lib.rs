@@ -38,6 +38,8 @@ pub mod model;
 pub mod ports;
 pub mod service;
 pub mod streak;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{HabitError, Result};
 pub use model::*;

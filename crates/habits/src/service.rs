@@ -235,3 +235,47 @@ impl HabitService {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::MemoryHabitStore;
+    use crate::{HabitError, HabitFields, Schedule, WeekStart};
+    use ayubi_kernel::{FixedZone, ManualClock, TimeZone};
+
+    #[tokio::test]
+    async fn days_are_the_users_never_in_the_future_and_stats_count_from_them() {
+        let store = Arc::new(MemoryHabitStore::new(WeekStart::Monday));
+        let clock = Arc::new(ManualClock::new("2026-12-07T23:30:00Z".parse().unwrap()));
+        let zone = Arc::new(FixedZone(TimeZone::parse("Asia/Tokyo").unwrap()));
+        let s = HabitService::new(store.clone(), zone, clock.clone());
+        let u = UserId::new(1);
+        let fields = HabitFields::new("read", None, Schedule::Daily, false).unwrap();
+        let h = s.create(u, fields).await.unwrap();
+        // Already the 8th in Tokyo: "today" is the 8th, and the 9th is the future.
+        let (day, new) = s.complete(u, h.id, None).await.unwrap();
+        assert_eq!((day.date.to_string(), new), ("2026-12-08".to_owned(), true));
+        let (_, again) = s.complete(u, h.id, None).await.unwrap();
+        assert!(!again, "completing the same day twice writes nothing");
+        let future = s.complete(u, h.id, "2026-12-09".parse().ok()).await;
+        assert!(
+            matches!(future, Err(HabitError::Invalid { field: "date", .. })),
+            "{future:?}"
+        );
+        s.complete(u, h.id, "2026-12-07".parse().ok())
+            .await
+            .unwrap();
+        let stats = s.stats(u).await.unwrap();
+        assert_eq!(
+            (stats[0].current_streak, stats[0].completed_today),
+            (2, true)
+        );
+        assert_eq!(
+            store.events(u),
+            ["habit:created", "habit:completed", "habit:completed"]
+        );
+        // Someone else's habit is not there for them.
+        let theirs = s.complete(UserId::new(2), h.id, None).await;
+        assert!(matches!(theirs, Err(HabitError::NotFound)), "{theirs:?}");
+    }
+}
