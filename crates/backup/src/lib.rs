@@ -40,6 +40,8 @@ pub mod merge;
 pub mod ports;
 pub mod schedule;
 pub mod service;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use document::{Document, FORMAT, VERSION};
 pub use error::{BackupError, Result};

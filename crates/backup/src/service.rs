@@ -386,3 +386,120 @@ impl BackupService {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::WaterRow;
+    use crate::testing::{MemoryObjects, MemoryRecords, MemoryRows, MemorySpools};
+    use ayubi_kernel::ManualClock;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[derive(Debug, Default)]
+    struct Counts {
+        runs: AtomicU32,
+        failures: AtomicU32,
+    }
+
+    impl BackupObserver for Counts {
+        fn run(&self) {
+            self.runs.fetch_add(1, Ordering::Relaxed);
+        }
+        fn failure(&self) {
+            self.failures.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    struct World {
+        service: BackupService,
+        records: Arc<MemoryRecords>,
+        objects: Arc<MemoryObjects>,
+        counts: Arc<Counts>,
+        clock: Arc<ManualClock>,
+    }
+
+    fn world() -> World {
+        let rows = Arc::new(MemoryRows::default());
+        rows.set_water(
+            UserId::new(1),
+            vec![WaterRow {
+                id: Some(1),
+                date: "2026-12-01".parse().unwrap(),
+                ml: 250,
+                created_at: None,
+            }],
+        );
+        let records = Arc::new(MemoryRecords::default());
+        let objects = Arc::new(MemoryObjects::default());
+        let counts = Arc::new(Counts::default());
+        let clock = Arc::new(ManualClock::new("2026-12-07T03:00:00Z".parse().unwrap()));
+        let service = BackupService::new(
+            BackupPorts {
+                source: rows.clone(),
+                imports: rows,
+                records: records.clone(),
+                objects: objects.clone(),
+                spools: Arc::new(MemorySpools),
+                clock: clock.clone(),
+                observer: counts.clone(),
+            },
+            BackupSettings {
+                instance: "here".into(),
+                lease: chrono::Duration::minutes(10),
+                max_import_bytes: 1 << 20,
+                max_jobs: 2,
+            },
+        );
+        World {
+            service,
+            records,
+            objects,
+            counts,
+            clock,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_object_never_outlives_a_failed_record() {
+        let w = world();
+        let u = UserId::new(1);
+        let b = w.service.store(u, Trigger::Manual).await.unwrap();
+        assert_eq!(w.objects.keys(), std::slice::from_ref(&b.object_key));
+        let doc = w.service.download(u, b.id).await.unwrap();
+        assert_eq!(doc.size, u64::try_from(b.size_bytes).unwrap());
+        w.records.fail_next_record();
+        assert!(w.service.store(u, Trigger::Manual).await.is_err());
+        assert_eq!(
+            w.objects.keys().len(),
+            1,
+            "the second object was deleted again"
+        );
+        w.service.remove(u, b.id).await.unwrap();
+        assert!(w.objects.keys().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_due_run_is_made_once_pruned_to_keep_and_set_for_the_next_period() {
+        let w = world();
+        let u = UserId::new(1);
+        let daily = Schedule::OFF.set(Interval::Daily, Keep::new(1).unwrap(), w.clock.now());
+        w.records.set_schedule(u, daily).await.unwrap();
+        assert_eq!(w.service.run_due().await, 0, "not due yet");
+        for day in 1..=3 {
+            w.clock.set(w.clock.now() + chrono::Duration::days(1));
+            assert_eq!(w.service.run_due().await, 1, "day {day}");
+            assert_eq!(w.service.run_due().await, 0, "once per period");
+        }
+        assert_eq!(w.counts.runs.load(Ordering::Relaxed), 3);
+        assert_eq!(w.service.history(u, 10).await.unwrap().len(), 1, "keep 1");
+        assert_eq!(w.objects.keys().len(), 1, "pruned objects deleted");
+        // A failing run is counted and not retried before its next due time.
+        w.clock.set(w.clock.now() + chrono::Duration::days(1));
+        w.records.fail_next_record();
+        assert_eq!(w.service.run_due().await, 0);
+        assert_eq!(w.counts.failures.load(Ordering::Relaxed), 1);
+        assert_eq!(w.service.run_due().await, 0);
+        let next = w.service.schedule(u).await.unwrap().next_run_at.unwrap();
+        assert!(next > w.clock.now());
+    }
+}

@@ -39,6 +39,8 @@ pub mod policy;
 pub mod ports;
 pub mod present;
 pub mod service;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{GamesError, Result};
 pub use model::*;

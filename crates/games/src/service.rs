@@ -198,3 +198,72 @@ fn from_platform(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::present::faceit_raw;
+    use crate::testing::{MemoryStatsCache, ScriptedPlatforms};
+    use ayubi_kernel::ManualClock;
+    use serde_json::json;
+
+    fn setup() -> (
+        GamesService,
+        Arc<ScriptedPlatforms>,
+        Arc<ManualClock>,
+        UserId,
+    ) {
+        let cache = Arc::new(MemoryStatsCache::new());
+        let user = UserId::new(1);
+        cache.link(user, Platform::Faceit, "ada");
+        let platforms = Arc::new(ScriptedPlatforms::default());
+        let clock = Arc::new(ManualClock::new("2026-12-07T12:00:00Z".parse().unwrap()));
+        let config = GamesConfig {
+            policy: CachePolicy::default(),
+            fetch_budget: Duration::from_secs(5),
+        };
+        let service = GamesService::new(cache, platforms.clone(), clock.clone(), config);
+        (service, platforms, clock, user)
+    }
+
+    fn player() -> serde_json::Value {
+        let p =
+            json!({"player_id": "p1", "nickname": "ada", "games": {"cs2": {"faceit_elo": 2100}}});
+        faceit_raw(p, Some(json!({"lifetime": {"Matches": "52"}})))
+    }
+
+    #[tokio::test]
+    async fn a_fresh_copy_is_served_without_a_call_and_trouble_serves_it_stale() {
+        let (s, platforms, clock, u) = setup();
+        platforms.answer(Ok(player()));
+        let first = s.stats(u, Platform::Faceit).await.unwrap();
+        assert!(!first.stale);
+        // Within the TTL: no second call, even for many requests at once.
+        let (a, b) = tokio::join!(s.stats(u, Platform::Faceit), s.stats(u, Platform::Faceit));
+        assert!(a.is_ok() && b.is_ok());
+        assert_eq!(platforms.calls(), 1);
+        // Past the TTL the platform is asked; when it fails, the copy is served, stale.
+        clock.set("2026-12-07T12:20:00Z".parse().unwrap());
+        platforms.answer(Err(PlatformError::Unavailable {
+            reason: "503".into(),
+            retry_after: None,
+        }));
+        let stale = s.stats(u, Platform::Faceit).await.unwrap();
+        assert!(stale.stale);
+        assert_eq!(platforms.calls(), 2);
+        // Backing off: no call until the back-off has passed.
+        s.stats(u, Platform::Faceit).await.unwrap();
+        assert_eq!(platforms.calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_unlinked_platform_is_refused_before_any_call() {
+        let (s, platforms, _, u) = setup();
+        let err = s.stats(u, Platform::Steam).await.unwrap_err();
+        assert!(
+            matches!(err, GamesError::NotLinked(Platform::Steam)),
+            "{err:?}"
+        );
+        assert_eq!(platforms.calls(), 0);
+    }
+}
