@@ -31,6 +31,8 @@ pub mod invite;
 pub mod model;
 pub mod ports;
 pub mod service;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{IdentityError, Result};
 pub use invite::{

@@ -423,3 +423,6 @@ impl IdentityService {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
