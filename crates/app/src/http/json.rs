@@ -29,17 +29,47 @@ impl<T> std::ops::Deref for ApiJson<T> {
     }
 }
 
+/// What a request says its body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyType {
+    /// `application/json` or `application/*+json`.
+    Json,
+    /// No `Content-Type` at all.
+    Unstated,
+    /// Anything else.
+    Other,
+}
+
+/// The request's [`BodyType`], from its `Content-Type`.
+#[must_use]
+pub fn body_type(req: &HttpRequest) -> BodyType {
+    let json = matches!(req.mime_type(), Ok(Some(m))
+        if m.type_() == mime::APPLICATION
+            && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON)));
+    if json {
+        BodyType::Json
+    } else if req
+        .headers()
+        .contains_key(actix_web::http::header::CONTENT_TYPE)
+    {
+        BodyType::Other
+    } else {
+        BodyType::Unstated
+    }
+}
+
+/// The answer to a body that says it is not JSON.
+#[must_use]
+pub fn not_json() -> ApiError {
+    ApiError::bad_request("Content-Type must be application/json")
+}
+
 impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json_type = matches!(req.mime_type(), Ok(Some(m))
-            if m.type_() == mime::APPLICATION
-                && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON)));
-        let no_type = !req
-            .headers()
-            .contains_key(actix_web::http::header::CONTENT_TYPE);
+        let kind = body_type(req);
         let body = Bytes::from_request(req, payload);
         Box::pin(async move {
             let bytes = body.await.map_err(|e| {
@@ -52,13 +82,11 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
             })?;
             // No body at all reads as `{}`: endpoints whose fields are all optional
             // (`POST /habits/{id}/completions`) can be called bare.
-            if bytes.is_empty() && no_type {
+            if bytes.is_empty() && kind == BodyType::Unstated {
                 return parse(b"{}");
             }
-            if !json_type {
-                return Err(ApiError::bad_request(
-                    "Content-Type must be application/json",
-                ));
+            if kind != BodyType::Json {
+                return Err(not_json());
             }
             parse(&bytes)
         })

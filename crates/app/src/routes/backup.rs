@@ -1,13 +1,13 @@
 //! `/api/v1/backup`: export, import, stored backups and their schedule.
 
 use crate::error::{ApiError, Problem};
-use crate::http::json::shape_error;
+use crate::http::json::{BodyType, body_type, not_json, shape_error};
 use crate::http::{AuthUser, CreateRequest, IdempotencyKey};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::http::header::{CONTENT_ENCODING, CONTENT_LENGTH};
 use actix_web::web::{Bytes, BytesMut};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use ayubi_backup::ports::ByteSource;
 use ayubi_backup::ports::{ImportOptions, StoredBackup, Trigger};
 use ayubi_backup::{Document, ExportDocument, Import, Interval, Keep, Mode, Outcome};
@@ -254,13 +254,9 @@ pub async fn import(
             Mode::parse(m).ok_or_else(|| ApiError::invalid("mode", "must be merge or replace"))?
         }
     };
-    let json = matches!(req.mime_type(), Ok(Some(m))
-        if m.type_() == mime::APPLICATION
-            && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON)));
-    if !json && req.headers().contains_key(CONTENT_TYPE) {
-        return Err(ApiError::bad_request(
-            "Content-Type must be application/json",
-        ));
+    // A document without a Content-Type is taken as JSON (curl --data-binary @file).
+    if body_type(&req) == BodyType::Other {
+        return Err(not_json());
     }
     let _turn = state.backups.turn().await?;
     let body = read_limited(&req, payload, state.backups.max_import_bytes()).await?;

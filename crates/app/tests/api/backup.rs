@@ -439,6 +439,29 @@ async fn a_bad_row_is_named_and_nothing_changes() {
         .await
         .unwrap();
     problem(res, StatusCode::BAD_REQUEST).await;
+    // A body that says it is something else is refused before it is read; one that says
+    // nothing is taken as JSON (curl --data-binary @file), here an empty document.
+    let send = |content_type: Option<&'static str>| {
+        let mut req = app
+            .client
+            .post(app.url("/api/v1/backup/import?dry_run=true"))
+            .bearer_auth(&s.access)
+            .body(r#"{"format": "ayubi-backup", "version": 1}"#);
+        if let Some(ct) = content_type {
+            req = req.header("Content-Type", ct);
+        }
+        req.send()
+    };
+    let body = problem(
+        send(Some("text/plain")).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("Content-Type"),
+        "{body}"
+    );
+    assert_eq!(send(None).await.unwrap().status(), StatusCode::OK);
     let (after, _, _) = export(&app, &s.access).await;
     assert_eq!(normalized(&after), normalized(&before));
     let seq_after = app

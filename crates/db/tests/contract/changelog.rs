@@ -80,3 +80,23 @@ async fn purging_keeps_each_users_newest_and_makes_old_cursors_resync() {
         0
     );
 }
+
+#[tokio::test]
+async fn time_zones_are_the_users_own_and_a_missing_user_is_not_found() {
+    use ayubi_kernel::{StoreError, TimeZone, UserTimeZones};
+    let t = TestDb::new(reps()).await;
+    let tokyo = ayubi_db::SqlAccounts::new(t.db.clone())
+        .create(
+            "t@example.com",
+            TimeZone::parse("Asia/Tokyo").unwrap(),
+            now(),
+        )
+        .await
+        .unwrap();
+    let utc = t.user("u@example.com").await;
+    let zones = ayubi_db::SqlTimeZones::new(t.db.clone());
+    assert_eq!(zones.time_zone(tokyo).await.unwrap().name(), "Asia/Tokyo");
+    assert_eq!(zones.time_zone(utc).await.unwrap().name(), "UTC");
+    let gone = zones.time_zone(UserId::new(9999)).await.unwrap_err();
+    assert!(matches!(gone, StoreError::NotFound), "{gone:?}");
+}
