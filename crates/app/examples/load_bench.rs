@@ -110,6 +110,8 @@ fn year(today: NaiveDate) -> Value {
 
 /// What wrk measured.
 struct Run {
+    /// Requests answered in the run.
+    requests: u64,
     rps: f64,
     p50: String,
     p99: String,
@@ -180,12 +182,42 @@ fn wrk(
         .map(str::trim)
         .collect::<Vec<_>>()
         .join("; ");
+    // "  123456 requests in 10.00s, 12.34MB read"
+    let requests = text
+        .lines()
+        .find_map(|l| l.trim().split_once(" requests in "))
+        .and_then(|(n, _)| n.trim().parse().ok())
+        .unwrap_or(0);
     Ok(Run {
+        requests,
         rps: field("Requests/sec:").parse().unwrap_or(0.0),
         p50: field("50%"),
         p99: field("99%"),
         errors,
     })
+}
+
+/// Every command Redis has run so far (the sum of `calls=` in `INFO commandstats`), or
+/// `None` without Redis or `redis-cli`.
+fn redis_calls(url: Option<&str>) -> Option<u64> {
+    let out = Command::new("redis-cli")
+        .args(["-u", url?, "INFO", "commandstats"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    Some(
+        text.lines()
+            .filter(|l| l.starts_with("cmdstat_"))
+            .filter_map(|l| {
+                l.split("calls=")
+                    .nth(1)?
+                    .split(',')
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .sum(),
+    )
 }
 
 /// Spawn → first 200 from `/readyz`.
@@ -336,16 +368,28 @@ async fn main() -> anyhow::Result<()> {
             anon as f64 / 1048576.0
         );
         eprintln!("server pid {}", server.child.id());
-        println!("| endpoint | rps | p50 | p99 | errors |\n|---|---:|---:|---:|---|");
+        println!(
+            "| endpoint | rps | p50 | p99 | Redis commands per request | errors |\n\
+             |---|---:|---:|---:|---:|---|"
+        );
         for load in endpoints.iter().filter(|e| e.name.contains(&only)) {
             let url = format!("http://127.0.0.1:{}{}", server.port, load.path);
             let who = if load.post.is_some() { &writer } else { &token };
             // Warm up: caches, connections, the page cache.
             wrk(&url, who, load, 2, connections, dir.path())?;
+            let before = redis_calls(redis.as_deref());
             let r = wrk(&url, who, load, secs, connections, dir.path())?;
+            // Background traffic (the subscription's pings, hints) is in the count too:
+            // a few commands a second, against thousands of requests.
+            let per_request = match (before, redis_calls(redis.as_deref())) {
+                (Some(a), Some(b)) if r.requests > 0 => {
+                    format!("{:.2}", b.saturating_sub(a) as f64 / r.requests as f64)
+                }
+                _ => "–".to_owned(),
+            };
             println!(
-                "| {} | {:.0} | {} | {} | {} |",
-                load.name, r.rps, r.p50, r.p99, r.errors
+                "| {} | {:.0} | {} | {} | {} | {} |",
+                load.name, r.rps, r.p50, r.p99, per_request, r.errors
             );
             if !r.errors.is_empty() || r.rps == 0.0 {
                 failed.push(load.name);
