@@ -4,8 +4,8 @@
 use crate::error::ApiError;
 use actix_web::HttpResponse;
 use actix_web::http::header::ContentType;
-use ayubi_cache::GuardedViews;
-use ayubi_kernel::{UserId, ViewLookup};
+use ayubi_cache::{GuardedViews, Lookup};
+use ayubi_kernel::UserId;
 use prometheus::{IntCounterVec, Opts, Registry};
 use serde::Serialize;
 
@@ -85,13 +85,13 @@ impl ViewsJson for GuardedViews {
     {
         let found = self.lookup(user, key).await;
         let body = match found {
-            Some(ViewLookup {
+            Some(Lookup {
                 value: Some(bytes), ..
             }) => bytes,
             _ => {
                 let bytes = serde_json::to_vec(&compute.await?).map_err(ApiError::internal)?;
-                if let Some(l) = found {
-                    self.store(user, l.generation, key, &bytes).await;
+                if let Some(at) = &found {
+                    self.store(user, at, key, &bytes).await;
                 }
                 bytes
             }

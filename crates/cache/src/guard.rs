@@ -10,6 +10,7 @@
 //! before the write for at most that second — the only staleness a Redis outage can
 //! cause, and the values expire after `cache.ttl_secs` in any case.
 
+use crate::MemoryViews;
 use ayubi_kernel::{
     StoreError, TimeZone, UserId, UserTimeZones, ViewCache, ViewCacheError, ViewInvalidation,
     ViewLookup,
@@ -32,9 +33,26 @@ pub trait ViewObserver: Send + Sync + std::fmt::Debug {
 pub struct GuardedViews {
     /// `None`: caching is off (`cache.enabled = false`).
     inner: Option<Arc<dyn ViewCache>>,
+    /// In front of a shared `inner` (Redis): this process's copies, so a repeated read
+    /// sends no command at all. Trusted only while `local_live`.
+    local: Option<MemoryViews>,
+    /// Whether the local layer hears of every other instance's changes (the bus
+    /// subscription is up); while not, reads go to `inner` as if it were not there.
+    local_live: AtomicBool,
     observer: Arc<dyn ViewObserver>,
     pending: std::sync::Mutex<HashSet<UserId>>,
     failing: AtomicBool,
+}
+
+/// What a lookup found, and where a view computed after it is to be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    /// The view, when cached.
+    pub value: Option<Vec<u8>>,
+    /// The shared cache's generation the lookup saw (`None`: answered locally).
+    shared: Option<u64>,
+    /// The local layer's generation the lookup saw (`None`: not consulted).
+    local: Option<u64>,
 }
 
 impl GuardedViews {
@@ -43,10 +61,47 @@ impl GuardedViews {
     pub fn new(inner: Option<Arc<dyn ViewCache>>, observer: Arc<dyn ViewObserver>) -> Self {
         Self {
             inner,
+            local: None,
+            local_live: AtomicBool::new(false),
             observer,
             pending: std::sync::Mutex::default(),
             failing: AtomicBool::new(false),
         }
+    }
+
+    /// The same guard with `local` in front of the shared cache. It stays unused until
+    /// [`GuardedViews::set_local_live`] says every other instance's changes reach it
+    /// ([`GuardedViews::changed_elsewhere`]).
+    #[must_use]
+    pub fn with_local(mut self, local: MemoryViews) -> Self {
+        self.local = Some(local);
+        self
+    }
+
+    /// Whether other instances' changes reach [`GuardedViews::changed_elsewhere`] now (the
+    /// bus subscription is up). Coming up, the local layer starts empty: what it held may
+    /// have missed changes while it was down.
+    pub fn set_local_live(&self, live: bool) {
+        if let Some(local) = &self.local {
+            if live {
+                local.clear();
+            }
+            self.local_live.store(live, Ordering::Release);
+        }
+    }
+
+    /// A change of `user`'s committed on another instance: their local views are stale.
+    /// (That instance moved the shared generation before announcing the change.)
+    pub fn changed_elsewhere(&self, user: UserId) {
+        if let Some(local) = &self.local {
+            local.forget(user);
+        }
+    }
+
+    fn live_local(&self) -> Option<&MemoryViews> {
+        self.local
+            .as_ref()
+            .filter(|_| self.local_live.load(Ordering::Acquire))
     }
 
     /// Whether the cache is failing or owes an invalidation (`/readyz` says `degraded`).
@@ -92,19 +147,39 @@ impl GuardedViews {
     }
 
     /// The user's view `key`, or `None` to bypass the cache (off, failing, or an
-    /// invalidation owed).
-    pub async fn lookup(&self, user: UserId, key: &str) -> Option<ViewLookup> {
+    /// invalidation owed). With a live local layer, a view read before is answered from
+    /// memory, with no round trip.
+    pub async fn lookup(&self, user: UserId, key: &str) -> Option<Lookup> {
         let inner = self.inner.as_deref()?;
         if !self.settle(inner, user, key).await {
             self.observer.counted(key, "bypass");
             return None;
+        }
+        let local = self.live_local().map(|l| (l, l.view(user, key)));
+        if let Some((_, found @ ViewLookup { value: Some(_), .. })) = local {
+            self.observer.counted(key, "hit");
+            return Some(Lookup {
+                value: found.value,
+                shared: None,
+                local: Some(found.generation),
+            });
         }
         match inner.get(user, key).await {
             Ok(found) => {
                 self.recovered();
                 let result = if found.value.is_some() { "hit" } else { "miss" };
                 self.observer.counted(key, result);
-                Some(found)
+                let local = local.map(|(l, at)| {
+                    if let Some(v) = &found.value {
+                        l.keep(user, at.generation, key, v);
+                    }
+                    at.generation
+                });
+                Some(Lookup {
+                    value: found.value,
+                    shared: Some(found.generation),
+                    local,
+                })
             }
             Err(e) => {
                 self.failed(key, &e);
@@ -113,9 +188,14 @@ impl GuardedViews {
         }
     }
 
-    /// Stores a computed view (failures are counted, never raised).
-    pub async fn store(&self, user: UserId, generation: u64, key: &str, value: &[u8]) {
-        if let Some(inner) = self.inner.as_deref()
+    /// Stores a view computed after `at` found none (failures are counted, never
+    /// raised). A write in between leaves it unread: it goes under the generations `at`
+    /// saw.
+    pub async fn store(&self, user: UserId, at: &Lookup, key: &str, value: &[u8]) {
+        if let (Some(local), Some(generation)) = (&self.local, at.local) {
+            local.keep(user, generation, key, value);
+        }
+        if let (Some(inner), Some(generation)) = (self.inner.as_deref(), at.shared)
             && let Err(e) = inner.put(user, generation, key, value).await
         {
             self.failed(key, &e);
@@ -150,6 +230,10 @@ impl GuardedViews {
 #[async_trait::async_trait]
 impl ViewInvalidation for GuardedViews {
     async fn invalidate(&self, user: UserId) -> Result<(), ViewCacheError> {
+        // This instance's next read sees the write at once.
+        if let Some(local) = &self.local {
+            local.forget(user);
+        }
         let Some(inner) = self.inner.as_deref() else {
             return Ok(());
         };
@@ -196,11 +280,17 @@ impl<Z: UserTimeZones> UserTimeZones for CachedZones<Z> {
             return Ok(zone);
         }
         let zone = self.inner.time_zone(user).await?;
-        if let Some(l) = found {
+        if let Some(at) = found {
             self.views
-                .store(user, l.generation, KEY, zone.name().as_bytes())
+                .store(user, &at, KEY, zone.name().as_bytes())
                 .await;
         }
         Ok(zone)
+    }
+}
+
+impl ayubi_sync::RemoteChangeListener for GuardedViews {
+    fn changed_elsewhere(&self, user: UserId) {
+        GuardedViews::changed_elsewhere(self, user);
     }
 }

@@ -20,7 +20,7 @@ pub mod views;
 
 pub use bus::Publisher;
 use deadpool_redis::{Manager, Pool, Runtime, redis};
-pub use guard::{CachedZones, GuardedViews, ViewObserver};
+pub use guard::{CachedZones, GuardedViews, Lookup, ViewObserver};
 pub use limits::{Decision, Limiter, Rate};
 pub use sessions::LocalSessions;
 use std::time::Duration;

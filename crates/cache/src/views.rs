@@ -130,6 +130,9 @@ pub struct MemoryViews {
     /// Per-user generations. Never evicted (one integer per user who wrote since start),
     /// so a generation can never go back and revive an old value.
     generations: Arc<std::sync::RwLock<HashMap<UserId, u64>>>,
+    /// Added to every user's generation; [`MemoryViews::clear`] bumps it. Both parts only
+    /// grow, so every bump of either makes a user's generation strictly larger.
+    epoch: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl MemoryViews {
@@ -145,6 +148,7 @@ impl MemoryViews {
                 .time_to_live(ttl)
                 .build(),
             generations: Arc::default(),
+            epoch: Arc::default(),
         }
     }
 
@@ -153,20 +157,56 @@ impl MemoryViews {
             .generations
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        g.get(&user).copied().unwrap_or(0)
+        let epoch = self.epoch.load(std::sync::atomic::Ordering::Acquire);
+        g.get(&user).copied().unwrap_or(0).wrapping_add(epoch)
+    }
+
+    /// Forgets every view: none stored before is served again, nor one a reader computed
+    /// before this call and stores after it.
+    pub fn clear(&self) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.values.invalidate_all();
     }
 }
 
-#[async_trait::async_trait]
-impl ViewCache for MemoryViews {
-    async fn get(&self, user: UserId, key: &str) -> Result<ViewLookup, ViewCacheError> {
+impl MemoryViews {
+    /// The user's generation and what `key` holds at it (no waiting: memory only).
+    #[must_use]
+    pub fn view(&self, user: UserId, key: &str) -> ViewLookup {
         let generation = self.generation(user);
         let value = self
             .values
             .get(&(user, key.to_owned()))
             .filter(|(g, _)| *g == generation)
             .map(|(_, v)| v.to_vec());
-        Ok(ViewLookup { generation, value })
+        ViewLookup { generation, value }
+    }
+
+    /// Stores `value` under `key` if the user's generation is still `generation`.
+    pub fn keep(&self, user: UserId, generation: u64, key: &str, value: &[u8]) {
+        // A value of a past generation is never read; keeping it only takes room. (Should
+        // a write land between this check and the insert, the value still carries its
+        // generation, and `view` will not return it.)
+        if generation == self.generation(user) {
+            self.values
+                .insert((user, key.to_owned()), (generation, Arc::from(value)));
+        }
+    }
+
+    /// Moves the user to the next generation: every view of theirs is stale.
+    pub fn forget(&self, user: UserId) {
+        let mut g = self
+            .generations
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *g.entry(user).or_insert(0) += 1;
+    }
+}
+
+#[async_trait::async_trait]
+impl ViewCache for MemoryViews {
+    async fn get(&self, user: UserId, key: &str) -> Result<ViewLookup, ViewCacheError> {
+        Ok(self.view(user, key))
     }
 
     async fn put(
@@ -176,13 +216,7 @@ impl ViewCache for MemoryViews {
         key: &str,
         value: &[u8],
     ) -> Result<(), ViewCacheError> {
-        // A value of a past generation is never read; keeping it only takes room. (Should
-        // a write land between this check and the insert, the value still carries its
-        // generation, and `get` will not return it.)
-        if generation == self.generation(user) {
-            self.values
-                .insert((user, key.to_owned()), (generation, Arc::from(value)));
-        }
+        self.keep(user, generation, key, value);
         Ok(())
     }
 }
@@ -190,11 +224,7 @@ impl ViewCache for MemoryViews {
 #[async_trait::async_trait]
 impl ViewInvalidation for MemoryViews {
     async fn invalidate(&self, user: UserId) -> Result<(), ViewCacheError> {
-        let mut g = self
-            .generations
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *g.entry(user).or_insert(0) += 1;
+        self.forget(user);
         Ok(())
     }
 }

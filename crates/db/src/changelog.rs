@@ -1,17 +1,35 @@
 //! The change log: appended inside every write transaction, read by sync clients.
 
 use crate::entity::{change_log as row, user};
+use crate::error::is_unique_violation;
 use crate::error::store_err;
-use crate::idempotency::save_in;
+use crate::group::Closing;
+use crate::idempotency::{SavedRow, take_saved};
 use crate::pool::Database;
 use crate::sql::stmt;
 use ayubi_kernel::{Event, StoreError, TimeZone, UserId, UserTimeZones, Write};
 use ayubi_sync::{Change, ChangeLog, ChangePage};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+
+/// How a write transaction that is rolled back ends: a failure, or an answer that needs
+/// nothing kept (a mark of a day already marked, a dry run).
+#[derive(Debug)]
+pub(crate) enum Rollback<T> {
+    /// The write failed.
+    Failed(StoreError),
+    /// Nothing to keep; the caller answers with this.
+    Answer(T),
+}
+
+impl<T> From<StoreError> for Rollback<T> {
+    fn from(e: StoreError) -> Self {
+        Self::Failed(e)
+    }
+}
 
 /// Allocates the user's next `seq`. It must be the transaction's first write: on
 /// PostgreSQL the row lock it takes serialises this user's writers until commit; on
@@ -64,28 +82,14 @@ pub(crate) async fn append<C: ConnectionTrait>(
     })
 }
 
-/// Records a write besides its rows: the change-log entry (with `seq`, allocated by the
-/// caller as its first write) and the idempotent response, in the caller's transaction.
-pub(crate) async fn record<C: ConnectionTrait, T: 'static>(
-    c: &C,
-    db: &Database,
-    user: UserId,
-    seq: i64,
-    write: Write,
-    written: &T,
-    id: serde_json::Value,
-) -> Result<Change, StoreError> {
-    let data = db.representations().render(written)?;
-    let change = append(c, user, seq, write.event, &id, &data, write.now)
-        .await
-        .map_err(store_err)?;
-    save_in(c, written).await?;
-    Ok(change)
-}
-
 /// One write transaction: allocate the user's `seq` first, run `rows` (which returns the
 /// written value and its id), record the change and the saved response, commit, then
 /// announce the change. Any error drops the transaction: no rows, no `seq` consumed.
+///
+/// The `seq` first: on PostgreSQL its row lock serialises this user's writers from the
+/// start, which writes that read before they write (an update, a patch) rely on. A write
+/// that only inserts or deletes takes [`append_txn`], which holds that lock only for its
+/// last statement.
 pub(crate) async fn write_txn<T: 'static>(
     db: &Database,
     user: UserId,
@@ -107,23 +111,239 @@ pub(crate) async fn write_txn_with<T: 'static>(
         &mut Vec<Change>,
     ) -> Result<(T, serde_json::Value), StoreError>,
 ) -> Result<T, StoreError> {
-    let (turn, txn) = db.begin_write().await.map_err(store_err)?;
-    let seq = next_seq(&txn, user).await.map_err(store_err)?;
+    logged_txn(db, user, write, SeqAt::First, rows).await
+}
+
+/// A write that only inserts (or deletes) its rows: they go first, and the `seq`
+/// is allocated with the change-log entry in the write's last statement — one round trip
+/// for the `seq`, the entry, the saved response and (on SQLite) the savepoint's end; on
+/// PostgreSQL the user's row lock is held from that statement to the COMMIT only.
+pub(crate) async fn append_txn<T: 'static>(
+    db: &Database,
+    user: UserId,
+    write: Write,
+    rows: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, serde_json::Value), StoreError>,
+) -> Result<T, StoreError> {
+    logged_txn(db, user, write, SeqAt::Last, async |txn, _| rows(txn).await).await
+}
+
+/// Where a write's `seq` is allocated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SeqAt {
+    /// Its first statement (see [`write_txn`]).
+    First,
+    /// With the change-log entry (see [`append_txn`]).
+    Last,
+}
+
+async fn logged_txn<T: 'static>(
+    db: &Database,
+    user: UserId,
+    write: Write,
+    at: SeqAt,
+    rows: impl AsyncFnOnce(
+        &DatabaseTransaction,
+        &mut Vec<Change>,
+    ) -> Result<(T, serde_json::Value), StoreError>,
+) -> Result<T, StoreError> {
     let mut extra = Vec::new();
-    let (written, id) = rows(&txn, &mut extra).await?;
-    let change = record(&txn, db, user, seq, write, &written, id).await?;
-    txn.commit().await.map_err(store_err)?;
-    drop(turn);
-    db.committed(user, &change).await;
-    for change in &extra {
-        db.committed(user, change).await;
-    }
+    let ((written, entry), returned) = db
+        .transact_closing(async |txn| {
+            let seq = match at {
+                SeqAt::First => Some(next_seq(txn, user).await.map_err(store_err)?),
+                SeqAt::Last => None,
+            };
+            let (written, id) = rows(txn, &mut extra).await?;
+            let entry = Entry {
+                event: write.event,
+                data: db.representations().render(&written)?,
+                id,
+                at: write.now.trunc_subsecs(6),
+            };
+            let saved = take_saved(&written)?;
+            let closing = closing(txn.get_database_backend(), user, seq, &entry, saved);
+            Ok(((written, entry), Some(closing)))
+        })
+        .await?;
+    let change = entry.change(seq_in(&returned)?);
+    announce(db, user, change, extra).await;
     Ok(written)
 }
 
-/// One delete transaction: allocate the `seq`, run `delete` (returning rows deleted);
-/// none → [`StoreError::NotFound`] and nothing recorded; else record `event` with
-/// `{"id": id}` and commit.
+/// After the commit: every change of the write, in `seq` order.
+async fn announce(db: &Database, user: UserId, change: Change, mut extra: Vec<Change>) {
+    extra.push(change);
+    extra.sort_by_key(|c| c.seq);
+    for change in &extra {
+        db.committed(user, change).await;
+    }
+}
+
+/// A change-log entry before its `seq` is known.
+#[derive(Debug)]
+struct Entry {
+    event: Event,
+    id: serde_json::Value,
+    data: serde_json::Value,
+    /// At microseconds (PostgreSQL's precision), so a change sent live and the same
+    /// change replayed from the log are byte-identical.
+    at: DateTime<Utc>,
+}
+
+impl Entry {
+    fn change(self, seq: i64) -> Change {
+        Change {
+            seq,
+            event: self.event.name.to_owned(),
+            entity: self.event.entity.to_owned(),
+            id: self.id,
+            data: self.data,
+            at: self.at,
+        }
+    }
+}
+
+/// The `seq` the closing statements returned.
+fn seq_in(rows: &[sea_orm::QueryResult]) -> Result<i64, StoreError> {
+    rows.iter()
+        .find_map(|r| r.try_get::<i64>("", "seq").ok())
+        .ok_or_else(|| StoreError::Unavailable("the change-log entry returned no seq".into()))
+}
+
+/// The statements that end a write: its change-log entry (allocating the `seq` when
+/// `seq` is `None`) and its saved response.
+///
+/// SQLite runs them as one `;`-separated batch (one round trip; the group writer adds the
+/// savepoint's end). A live saved response under the key makes the last `INSERT` fail on
+/// the primary key, so nothing after it (the `RELEASE`) runs; an expired one is deleted
+/// first. PostgreSQL takes one statement: data-modifying CTEs, the saved response as an
+/// upsert that only replaces an expired record, and [`Closing::check`] refuses the write
+/// when it saved nothing.
+fn closing(
+    backend: DatabaseBackend,
+    user: UserId,
+    seq: Option<i64>,
+    e: &Entry,
+    saved: Option<SavedRow>,
+) -> Closing {
+    let u: sea_orm::Value = user.get().into();
+    let entry: [sea_orm::Value; 5] = [
+        e.event.name.into(),
+        e.event.entity.into(),
+        e.id.to_string().into(),
+        e.data.to_string().into(),
+        e.at.into(),
+    ];
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(20);
+    let postgres = backend == DatabaseBackend::Postgres;
+    let mut sql = String::with_capacity(640);
+    const COLUMNS: &str =
+        "INSERT INTO change_log (user_id, seq, event, entity, entity_id, data, created_at)";
+    match (seq, postgres) {
+        (Some(seq), false) => {
+            sql.push_str(COLUMNS);
+            sql.push_str(" VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq");
+            values.extend([u.clone(), seq.into()]);
+            values.extend(entry);
+        }
+        (None, false) => {
+            sql.push_str(COLUMNS);
+            sql.push_str(
+                " SELECT ?, last_seq + 1, ?, ?, ?, ?, ? FROM users WHERE id = ? RETURNING seq; \
+                 UPDATE users SET last_seq = last_seq + 1 WHERE id = ?",
+            );
+            values.push(u.clone());
+            values.extend(entry);
+            values.extend([u.clone(), u.clone()]);
+        }
+        (Some(seq), true) => {
+            sql.push_str("WITH log AS (");
+            sql.push_str(COLUMNS);
+            sql.push_str(" VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq)");
+            values.extend([u.clone(), seq.into()]);
+            values.extend(entry);
+        }
+        (None, true) => {
+            sql.push_str(
+                "WITH s AS (UPDATE users SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq), log AS (",
+            );
+            sql.push_str(COLUMNS);
+            sql.push_str(" SELECT ?, s.last_seq, ?, ?, ?, ?, ? FROM s RETURNING seq)");
+            values.extend([u.clone(), u.clone()]);
+            values.extend(entry);
+        }
+    }
+    let saving = saved.is_some();
+    if let Some(r) = saved {
+        let row: [sea_orm::Value; 6] = [
+            r.user.get().into(),
+            r.key.clone().into(),
+            r.fingerprint.into(),
+            i16::try_from(r.response.status).unwrap_or(500).into(),
+            r.response.body.into(),
+            r.now.into(),
+        ];
+        if postgres {
+            sql.push_str(
+                ", idem AS (INSERT INTO idempotency_keys \
+                 (user_id, key, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (user_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, \
+                 status = EXCLUDED.status, body = EXCLUDED.body, created_at = EXCLUDED.created_at \
+                 WHERE idempotency_keys.created_at < ? RETURNING 1)",
+            );
+            values.extend(row);
+            values.push(r.expired_before.into());
+        } else {
+            sql.push_str(
+                "; DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND created_at < ?; \
+                 INSERT INTO idempotency_keys (user_id, key, fingerprint, status, body, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            );
+            values.extend([r.user.get().into(), r.key.into(), r.expired_before.into()]);
+            values.extend(row);
+        }
+    }
+    if postgres {
+        sql.push_str(if saving {
+            " SELECT seq, (SELECT COUNT(*) FROM idem) AS saved FROM log"
+        } else {
+            " SELECT seq FROM log"
+        });
+    }
+    Closing {
+        statement: stmt(backend, &sql, values),
+        error: closing_error,
+        check: if saving { saved_check } else { |_| Ok(()) },
+    }
+}
+
+/// A unique violation of the saved response's key: a concurrent request with the same key
+/// saved first (SQLite; PostgreSQL's upsert saves nothing instead, see [`saved_check`]).
+fn closing_error(e: DbErr) -> StoreError {
+    if is_unique_violation(&e) && e.to_string().contains("idempotency_keys") {
+        StoreError::IdempotencyRace
+    } else {
+        store_err(e)
+    }
+}
+
+/// PostgreSQL: the upsert of the saved response wrote nothing, so a live record of a
+/// concurrent request holds the key.
+fn saved_check(rows: &[sea_orm::QueryResult]) -> Result<(), StoreError> {
+    let saved = rows
+        .first()
+        .and_then(|r| r.try_get::<i64>("", "saved").ok())
+        .unwrap_or(0);
+    if saved == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::IdempotencyRace)
+    }
+}
+
+/// One delete transaction: run `delete` (returning rows deleted); none →
+/// [`StoreError::NotFound`] and nothing recorded; else record `event` with `{"id": id}`
+/// (the `seq` allocated with the entry, as [`append_txn`] does) and commit.
 pub(crate) async fn delete_txn(
     db: &Database,
     user: UserId,
@@ -132,17 +352,22 @@ pub(crate) async fn delete_txn(
     now: DateTime<Utc>,
     delete: impl AsyncFnOnce(&DatabaseTransaction) -> Result<u64, DbErr>,
 ) -> Result<(), StoreError> {
-    let (turn, txn) = db.begin_write().await.map_err(store_err)?;
-    let seq = next_seq(&txn, user).await.map_err(store_err)?;
-    if delete(&txn).await.map_err(store_err)? == 0 {
-        return Err(StoreError::NotFound);
-    }
-    let data = serde_json::json!({ "id": id });
-    let change = append(&txn, user, seq, event, &id, &data, now)
-        .await
-        .map_err(store_err)?;
-    txn.commit().await.map_err(store_err)?;
-    drop(turn);
+    let (entry, returned) = db
+        .transact_closing(async |txn| {
+            if delete(txn).await.map_err(store_err)? == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let entry = Entry {
+                event,
+                data: serde_json::json!({ "id": id }),
+                id,
+                at: now.trunc_subsecs(6),
+            };
+            let closing = closing(txn.get_database_backend(), user, None, &entry, None);
+            Ok((entry, Some(closing)))
+        })
+        .await?;
+    let change = entry.change(seq_in(&returned)?);
     db.committed(user, &change).await;
     Ok(())
 }

@@ -21,6 +21,37 @@ pub fn store_err(e: DbErr) -> StoreError {
     }
 }
 
+/// [`store_err`] for an error every member of a failed write batch is told (see
+/// `group.rs`): the same kinds, the cause shared.
+pub(crate) fn store_err_shared(e: &std::sync::Arc<DbErr>) -> StoreError {
+    let shared = Box::new(Shared(e.clone()));
+    if is_full(e) {
+        return StoreError::Full(shared);
+    }
+    match e.sql_err() {
+        Some(
+            SqlErr::UniqueConstraintViolation(what) | SqlErr::ForeignKeyConstraintViolation(what),
+        ) => StoreError::Conflict(what),
+        _ => StoreError::Unavailable(shared),
+    }
+}
+
+/// A database error several callers report.
+#[derive(Debug)]
+struct Shared(std::sync::Arc<DbErr>);
+
+impl std::fmt::Display for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Shared {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
 /// SQLite's `SQLITE_FULL` (13: the disk, or `max_page_count`) and PostgreSQL's
 /// `disk_full` (53100).
 fn is_full(e: &DbErr) -> bool {

@@ -1,6 +1,6 @@
 //! [`HabitStore`] over SQL.
 
-use crate::changelog::{append, next_seq, remove_owned, write_txn};
+use crate::changelog::{Rollback, append, next_seq, remove_owned, write_txn};
 use crate::entity::{habit, habit_completion as done, habit_skip as skip, user_setting};
 use crate::error::store_err;
 use crate::idempotency::save_in;
@@ -193,66 +193,76 @@ impl HabitStore for SqlHabitStore {
         is_skip: bool,
         write: Write,
     ) -> Result<(HabitDay, bool), StoreError> {
-        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
-        let seq = next_seq(&txn, user).await.map_err(store_err)?;
-        owned(&txn, user, day.habit_id).await?;
-        let exists = if is_skip {
-            skip::Entity::find()
-                .filter(skip::Column::HabitId.eq(day.habit_id))
-                .filter(skip::Column::SkipDate.eq(day.date))
-                .count(&txn)
+        let change = self
+            .db
+            .transact(async |txn| {
+                let seq = next_seq(txn, user).await.map_err(store_err)?;
+                owned(txn, user, day.habit_id).await?;
+                let exists = if is_skip {
+                    skip::Entity::find()
+                        .filter(skip::Column::HabitId.eq(day.habit_id))
+                        .filter(skip::Column::SkipDate.eq(day.date))
+                        .count(txn)
+                        .await
+                } else {
+                    done::Entity::find()
+                        .filter(done::Column::HabitId.eq(day.habit_id))
+                        .filter(done::Column::CompletionDate.eq(day.date))
+                        .count(txn)
+                        .await
+                }
+                .map_err(store_err)?;
+                if exists > 0 {
+                    // Already there: nothing written, the seq is rolled back with the transaction.
+                    return Err(Rollback::Answer(()));
+                }
+                let inserted = if is_skip {
+                    skip::Entity::insert(skip::ActiveModel {
+                        habit_id: Set(day.habit_id),
+                        user_id: Set(user.get()),
+                        skip_date: Set(day.date),
+                        created_at: Set(write.now),
+                        ..Default::default()
+                    })
+                    .exec_without_returning(txn)
+                    .await
+                } else {
+                    done::Entity::insert(done::ActiveModel {
+                        habit_id: Set(day.habit_id),
+                        user_id: Set(user.get()),
+                        completion_date: Set(day.date),
+                        created_at: Set(write.now),
+                        ..Default::default()
+                    })
+                    .exec_without_returning(txn)
+                    .await
+                };
+                inserted.map_err(store_err)?;
+                let data = self.db.representations().render(&day)?;
+                let change = append(
+                    txn,
+                    user,
+                    seq,
+                    write.event,
+                    &json!(day.habit_id),
+                    &data,
+                    write.now,
+                )
                 .await
-        } else {
-            done::Entity::find()
-                .filter(done::Column::HabitId.eq(day.habit_id))
-                .filter(done::Column::CompletionDate.eq(day.date))
-                .count(&txn)
-                .await
-        }
-        .map_err(store_err)?;
-        if exists > 0 {
-            // Already there: nothing written, the seq is rolled back with the transaction.
-            return Ok((day, false));
-        }
-        let inserted = if is_skip {
-            skip::Entity::insert(skip::ActiveModel {
-                habit_id: Set(day.habit_id),
-                user_id: Set(user.get()),
-                skip_date: Set(day.date),
-                created_at: Set(write.now),
-                ..Default::default()
+                .map_err(store_err)?;
+                // The response of a mark that wrote is the day, created.
+                save_in(txn, &(day, true)).await?;
+                Ok(change)
             })
-            .exec_without_returning(&txn)
-            .await
-        } else {
-            done::Entity::insert(done::ActiveModel {
-                habit_id: Set(day.habit_id),
-                user_id: Set(user.get()),
-                completion_date: Set(day.date),
-                created_at: Set(write.now),
-                ..Default::default()
-            })
-            .exec_without_returning(&txn)
-            .await
-        };
-        inserted.map_err(store_err)?;
-        let data = self.db.representations().render(&day)?;
-        let change = append(
-            &txn,
-            user,
-            seq,
-            write.event,
-            &json!(day.habit_id),
-            &data,
-            write.now,
-        )
-        .await
-        .map_err(store_err)?;
-        // The response of a mark that wrote is the day, created.
-        save_in(&txn, &(day, true)).await?;
-        txn.commit().await.map_err(store_err)?;
-        self.db.committed(user, &change).await;
-        Ok((day, true))
+            .await;
+        match change {
+            Ok(change) => {
+                self.db.committed(user, &change).await;
+                Ok((day, true))
+            }
+            Err(Rollback::Answer(())) => Ok((day, false)),
+            Err(Rollback::Failed(e)) => Err(e),
+        }
     }
 
     async fn unmark(
@@ -264,33 +274,35 @@ impl HabitStore for SqlHabitStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let u = user.get();
-        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
-        let seq = next_seq(&txn, user).await.map_err(store_err)?;
-        let res = if is_skip {
-            skip::Entity::delete_many()
-                .filter(skip::Column::HabitId.eq(day.habit_id))
-                .filter(skip::Column::UserId.eq(u))
-                .filter(skip::Column::SkipDate.eq(day.date))
-                .exec(&txn)
-                .await
-        } else {
-            done::Entity::delete_many()
-                .filter(done::Column::HabitId.eq(day.habit_id))
-                .filter(done::Column::UserId.eq(u))
-                .filter(done::Column::CompletionDate.eq(day.date))
-                .exec(&txn)
-                .await
-        }
-        .map_err(store_err)?;
-        if res.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let data = json!({"habit_id": day.habit_id, "date": day.date});
-        let change =
-            crate::changelog::append(&txn, user, seq, event, &json!(day.habit_id), &data, now)
-                .await
+        let change = self
+            .db
+            .transact(async |txn| {
+                let seq = next_seq(txn, user).await.map_err(store_err)?;
+                let res = if is_skip {
+                    skip::Entity::delete_many()
+                        .filter(skip::Column::HabitId.eq(day.habit_id))
+                        .filter(skip::Column::UserId.eq(u))
+                        .filter(skip::Column::SkipDate.eq(day.date))
+                        .exec(txn)
+                        .await
+                } else {
+                    done::Entity::delete_many()
+                        .filter(done::Column::HabitId.eq(day.habit_id))
+                        .filter(done::Column::UserId.eq(u))
+                        .filter(done::Column::CompletionDate.eq(day.date))
+                        .exec(txn)
+                        .await
+                }
                 .map_err(store_err)?;
-        txn.commit().await.map_err(store_err)?;
+                if res.rows_affected == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                let data = json!({"habit_id": day.habit_id, "date": day.date});
+                crate::changelog::append(txn, user, seq, event, &json!(day.habit_id), &data, now)
+                    .await
+                    .map_err(store_err)
+            })
+            .await?;
         self.db.committed(user, &change).await;
         Ok(())
     }

@@ -56,6 +56,45 @@ pub async fn within<F: Future>(request: IdempotentRequest, write: F) -> F::Outpu
     REQUEST.scope(RefCell::new(Some(request)), write).await
 }
 
+/// A response to save, rendered, with its request's key.
+#[derive(Debug)]
+pub(crate) struct SavedRow {
+    pub user: UserId,
+    pub key: String,
+    pub fingerprint: Vec<u8>,
+    pub now: DateTime<Utc>,
+    pub expired_before: DateTime<Utc>,
+    pub response: SavedResponse,
+}
+
+/// The current idempotent request's response (if any), rendered from what the write
+/// wrote; taken, so no later write in the scope saves it again. For a write that saves it
+/// with statements of its own (`changelog::closing`).
+pub(crate) fn take_saved<T: 'static>(created: &T) -> Result<Option<SavedRow>, StoreError> {
+    let Some(idem) = REQUEST.try_with(|r| r.borrow_mut().take()).ok().flatten() else {
+        return Ok(None);
+    };
+    let response = (idem.render)(created).ok_or_else(|| not_rendered::<T>())?;
+    Ok(Some(SavedRow {
+        user: idem.user,
+        key: idem.key,
+        fingerprint: idem.fingerprint,
+        now: idem.now,
+        expired_before: idem.expired_before,
+        response,
+    }))
+}
+
+fn not_rendered<T>() -> StoreError {
+    StoreError::Unavailable(
+        format!(
+            "the idempotent response is not made from {}",
+            std::any::type_name::<T>()
+        )
+        .into(),
+    )
+}
+
 /// Saves the rendered response of the current idempotent request (if any) in the caller's
 /// transaction. An expired record under the same key is replaced; a live one (a
 /// concurrent request with the same key won) is [`StoreError::IdempotencyRace`], and the
@@ -79,15 +118,7 @@ async fn insert_saved<C: ConnectionTrait, T: 'static>(
     idem: IdempotentRequest,
     created: &T,
 ) -> Result<(), StoreError> {
-    let saved = (idem.render)(created).ok_or_else(|| {
-        StoreError::Unavailable(
-            format!(
-                "the idempotent response is not made from {}",
-                std::any::type_name::<T>()
-            )
-            .into(),
-        )
-    })?;
+    let saved = (idem.render)(created).ok_or_else(|| not_rendered::<T>())?;
     let written = row::Entity::insert(row::ActiveModel {
         user_id: Set(idem.user.get()),
         key: Set(idem.key),

@@ -111,57 +111,59 @@ impl IdentityStore for SqlIdentityStore {
         s: &NewSession,
         invite_digest: Option<&TokenDigest>,
     ) -> Result<User, StoreError> {
-        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
-        // The invite first: a refused code answers the same whether or not the email is
-        // taken, so the sign-up form does not tell strangers who has an account.
-        let claimed = match invite_digest {
-            None => None,
-            Some(digest) => {
-                let found = invite::Entity::find()
-                    .filter(invite::Column::Digest.eq(digest.0.clone()))
-                    .one(&txn)
-                    .await
-                    .map_err(store_err)?
-                    .ok_or(StoreError::NotFound)?;
-                // The guard makes the claim atomic: of two sign-ups racing for one code,
-                // one updates the row and the other (after the first commits) none.
-                let res = invite::Entity::update_many()
-                    .col_expr(invite::Column::UsedAt, Expr::value(s.now))
-                    .filter(invite::Column::Id.eq(found.id))
-                    .filter(invite::Column::UsedAt.is_null())
-                    .filter(invite::Column::ExpiresAt.gt(s.now))
-                    .exec(&txn)
-                    .await
-                    .map_err(store_err)?;
-                if res.rows_affected != 1 {
-                    return Err(StoreError::NotFound);
-                }
-                Some(found.id)
-            }
-        };
-        let created = user::Entity::insert(user::ActiveModel {
-            email: Set(email.as_str().to_owned()),
-            password_hash: Set(hash.as_str().to_owned()),
-            display_name: Set(display_name.map(|d| d.as_str().to_owned())),
-            created_at: Set(s.now),
-            updated_at: Set(s.now),
-            ..Default::default()
-        })
-        .exec_with_returning(&txn)
-        .await
-        .map_err(store_err)?;
-        let (user, _) = to_user(created);
-        if let Some(id) = claimed {
-            invite::Entity::update_many()
-                .col_expr(invite::Column::UsedBy, Expr::value(user.id.get()))
-                .filter(invite::Column::Id.eq(id))
-                .exec(&txn)
+        self.db
+            .transact(async |txn| {
+                // The invite first: a refused code answers the same whether or not the email is
+                // taken, so the sign-up form does not tell strangers who has an account.
+                let claimed = match invite_digest {
+                    None => None,
+                    Some(digest) => {
+                        let found = invite::Entity::find()
+                            .filter(invite::Column::Digest.eq(digest.0.clone()))
+                            .one(txn)
+                            .await
+                            .map_err(store_err)?
+                            .ok_or(StoreError::NotFound)?;
+                        // The guard makes the claim atomic: of two sign-ups racing for one code,
+                        // one updates the row and the other (after the first commits) none.
+                        let res = invite::Entity::update_many()
+                            .col_expr(invite::Column::UsedAt, Expr::value(s.now))
+                            .filter(invite::Column::Id.eq(found.id))
+                            .filter(invite::Column::UsedAt.is_null())
+                            .filter(invite::Column::ExpiresAt.gt(s.now))
+                            .exec(txn)
+                            .await
+                            .map_err(store_err)?;
+                        if res.rows_affected != 1 {
+                            return Err(StoreError::NotFound);
+                        }
+                        Some(found.id)
+                    }
+                };
+                let created = user::Entity::insert(user::ActiveModel {
+                    email: Set(email.as_str().to_owned()),
+                    password_hash: Set(hash.as_str().to_owned()),
+                    display_name: Set(display_name.map(|d| d.as_str().to_owned())),
+                    created_at: Set(s.now),
+                    updated_at: Set(s.now),
+                    ..Default::default()
+                })
+                .exec_with_returning(txn)
                 .await
                 .map_err(store_err)?;
-        }
-        insert_session(&txn, user.id, s).await.map_err(store_err)?;
-        txn.commit().await.map_err(store_err)?;
-        Ok(user)
+                let (user, _) = to_user(created);
+                if let Some(id) = claimed {
+                    invite::Entity::update_many()
+                        .col_expr(invite::Column::UsedBy, Expr::value(user.id.get()))
+                        .filter(invite::Column::Id.eq(id))
+                        .exec(txn)
+                        .await
+                        .map_err(store_err)?;
+                }
+                insert_session(txn, user.id, s).await.map_err(store_err)?;
+                Ok(user)
+            })
+            .await
     }
 
     async fn count_users(&self) -> Result<u64, StoreError> {
@@ -176,27 +178,29 @@ impl IdentityStore for SqlIdentityStore {
         maker: Option<UserId>,
         new: &NewInvite,
     ) -> Result<CreatedInvite, StoreError> {
-        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
-        let created = invite::Entity::insert(invite::ActiveModel {
-            digest: Set(new.digest.0.clone()),
-            note: Set(new.note.as_deref().map(str::to_owned)),
-            created_by: Set(maker.map(UserId::get)),
-            created_at: Set(new.now),
-            expires_at: Set(new.expires_at),
-            used_at: Set(None),
-            used_by: Set(None),
-            ..Default::default()
-        })
-        .exec_with_returning(&txn)
-        .await
-        .map_err(store_err)?;
-        let created = CreatedInvite {
-            invite: to_invite(created),
-            code: new.code.clone(),
-        };
-        save_in(&txn, &created).await?;
-        txn.commit().await.map_err(store_err)?;
-        Ok(created)
+        self.db
+            .transact(async |txn| {
+                let created = invite::Entity::insert(invite::ActiveModel {
+                    digest: Set(new.digest.0.clone()),
+                    note: Set(new.note.as_deref().map(str::to_owned)),
+                    created_by: Set(maker.map(UserId::get)),
+                    created_at: Set(new.now),
+                    expires_at: Set(new.expires_at),
+                    used_at: Set(None),
+                    used_by: Set(None),
+                    ..Default::default()
+                })
+                .exec_with_returning(txn)
+                .await
+                .map_err(store_err)?;
+                let created = CreatedInvite {
+                    invite: to_invite(created),
+                    code: new.code.clone(),
+                };
+                save_in(txn, &created).await?;
+                Ok(created)
+            })
+            .await
     }
 
     async fn list_invites(
@@ -266,9 +270,12 @@ impl IdentityStore for SqlIdentityStore {
     }
 
     async fn create_session(&self, user: UserId, s: &NewSession) -> Result<(), StoreError> {
-        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
-        insert_session(&txn, user, s).await.map_err(store_err)?;
-        txn.commit().await.map_err(store_err)
+        self.db
+            .transact(async |txn| {
+                insert_session(txn, user, s).await.map_err(store_err)?;
+                Ok(())
+            })
+            .await
     }
 
     async fn session_active(&self, user: UserId, sid: SessionId) -> Result<bool, StoreError> {
@@ -306,40 +313,42 @@ impl IdentityStore for SqlIdentityStore {
         new_expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
-        let Some(current) = rt::Entity::find()
-            .filter(rt::Column::Digest.eq(old.0.clone()))
-            .filter(rt::Column::UserId.eq(user.get()))
-            .one(&txn)
+        self.db
+            .transact(async |txn| {
+                let Some(current) = rt::Entity::find()
+                    .filter(rt::Column::Digest.eq(old.0.clone()))
+                    .filter(rt::Column::UserId.eq(user.get()))
+                    .one(txn)
+                    .await
+                    .map_err(store_err)?
+                else {
+                    return Ok(false);
+                };
+                // The `used_at IS NULL` guard makes the claim atomic: of two concurrent
+                // exchanges, one updates a row and the other updates none.
+                let claimed = rt::Entity::update_many()
+                    .col_expr(rt::Column::UsedAt, Expr::value(now))
+                    .filter(rt::Column::Id.eq(current.id))
+                    .filter(rt::Column::UsedAt.is_null())
+                    .exec(txn)
+                    .await
+                    .map_err(store_err)?;
+                if claimed.rows_affected != 1 {
+                    return Ok(false);
+                }
+                insert_refresh(
+                    txn,
+                    user,
+                    SessionId(current.session_id),
+                    new,
+                    new_expires_at,
+                    now,
+                )
+                .await
+                .map_err(store_err)?;
+                Ok(true)
+            })
             .await
-            .map_err(store_err)?
-        else {
-            return Ok(false);
-        };
-        // The `used_at IS NULL` guard makes the claim atomic: of two concurrent
-        // exchanges, one updates a row and the other updates none.
-        let claimed = rt::Entity::update_many()
-            .col_expr(rt::Column::UsedAt, Expr::value(now))
-            .filter(rt::Column::Id.eq(current.id))
-            .filter(rt::Column::UsedAt.is_null())
-            .exec(&txn)
-            .await
-            .map_err(store_err)?;
-        if claimed.rows_affected != 1 {
-            return Ok(false);
-        }
-        insert_refresh(
-            &txn,
-            user,
-            SessionId(current.session_id),
-            new,
-            new_expires_at,
-            now,
-        )
-        .await
-        .map_err(store_err)?;
-        txn.commit().await.map_err(store_err)?;
-        Ok(true)
     }
 
     async fn revoke_session(
@@ -365,31 +374,34 @@ impl IdentityStore for SqlIdentityStore {
         hash: &PasswordHash,
         s: &NewSession,
     ) -> Result<(), StoreError> {
-        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
-        let updated = user::Entity::update_many()
-            .col_expr(user::Column::PasswordHash, Expr::value(hash.as_str()))
-            .col_expr(user::Column::UpdatedAt, Expr::value(s.now))
-            .filter(user::Column::Id.eq(user.get()))
-            .exec(&txn)
+        self.db
+            .transact(async |txn| {
+                let updated = user::Entity::update_many()
+                    .col_expr(user::Column::PasswordHash, Expr::value(hash.as_str()))
+                    .col_expr(user::Column::UpdatedAt, Expr::value(s.now))
+                    .filter(user::Column::Id.eq(user.get()))
+                    .exec(txn)
+                    .await
+                    .map_err(store_err)?;
+                if updated.rows_affected != 1 {
+                    return Err(StoreError::NotFound);
+                }
+                session::Entity::update_many()
+                    .col_expr(session::Column::RevokedAt, Expr::value(s.now))
+                    .filter(session::Column::UserId.eq(user.get()))
+                    .filter(session::Column::RevokedAt.is_null())
+                    .exec(txn)
+                    .await
+                    .map_err(store_err)?;
+                pat::Entity::delete_many()
+                    .filter(pat::Column::UserId.eq(user.get()))
+                    .exec(txn)
+                    .await
+                    .map_err(store_err)?;
+                insert_session(txn, user, s).await.map_err(store_err)?;
+                Ok(())
+            })
             .await
-            .map_err(store_err)?;
-        if updated.rows_affected != 1 {
-            return Err(StoreError::NotFound);
-        }
-        session::Entity::update_many()
-            .col_expr(session::Column::RevokedAt, Expr::value(s.now))
-            .filter(session::Column::UserId.eq(user.get()))
-            .filter(session::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await
-            .map_err(store_err)?;
-        pat::Entity::delete_many()
-            .filter(pat::Column::UserId.eq(user.get()))
-            .exec(&txn)
-            .await
-            .map_err(store_err)?;
-        insert_session(&txn, user, s).await.map_err(store_err)?;
-        txn.commit().await.map_err(store_err)
     }
 
     async fn delete_user(&self, user: UserId) -> Result<(), StoreError> {
@@ -409,26 +421,28 @@ impl IdentityStore for SqlIdentityStore {
         user: UserId,
         t: &NewPersonalToken,
     ) -> Result<CreatedToken, StoreError> {
-        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
-        let created = pat::Entity::insert(pat::ActiveModel {
-            user_id: Set(user.get()),
-            name: Set(t.name.as_str().to_owned()),
-            digest: Set(t.digest.0.clone()),
-            created_at: Set(t.now),
-            expires_at: Set(t.expires_at),
-            last_used_at: Set(None),
-            ..Default::default()
-        })
-        .exec_with_returning(&txn)
-        .await
-        .map_err(store_err)?;
-        let token = CreatedToken {
-            token: to_token(created),
-            secret: t.secret.clone(),
-        };
-        save_in(&txn, &token).await?;
-        txn.commit().await.map_err(store_err)?;
-        Ok(token)
+        self.db
+            .transact(async |txn| {
+                let created = pat::Entity::insert(pat::ActiveModel {
+                    user_id: Set(user.get()),
+                    name: Set(t.name.as_str().to_owned()),
+                    digest: Set(t.digest.0.clone()),
+                    created_at: Set(t.now),
+                    expires_at: Set(t.expires_at),
+                    last_used_at: Set(None),
+                    ..Default::default()
+                })
+                .exec_with_returning(txn)
+                .await
+                .map_err(store_err)?;
+                let token = CreatedToken {
+                    token: to_token(created),
+                    secret: t.secret.clone(),
+                };
+                save_in(txn, &token).await?;
+                Ok(token)
+            })
+            .await
     }
 
     async fn list_tokens(
@@ -475,26 +489,28 @@ impl IdentityStore for SqlIdentityStore {
     }
 
     async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
-        let tokens = rt::Entity::delete_many()
-            .filter(rt::Column::ExpiresAt.lt(now))
-            .exec(&txn)
+        self.db
+            .transact(async |txn| {
+                let tokens = rt::Entity::delete_many()
+                    .filter(rt::Column::ExpiresAt.lt(now))
+                    .exec(txn)
+                    .await
+                    .map_err(store_err)?;
+                let sessions = session::Entity::delete_many()
+                    .filter(
+                        session::Column::Id.not_in_subquery(
+                            Query::select()
+                                .column(rt::Column::SessionId)
+                                .from(rt::Entity)
+                                .to_owned(),
+                        ),
+                    )
+                    .exec(txn)
+                    .await
+                    .map_err(store_err)?;
+                Ok(tokens.rows_affected + sessions.rows_affected)
+            })
             .await
-            .map_err(store_err)?;
-        let sessions = session::Entity::delete_many()
-            .filter(
-                session::Column::Id.not_in_subquery(
-                    Query::select()
-                        .column(rt::Column::SessionId)
-                        .from(rt::Entity)
-                        .to_owned(),
-                ),
-            )
-            .exec(&txn)
-            .await
-            .map_err(store_err)?;
-        txn.commit().await.map_err(store_err)?;
-        Ok(tokens.rows_affected + sessions.rows_affected)
     }
 
     async fn touch_token(

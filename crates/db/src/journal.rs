@@ -1,6 +1,6 @@
 //! [`JournalStore`] over SQL, with each database's full-text search.
 
-use crate::changelog::{remove_owned, write_txn};
+use crate::changelog::{append_txn, remove_owned, write_txn};
 use crate::entity::journal_entry as row;
 use crate::error::store_err;
 use crate::pool::Database;
@@ -63,7 +63,7 @@ impl JournalStore for SqlJournalStore {
         write: Write,
     ) -> Result<Entry, StoreError> {
         let now = write.now;
-        write_txn(&self.db, user, write, async |txn| {
+        append_txn(&self.db, user, write, async |txn| {
             let m = row::Entity::insert(row::ActiveModel {
                 user_id: Set(user.get()),
                 title: Set(f.title().map(str::to_owned)),

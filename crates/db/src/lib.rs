@@ -39,6 +39,7 @@ pub mod error;
 pub mod finance;
 #[cfg(feature = "games")]
 mod games;
+mod group;
 #[cfg(feature = "habits")]
 pub mod habits;
 pub mod idempotency;

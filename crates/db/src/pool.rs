@@ -1,17 +1,18 @@
 //! Connecting, pooling, migrating and pinging.
 
+use crate::error::store_err;
+use crate::group::{Closing, GroupCommit};
 use crate::representations::Representations;
-use ayubi_kernel::{UserId, ViewInvalidation};
+use ayubi_kernel::{StoreError, UserId, ViewInvalidation};
 use ayubi_sync::{Change, ChangeNotifier};
 use migration::{Migrator, MigratorTrait};
 #[cfg(feature = "sqlite")]
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, Statement,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, QueryResult,
+    Statement, TransactionTrait,
 };
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Pool and connection settings (mapped from the app's configuration).
@@ -103,10 +104,9 @@ pub struct Database {
     views: Option<Arc<dyn ViewInvalidation>>,
     /// How written resources appear in the change log.
     representations: Arc<Representations>,
-    /// SQLite: one write transaction at a time in this process (see [`Database::begin_write`]).
-    writer: Option<Arc<tokio::sync::Mutex<()>>>,
-    /// SQLite: write transactions queued for their turn right now.
-    writers_waiting: Arc<AtomicU64>,
+    /// SQLite: the group-commit writer every write transaction goes through (see
+    /// [`Database::transact`]).
+    writer: Option<Arc<GroupCommit>>,
 }
 
 /// The tracing target of the event sqlx emits after each connection acquire, with the
@@ -128,30 +128,15 @@ pub struct PoolStats {
     pub idle: u32,
     /// The configured maximum.
     pub max: u32,
-    /// SQLite: write transactions waiting for their turn (see `begin_write`); on
-    /// PostgreSQL always 0 (its writers wait in the database, on row locks).
+    /// SQLite: write transactions waiting for their turn (see [`Database::transact`]);
+    /// on PostgreSQL always 0 (its writers wait in the database, on row locks).
     pub writers_waiting: u64,
+    /// SQLite: write batches committed since start (each one `COMMIT`); 0 on PostgreSQL.
+    pub write_batches: u64,
+    /// SQLite: write transactions those batches carried; over `write_batches`, the mean
+    /// batch size.
+    pub batched_writes: u64,
 }
-
-/// Counts a writer as waiting from its creation until it is dropped — when the writer
-/// has its turn, or gave up waiting (its request was cancelled).
-struct Queued<'a>(&'a AtomicU64);
-
-impl<'a> Queued<'a> {
-    fn new(count: &'a AtomicU64) -> Self {
-        count.fetch_add(1, Ordering::Relaxed);
-        Self(count)
-    }
-}
-
-impl Drop for Queued<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// Held for the length of a write transaction on SQLite; nothing on PostgreSQL.
-pub(crate) type WriteTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
 
 impl Database {
     /// Opens the pool. For a SQLite file it creates the parent directory and turns on
@@ -213,8 +198,7 @@ impl Database {
             notifier: None,
             views: None,
             representations: Arc::default(),
-            writer: (backend == Backend::Sqlite).then(Arc::default),
-            writers_waiting: Arc::default(),
+            writer: (backend == Backend::Sqlite).then(|| Arc::new(GroupCommit::start())),
         })
     }
 
@@ -399,11 +383,14 @@ impl Database {
             #[allow(unreachable_patterns)]
             _ => (0, 0, 0),
         };
+        let writers = self.writer.as_ref().map(|w| w.stats()).unwrap_or_default();
         PoolStats {
             size,
             idle: u32::try_from(idle).unwrap_or(u32::MAX),
             max,
-            writers_waiting: self.writers_waiting.load(Ordering::Relaxed),
+            writers_waiting: writers.waiting,
+            write_batches: writers.batches,
+            batched_writes: writers.writes,
         }
     }
 
@@ -448,25 +435,59 @@ impl Database {
         })
     }
 
-    /// Begins a write transaction. On SQLite, write transactions of this process take
-    /// turns here before they take a connection: SQLite has one writer at a time anyway,
-    /// and writers colliding on its lock wait in its busy handler, which sleeps (1, 2, 5…
-    /// up to 100 ms) — under load that sleeping, not the writing, set the latency. Queued
-    /// here they go one after another with no sleep. (Another process on the same file
-    /// still meets the busy handler, as before.)
+    /// Runs `work` in a write transaction and commits it; `work`'s error rolls it back.
+    ///
+    /// On SQLite, write transactions of this process go through one group-commit writer
+    /// (`group.rs`): concurrent writes share a database transaction, each in a savepoint
+    /// of its own, and are answered after the shared COMMIT. SQLite has one writer at a
+    /// time anyway; writers colliding on its lock would wait in its busy handler, which
+    /// sleeps (1, 2, 5… up to 100 ms), and a COMMIT per write was most of a small write's
+    /// cost. (Another process on the same file still meets the busy handler.) On
+    /// PostgreSQL each call is a transaction of its own; writers wait on row locks there.
     ///
     /// # Errors
-    /// When no connection can be had.
-    pub(crate) async fn begin_write(&self) -> Result<(WriteTurn, DatabaseTransaction), DbErr> {
-        let turn = match &self.writer {
-            Some(lock) => {
-                let _queued = Queued::new(&self.writers_waiting);
-                Some(lock.clone().lock_owned().await)
+    /// `work`'s own error, or the database's when the transaction cannot begin or commit
+    /// (on SQLite, a failed COMMIT is the error of every write in the batch).
+    pub(crate) async fn transact<T, E: From<StoreError>>(
+        &self,
+        work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let (value, _) = self
+            .transact_closing(async |txn| work(txn).await.map(|v| (v, None)))
+            .await?;
+        Ok(value)
+    }
+
+    /// [`Database::transact`] for a write whose last statements (`Closing`: its change-log
+    /// entry, its saved response) go to the database in one round trip with the end of
+    /// its savepoint on SQLite, or last before the COMMIT on PostgreSQL. Returns what
+    /// they returned.
+    ///
+    /// # Errors
+    /// As [`Database::transact`]; a failure of the closing statements is told by
+    /// [`Closing::error`].
+    pub(crate) async fn transact_closing<T, E: From<StoreError>>(
+        &self,
+        work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, Option<Closing>), E>,
+    ) -> Result<(T, Vec<QueryResult>), E> {
+        if let Some(group) = &self.writer {
+            return group.run(&self.conn, work).await;
+        }
+        let txn = self.conn.begin().await.map_err(|e| E::from(store_err(e)))?;
+        let (value, closing) = work(&txn).await?;
+        let rows = match closing {
+            Some(c) => {
+                let rows = txn
+                    .query_all_raw(c.statement)
+                    .await
+                    .map_err(|e| E::from((c.error)(e)))?;
+                (c.check)(&rows)?;
+                rows
             }
-            None => None,
+            None => Vec::new(),
         };
-        let txn = self.conn.begin().await?;
-        Ok((turn, txn))
+        txn.commit().await.map_err(|e| E::from(store_err(e)))?;
+        Ok((value, rows))
     }
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {

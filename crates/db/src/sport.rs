@@ -1,6 +1,6 @@
 //! [`SportStore`] over SQL.
 
-use crate::changelog::{remove_owned, write_txn};
+use crate::changelog::{append_txn, remove_owned, write_txn};
 use crate::entity::{
     sport_food as food, sport_goals as goals, sport_water as water, sport_workout as workout,
 };
@@ -193,7 +193,7 @@ impl SportStore for SqlSportStore {
         write: Write,
     ) -> Result<WaterEntry, StoreError> {
         let now = write.now;
-        write_txn(&self.db, user, write, async |txn| {
+        append_txn(&self.db, user, write, async |txn| {
             let m = water::Entity::insert(water::ActiveModel {
                 user_id: Set(user.get()),
                 date: Set(new.date()),
@@ -216,7 +216,7 @@ impl SportStore for SqlSportStore {
         write: Write,
     ) -> Result<FoodEntry, StoreError> {
         let now = write.now;
-        write_txn(&self.db, user, write, async |txn| {
+        append_txn(&self.db, user, write, async |txn| {
             let m = food::Entity::insert(food::ActiveModel {
                 user_id: Set(user.get()),
                 date: Set(new.date()),
@@ -243,7 +243,7 @@ impl SportStore for SqlSportStore {
         write: Write,
     ) -> Result<WorkoutEntry, StoreError> {
         let now = write.now;
-        write_txn(&self.db, user, write, async |txn| {
+        append_txn(&self.db, user, write, async |txn| {
             let m = workout::Entity::insert(workout::ActiveModel {
                 user_id: Set(user.get()),
                 date: Set(new.date()),

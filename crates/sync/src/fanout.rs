@@ -27,6 +27,13 @@ pub trait RevocationListener: Send + Sync + std::fmt::Debug {
     fn revoked(&self, user: UserId);
 }
 
+/// Told of every change committed on another instance, as its hint arrives: a cache of
+/// this instance's in front of shared state drops the user's copies.
+pub trait RemoteChangeListener: Send + Sync + std::fmt::Debug {
+    /// A change of `user`'s was committed on another instance. Must not block.
+    fn changed_elsewhere(&self, user: UserId);
+}
+
 /// The fan-out of one instance.
 #[derive(Debug)]
 pub struct Fanout {
@@ -35,6 +42,7 @@ pub struct Fanout {
     instance: String,
     bus: Option<Arc<dyn Bus>>,
     listeners: Vec<Arc<dyn RevocationListener>>,
+    change_listeners: Vec<Arc<dyn RemoteChangeListener>>,
 }
 
 impl Fanout {
@@ -46,7 +54,15 @@ impl Fanout {
             instance: uuid::Uuid::new_v4().simple().to_string(),
             bus,
             listeners: Vec::new(),
+            change_listeners: Vec::new(),
         }
+    }
+
+    /// The same fan-out, also telling `listener` of every change committed elsewhere.
+    #[must_use]
+    pub fn with_change_listener(mut self, listener: Arc<dyn RemoteChangeListener>) -> Self {
+        self.change_listeners.push(listener);
+        self
     }
 
     /// The same fan-out, also telling `listener` of every revocation, local or remote.
@@ -76,6 +92,11 @@ impl Fanout {
         match Hint::decode(payload) {
             Some((instance, _)) if instance == self.instance => {}
             Some((_, Hint::Change { user, seq, text })) => {
+                // Before the sockets: a device told of the change and refetching must not
+                // be answered from this instance's copies.
+                for l in &self.change_listeners {
+                    l.changed_elsewhere(user);
+                }
                 self.hub.deliver(user, Signal::Change { seq, text });
             }
             Some((_, Hint::Revoked { user })) => {

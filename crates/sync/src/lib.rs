@@ -43,7 +43,7 @@ pub use connection::{
     Checked, Close, Conn, CredentialCheck, Inbound, Live, Outlet, SyncConfig, Timing, code, drive,
     too_many,
 };
-pub use fanout::{Bus, Fanout, RevocationListener};
+pub use fanout::{Bus, Fanout, RemoteChangeListener, RevocationListener};
 pub use feed::{Feed, Item};
 pub use hint::{Hint, channel};
 pub use hub::{Hub, Signal, Subscription};

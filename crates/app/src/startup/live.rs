@@ -5,7 +5,7 @@
 use crate::config::Settings;
 use crate::sync::{IdentityCheck, SyncMetrics};
 use anyhow::Context;
-use ayubi_cache::{LocalSessions, Redis};
+use ayubi_cache::{GuardedViews, LocalSessions, Redis};
 use ayubi_db::{Database, SqlChangeLog};
 use ayubi_identity::IdentityService;
 use ayubi_kernel::Clock;
@@ -35,6 +35,7 @@ pub(super) fn wire(
     settings: &Settings,
     db: &Database,
     redis: Option<&Redis>,
+    views: &Arc<GuardedViews>,
     deployment: &str,
     registry: &prometheus::Registry,
 ) -> anyhow::Result<LiveParts> {
@@ -59,7 +60,7 @@ pub(super) fn wire(
         ))
     });
     let bus = redis.map(|r| -> Arc<dyn Bus> { Arc::new(r.publisher(&channel)) });
-    let mut fanout = Fanout::new(hub.clone(), bus);
+    let mut fanout = Fanout::new(hub.clone(), bus).with_change_listener(views.clone());
     if let Some(s) = &sessions {
         fanout = fanout.with_listener(s.clone());
     }
@@ -70,6 +71,7 @@ pub(super) fn wire(
     hub.set_wakeups_live(false);
     if let Some(r) = redis {
         let (on_message, on_state, trust) = (fanout.clone(), hub.clone(), sessions.clone());
+        let local_views = views.clone();
         r.subscribe(
             &channel,
             move |payload| on_message.received(payload),
@@ -78,6 +80,9 @@ pub(super) fn wire(
                 if let Some(t) = &trust {
                     t.set_trusted(up);
                 }
+                // The in-process views are trusted while every change elsewhere reaches
+                // them; down, reads go to Redis as before.
+                local_views.set_local_live(up);
             },
         );
     }

@@ -79,10 +79,12 @@ impl Application {
             .deployment_id()
             .await
             .context("reading the deployment id")?;
+        let views = services::views(&settings, redis.as_ref(), &deployment, &metrics.registry)?;
         let live = live::wire(
             &settings,
             &db,
             redis.as_ref(),
+            &views,
             &deployment,
             &metrics.registry,
         )?;
@@ -93,6 +95,7 @@ impl Application {
             redis,
             clock.clone(),
             live,
+            views,
             &deployment,
             &metrics.registry,
             client_ip.clone(),

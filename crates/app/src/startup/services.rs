@@ -86,8 +86,9 @@ pub(super) struct Wired {
     pub idempotency: Arc<dyn IdempotencyStore>,
 }
 
-/// The read-view cache: Redis's when configured (shared by instances), else in process.
-fn views(
+/// The read-view cache: Redis's when configured (shared by instances, with this
+/// process's copies in front, trusted while the bus subscription is up), else in process.
+pub(super) fn views(
     settings: &Settings,
     redis: Option<&Redis>,
     deployment: &str,
@@ -107,12 +108,20 @@ fn views(
             )),
         }
     });
-    let views = Arc::new(ayubi_cache::GuardedViews::new(
+    let guarded = ayubi_cache::GuardedViews::new(
         backend,
         Arc::new(
             crate::views::ViewMetrics::register(registry).context("registering cache metrics")?,
         ),
-    ));
+    );
+    let guarded = match redis {
+        Some(_) if settings.cache.enabled => guarded.with_local(ayubi_cache::MemoryViews::new(
+            settings.cache.memory_max_bytes,
+            Duration::from_secs(settings.cache.ttl_secs.max(1)),
+        )),
+        _ => guarded,
+    };
+    let views = Arc::new(guarded);
     views.clone().spawn_retry(Duration::from_secs(1));
     Ok(views)
 }
@@ -196,11 +205,11 @@ pub(super) async fn wire(
     redis: Option<Redis>,
     clock: Arc<dyn Clock>,
     live_parts: LiveParts,
+    views: Arc<ayubi_cache::GuardedViews>,
     deployment: &str,
     registry: &prometheus::Registry,
     client_ip: ClientIp,
 ) -> anyhow::Result<Wired> {
-    let views = views(settings, redis.as_ref(), deployment, registry)?;
     let db = db
         .with_representations(crate::routes::representations())
         .with_notifier(live_parts.fanout.clone())

@@ -1,7 +1,7 @@
 //! Import: one transaction for the whole document, one change-log entry for all of it.
 
 use super::SqlBackupStore;
-use crate::changelog::{append, next_seq};
+use crate::changelog::{Rollback, append, next_seq};
 use crate::entity::{
     finance_category as category, finance_entry as entry, habit, habit_completion as done,
     habit_skip as skip, journal_entry as journal, sport_food as food, sport_goals as goals,
@@ -159,41 +159,51 @@ impl ImportStore for SqlBackupStore {
         options: ImportOptions,
     ) -> Result<Outcome, StoreError> {
         let ImportOptions { mode, dry_run, now } = options;
-        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
-        // First write: takes this user's write lock, like every other write.
-        let seq = next_seq(&txn, user).await.map_err(store_err)?;
-        let mut c = Ctx {
-            txn: &txn,
-            user,
-            mode,
-            now,
-            out: Outcome::for_tables(mode, dry_run, &import.tables()),
-        };
-        apply(&mut c, import).await.map_err(|e| match e {
-            Fail::Db(e) => store_err(e),
-            Fail::TooManySettings(m) => StoreError::Conflict(m),
-        })?;
-        let outcome = c.out;
-        let data = serde_json::to_value(&outcome).unwrap_or_default();
-        let change = append(
-            &txn,
-            user,
-            seq,
-            ayubi_backup::IMPORTED,
-            &serde_json::Value::Null,
-            &data,
-            now,
-        )
-        .await
-        .map_err(store_err)?;
-        save_in(&txn, &outcome).await?;
-        if dry_run {
-            txn.rollback().await.map_err(store_err)?;
-        } else {
-            txn.commit().await.map_err(store_err)?;
-            self.db.committed(user, &change).await;
+        let done = self
+            .db
+            .transact(async |txn| {
+                // First write: takes this user's write lock, like every other write.
+                let seq = next_seq(txn, user).await.map_err(store_err)?;
+                let mut c = Ctx {
+                    txn,
+                    user,
+                    mode,
+                    now,
+                    out: Outcome::for_tables(mode, dry_run, &import.tables()),
+                };
+                apply(&mut c, import).await.map_err(|e| match e {
+                    Fail::Db(e) => store_err(e),
+                    Fail::TooManySettings(m) => StoreError::Conflict(m),
+                })?;
+                let outcome = c.out;
+                let data = serde_json::to_value(&outcome).unwrap_or_default();
+                let change = append(
+                    txn,
+                    user,
+                    seq,
+                    ayubi_backup::IMPORTED,
+                    &serde_json::Value::Null,
+                    &data,
+                    now,
+                )
+                .await
+                .map_err(store_err)?;
+                save_in(txn, &outcome).await?;
+                if dry_run {
+                    // Everything was checked and written as it would be; none of it kept.
+                    return Err(Rollback::Answer(outcome));
+                }
+                Ok((outcome, change))
+            })
+            .await;
+        match done {
+            Ok((outcome, change)) => {
+                self.db.committed(user, &change).await;
+                Ok(outcome)
+            }
+            Err(Rollback::Answer(outcome)) => Ok(outcome),
+            Err(Rollback::Failed(e)) => Err(e),
         }
-        Ok(outcome)
     }
 }
 

@@ -39,23 +39,25 @@ fn to_schedule(m: &sched::Model) -> Schedule {
 #[async_trait::async_trait]
 impl BackupRecords for SqlBackupStore {
     async fn record(&self, user: UserId, b: NewBackup) -> Result<StoredBackup, StoreError> {
-        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
-        let m = row::Entity::insert(row::ActiveModel {
-            user_id: Set(user.get()),
-            created_at: Set(b.created_at),
-            trigger: Set(b.trigger.as_str().to_owned()),
-            size_bytes: Set(b.size_bytes),
-            sha256: Set(b.sha256),
-            object_key: Set(b.object_key),
-            ..Default::default()
-        })
-        .exec_with_returning(&txn)
-        .await
-        .map_err(store_err)?;
-        let stored = to_stored(m);
-        save_in(&txn, &stored).await?;
-        txn.commit().await.map_err(store_err)?;
-        Ok(stored)
+        self.db
+            .transact(async |txn| {
+                let m = row::Entity::insert(row::ActiveModel {
+                    user_id: Set(user.get()),
+                    created_at: Set(b.created_at),
+                    trigger: Set(b.trigger.as_str().to_owned()),
+                    size_bytes: Set(b.size_bytes),
+                    sha256: Set(b.sha256),
+                    object_key: Set(b.object_key),
+                    ..Default::default()
+                })
+                .exec_with_returning(txn)
+                .await
+                .map_err(store_err)?;
+                let stored = to_stored(m);
+                save_in(txn, &stored).await?;
+                Ok(stored)
+            })
+            .await
     }
 
     async fn list(&self, user: UserId, limit: u64) -> Result<Vec<StoredBackup>, StoreError> {
@@ -93,30 +95,32 @@ impl BackupRecords for SqlBackupStore {
     }
 
     async fn prune(&self, user: UserId, keep: u8) -> Result<Vec<StoredBackup>, StoreError> {
-        let (_turn, txn) = self.db.begin_write().await.map_err(store_err)?;
-        let old: Vec<StoredBackup> = row::Entity::find()
-            .filter(row::Column::UserId.eq(user.get()))
-            .filter(row::Column::Trigger.eq(Trigger::Scheduled.as_str()))
-            .order_by_desc(row::Column::CreatedAt)
-            .order_by_desc(row::Column::Id)
-            .all(&txn)
+        self.db
+            .transact(async |txn| {
+                let old: Vec<StoredBackup> = row::Entity::find()
+                    .filter(row::Column::UserId.eq(user.get()))
+                    .filter(row::Column::Trigger.eq(Trigger::Scheduled.as_str()))
+                    .order_by_desc(row::Column::CreatedAt)
+                    .order_by_desc(row::Column::Id)
+                    .all(txn)
+                    .await
+                    .map_err(store_err)?
+                    .into_iter()
+                    // In Rust rather than OFFSET: SQLite refuses OFFSET without LIMIT, and the
+                    // list is at most `keep` + 1 long.
+                    .skip(usize::from(keep))
+                    .map(to_stored)
+                    .collect();
+                if !old.is_empty() {
+                    row::Entity::delete_many()
+                        .filter(row::Column::Id.is_in(old.iter().map(|b| b.id)))
+                        .exec(txn)
+                        .await
+                        .map_err(store_err)?;
+                }
+                Ok(old)
+            })
             .await
-            .map_err(store_err)?
-            .into_iter()
-            // In Rust rather than OFFSET: SQLite refuses OFFSET without LIMIT, and the
-            // list is at most `keep` + 1 long.
-            .skip(usize::from(keep))
-            .map(to_stored)
-            .collect();
-        if !old.is_empty() {
-            row::Entity::delete_many()
-                .filter(row::Column::Id.is_in(old.iter().map(|b| b.id)))
-                .exec(&txn)
-                .await
-                .map_err(store_err)?;
-        }
-        txn.commit().await.map_err(store_err)?;
-        Ok(old)
     }
 
     async fn schedule(&self, user: UserId) -> Result<Schedule, StoreError> {
