@@ -64,3 +64,47 @@ async fn records_are_found_while_fresh_and_an_expired_key_is_taken_over() {
     assert_eq!(saved.purge(later + Duration::seconds(1)).await.unwrap(), 1);
     assert!(saved.find(a, "key", now()).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_live_key_refuses_the_second_write_and_keeps_nothing_of_it() {
+    let t = TestDb::new(Representations::new().with(|w: &WaterEntry| json!(w.ml))).await;
+    let a = t.user("a@example.com").await;
+    let store = SqlSportStore::new(t.db.clone());
+    let saved = SqlIdempotencyStore::new(t.db.clone());
+    let day = "2026-12-07".parse().unwrap();
+    let first = NewWater::new(day, 250).unwrap();
+    within(
+        request(a, now(), "first"),
+        store.add_water(a, &first, write(events::WATER_ADDED)),
+    )
+    .await
+    .unwrap();
+    // The same key while its record is live (the race a concurrent retry loses): refused,
+    // and neither its row nor its change-log entry is kept.
+    let second = NewWater::new(day, 500).unwrap();
+    let raced = within(
+        request(a, now() + Duration::seconds(1), "second"),
+        store.add_water(a, &second, write(events::WATER_ADDED)),
+    )
+    .await;
+    assert!(
+        matches!(raced, Err(ayubi_kernel::StoreError::IdempotencyRace)),
+        "{raced:?}"
+    );
+    let rows = store
+        .list_water(a, ayubi_kernel::DateRange::day(day), 10)
+        .await
+        .unwrap();
+    assert_eq!(rows.iter().map(|w| w.ml).collect::<Vec<_>>(), [250]);
+    let log = ayubi_db::SqlChangeLog::new(t.db.clone());
+    let page = ayubi_sync::ChangeLog::since(&log, a, 0, 10).await.unwrap();
+    assert_eq!((page.changes.len(), page.latest), (1, 1), "no seq consumed");
+    let got = saved.find(a, "key", now()).await.unwrap().unwrap();
+    assert_eq!(got.response.body, b"first");
+    // The writer goes on.
+    let third = store
+        .add_water(a, &second, write(events::WATER_ADDED))
+        .await
+        .unwrap();
+    assert_eq!(third.ml, 500);
+}
