@@ -42,6 +42,19 @@ pub struct GuardedViews {
     observer: Arc<dyn ViewObserver>,
     pending: std::sync::Mutex<HashSet<UserId>>,
     failing: AtomicBool,
+    /// The users' time zones, forgotten only when their profile changes (here or, with a
+    /// bus, anywhere), not on every write as views are.
+    zones: Option<Zones>,
+}
+
+/// See [`GuardedViews::with_zones`].
+#[derive(Debug)]
+struct Zones {
+    names: MemoryViews,
+    /// The entity whose changes change a time zone.
+    entity: &'static str,
+    /// Trusted without a bus (one instance by construction: SQLite).
+    alone: bool,
 }
 
 /// What a lookup found, and where a view computed after it is to be stored.
@@ -66,7 +79,33 @@ impl GuardedViews {
             observer,
             pending: std::sync::Mutex::default(),
             failing: AtomicBool::new(false),
+            zones: None,
         }
+    }
+
+    /// The same guard keeping users' time zones in this process until a change of
+    /// `entity` (the profile). With a bus (`with_local`) they are trusted while it is
+    /// live; without one only when `alone` (a single instance: no change can happen
+    /// unseen). Not trusted, [`CachedZones`] keeps them among the views, as before.
+    #[must_use]
+    pub fn with_zones(mut self, entity: &'static str, alone: bool, max_bytes: u64) -> Self {
+        self.zones = Some(Zones {
+            names: MemoryViews::new(max_bytes, Duration::from_secs(24 * 3600)),
+            entity,
+            alone,
+        });
+        self
+    }
+
+    /// The in-process zone cache, when it can be trusted now.
+    fn zones(&self) -> Option<&MemoryViews> {
+        let z = self.zones.as_ref()?;
+        let trusted = if self.local.is_some() {
+            self.local_live.load(Ordering::Acquire)
+        } else {
+            z.alone
+        };
+        trusted.then_some(&z.names)
     }
 
     /// The same guard with `local` in front of the shared cache. It stays unused until
@@ -85,6 +124,9 @@ impl GuardedViews {
         if let Some(local) = &self.local {
             if live {
                 local.clear();
+                if let Some(z) = &self.zones {
+                    z.names.clear();
+                }
             }
             self.local_live.store(live, Ordering::Release);
         }
@@ -95,6 +137,10 @@ impl GuardedViews {
     pub fn changed_elsewhere(&self, user: UserId) {
         if let Some(local) = &self.local {
             local.forget(user);
+        }
+        // The hint does not say what changed: the zone may have.
+        if let Some(z) = &self.zones {
+            z.names.forget(user);
         }
     }
 
@@ -229,6 +275,14 @@ impl GuardedViews {
 
 #[async_trait::async_trait]
 impl ViewInvalidation for GuardedViews {
+    fn changed(&self, user: UserId, entity: &str) {
+        if let Some(z) = &self.zones
+            && z.entity == entity
+        {
+            z.names.forget(user);
+        }
+    }
+
     async fn invalidate(&self, user: UserId) -> Result<(), ViewCacheError> {
         // This instance's next read sees the write at once.
         if let Some(local) = &self.local {
@@ -270,6 +324,20 @@ impl<Z> CachedZones<Z> {
 impl<Z: UserTimeZones> UserTimeZones for CachedZones<Z> {
     async fn time_zone(&self, user: UserId) -> Result<TimeZone, StoreError> {
         const KEY: &str = "tz";
+        if let Some(zones) = self.views.zones() {
+            let at = zones.view(user, KEY);
+            if let Some(zone) = at
+                .value
+                .as_deref()
+                .and_then(|v| std::str::from_utf8(v).ok())
+                .and_then(|name| TimeZone::parse(name).ok())
+            {
+                return Ok(zone);
+            }
+            let zone = self.inner.time_zone(user).await?;
+            zones.keep(user, at.generation, KEY, zone.name().as_bytes());
+            return Ok(zone);
+        }
         let found = self.views.lookup(user, KEY).await;
         if let Some(zone) = found
             .as_ref()

@@ -238,6 +238,9 @@ impl Database {
     /// device told of it and refetching reads fresh views). A failed invalidation is the
     /// cache's to remember and retry; the write stands.
     pub(crate) async fn committed(&self, user: UserId, change: &Change) {
+        if let Some(v) = &self.views {
+            v.changed(user, &change.entity);
+        }
         if let Some(v) = &self.views
             && let Err(e) = v.invalidate(user).await
         {
@@ -544,6 +547,10 @@ fn sqlite_options(opts: &mut ConnectOptions, cfg: &DbConfig) {
         } else {
             o
         };
+        // The connection's thread hands rows over a bounded channel; at sqlx's default of
+        // 50 it stopped mid-list for the reader to drain it (two more thread hand-offs per
+        // 50 rows). A page of every list fits in 512.
+        let o = o.row_buffer_size(512);
         o.journal_mode(SqliteJournalMode::Wal)
             .synchronous(synchronous)
             .foreign_keys(true)

@@ -35,6 +35,14 @@ pub trait ViewInvalidation: Send + Sync + std::fmt::Debug {
     /// [`ViewCacheError`]: the generation is NOT bumped; the caller must not serve the
     /// user's views from the cache until a later `invalidate` succeeds.
     async fn invalidate(&self, user: UserId) -> Result<(), ViewCacheError>;
+
+    /// Told the entity of each committed change of the user's (before
+    /// [`ViewInvalidation::invalidate`]): a cache of what only some entities change (the
+    /// time zone, by the profile) forgets it here rather than on every write. Must not
+    /// block.
+    fn changed(&self, user: UserId, entity: &str) {
+        let _ = (user, entity);
+    }
 }
 
 /// Per-user read views.

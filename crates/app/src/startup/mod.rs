@@ -79,7 +79,13 @@ impl Application {
             .deployment_id()
             .await
             .context("reading the deployment id")?;
-        let views = services::views(&settings, redis.as_ref(), &deployment, &metrics.registry)?;
+        let views = services::views(
+            &settings,
+            &db,
+            redis.as_ref(),
+            &deployment,
+            &metrics.registry,
+        )?;
         let live = live::wire(
             &settings,
             &db,

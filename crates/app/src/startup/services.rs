@@ -86,10 +86,14 @@ pub(super) struct Wired {
     pub idempotency: Arc<dyn IdempotencyStore>,
 }
 
+/// Room for cached time zones: ~60 bytes a user.
+const ZONE_CACHE_BYTES: u64 = 4 << 20;
+
 /// The read-view cache: Redis's when configured (shared by instances, with this
 /// process's copies in front, trusted while the bus subscription is up), else in process.
 pub(super) fn views(
     settings: &Settings,
+    db: &Database,
     redis: Option<&Redis>,
     deployment: &str,
     registry: &prometheus::Registry,
@@ -120,6 +124,18 @@ pub(super) fn views(
             Duration::from_secs(settings.cache.ttl_secs.max(1)),
         )),
         _ => guarded,
+    };
+    // Time zones stay in memory until the profile changes. Without Redis only a SQLite
+    // deployment (one instance by construction) sees every change; with Redis, trust
+    // follows the subscription.
+    let guarded = if settings.cache.enabled {
+        guarded.with_zones(
+            ayubi_settings::events::PROFILE_UPDATED.entity,
+            redis.is_none() && db.backend() == ayubi_db::Backend::Sqlite,
+            ZONE_CACHE_BYTES,
+        )
+    } else {
+        guarded
     };
     let views = Arc::new(guarded);
     views.clone().spawn_retry(Duration::from_secs(1));
