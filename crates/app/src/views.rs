@@ -11,8 +11,9 @@ use serde::Serialize;
 
 /// `ayubi_view_cache_requests_total{view, result}`: `view` is the key's kind
 /// (`sport:stats`, `habits:stats`, `travel:stats`, `finance:summary`, `tz`); `result` is
-/// `hit`, `miss`, `bypass` (an invalidation is owed) or `error` (the cache failed; the
-/// request went to the database).
+/// `local` (answered from this process's copy in front of Redis, no round trip), `hit`,
+/// `miss`, `bypass` (an invalidation is owed) or `error` (the cache failed; the request
+/// went to the database).
 #[derive(Debug, Clone)]
 pub struct ViewMetrics {
     requests: IntCounterVec,

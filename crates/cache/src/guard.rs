@@ -22,9 +22,9 @@ use std::time::Duration;
 
 /// Told of every lookup's result, for metrics. Must not block.
 pub trait ViewObserver: Send + Sync + std::fmt::Debug {
-    /// A lookup or store of `key` ended in `result`: `hit`, `miss`, `bypass` (an
-    /// invalidation is owed) or `error` (the cache failed; the reader went to the
-    /// database).
+    /// A lookup or store of `key` ended in `result`: `local` (answered from this
+    /// process's layer, no round trip), `hit`, `miss`, `bypass` (an invalidation is owed)
+    /// or `error` (the cache failed; the reader went to the database).
     fn counted(&self, key: &str, result: &str);
 }
 
@@ -51,8 +51,8 @@ pub struct GuardedViews {
 #[derive(Debug)]
 struct Zones {
     names: MemoryViews,
-    /// The entity whose changes change a time zone.
-    entity: &'static str,
+    /// The entities whose changes may change a time zone.
+    entities: &'static [&'static str],
     /// Trusted without a bus (one instance by construction: SQLite).
     alone: bool,
 }
@@ -83,15 +83,20 @@ impl GuardedViews {
         }
     }
 
-    /// The same guard keeping users' time zones in this process until a change of
-    /// `entity` (the profile). With a bus (`with_local`) they are trusted while it is
+    /// The same guard keeping users' time zones in this process until a change of one of
+    /// `entities` (the profile, the settings). With a bus (`with_local`) they are trusted while it is
     /// live; without one only when `alone` (a single instance: no change can happen
     /// unseen). Not trusted, [`CachedZones`] keeps them among the views, as before.
     #[must_use]
-    pub fn with_zones(mut self, entity: &'static str, alone: bool, max_bytes: u64) -> Self {
+    pub fn with_zones(
+        mut self,
+        entities: &'static [&'static str],
+        alone: bool,
+        max_bytes: u64,
+    ) -> Self {
         self.zones = Some(Zones {
             names: MemoryViews::new(max_bytes, Duration::from_secs(24 * 3600)),
-            entity,
+            entities,
             alone,
         });
         self
@@ -203,7 +208,7 @@ impl GuardedViews {
         }
         let local = self.live_local().map(|l| (l, l.view(user, key)));
         if let Some((_, found @ ViewLookup { value: Some(_), .. })) = local {
-            self.observer.counted(key, "hit");
+            self.observer.counted(key, "local");
             return Some(Lookup {
                 value: found.value,
                 shared: None,
@@ -277,7 +282,7 @@ impl GuardedViews {
 impl ViewInvalidation for GuardedViews {
     fn changed(&self, user: UserId, entity: &str) {
         if let Some(z) = &self.zones
-            && z.entity == entity
+            && z.entities.contains(&entity)
         {
             z.names.forget(user);
         }
@@ -360,5 +365,190 @@ impl<Z: UserTimeZones> UserTimeZones for CachedZones<Z> {
 impl ayubi_sync::RemoteChangeListener for GuardedViews {
     fn changed_elsewhere(&self, user: UserId) {
         GuardedViews::changed_elsewhere(self, user);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    /// The shared cache (Redis in the app), in memory, counting the round trips.
+    #[derive(Debug, Default)]
+    struct Shared {
+        views: Option<MemoryViews>,
+        calls: AtomicU64,
+    }
+
+    impl Shared {
+        fn new() -> Arc<Self> {
+            Arc::new(Self {
+                views: Some(MemoryViews::new(1 << 20, Duration::from_secs(60))),
+                calls: AtomicU64::new(0),
+            })
+        }
+
+        fn calls(&self) -> u64 {
+            self.calls.load(Ordering::Relaxed)
+        }
+
+        fn inner(&self) -> &MemoryViews {
+            self.views.as_ref().unwrap()
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl ViewCache for Shared {
+        async fn get(&self, user: UserId, key: &str) -> Result<ViewLookup, ViewCacheError> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            self.inner().get(user, key).await
+        }
+
+        async fn put(
+            &self,
+            user: UserId,
+            generation: u64,
+            key: &str,
+            value: &[u8],
+        ) -> Result<(), ViewCacheError> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            self.inner().put(user, generation, key, value).await
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl ViewInvalidation for Shared {
+        async fn invalidate(&self, user: UserId) -> Result<(), ViewCacheError> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            self.inner().invalidate(user).await
+        }
+    }
+
+    #[derive(Debug)]
+    struct Quiet;
+
+    impl ViewObserver for Quiet {
+        fn counted(&self, _: &str, _: &str) {}
+    }
+
+    /// Two instances over one shared cache, each with its local layer.
+    fn instance(shared: &Arc<Shared>) -> GuardedViews {
+        let shared: Arc<dyn ViewCache> = shared.clone();
+        GuardedViews::new(Some(shared), Arc::new(Quiet))
+            .with_local(MemoryViews::new(1 << 20, Duration::from_secs(60)))
+    }
+
+    /// A reader: the cached view, or `computed` stored under what the lookup saw.
+    async fn read(views: &GuardedViews, user: UserId, computed: &[u8]) -> Vec<u8> {
+        match views.lookup(user, "stats").await {
+            Some(Lookup { value: Some(v), .. }) => v,
+            found => {
+                if let Some(at) = &found {
+                    views.store(user, at, "stats", computed).await;
+                }
+                computed.to_vec()
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_live_local_layer_answers_without_a_round_trip_and_hears_of_writes_elsewhere() {
+        let shared = Shared::new();
+        let (a, b) = (instance(&shared), instance(&shared));
+        let u = UserId::new(1);
+        a.set_local_live(true);
+        b.set_local_live(true);
+        assert_eq!(read(&b, u, b"v1").await, b"v1");
+        let before = shared.calls();
+        for _ in 0..3 {
+            assert_eq!(read(&b, u, b"unused").await, b"v1");
+        }
+        assert_eq!(shared.calls(), before, "answered in process");
+
+        // A write on `a`: its own next read is fresh at once.
+        a.invalidate(u).await.unwrap();
+        assert_eq!(read(&a, u, b"v2").await, b"v2");
+        // `b` serves its copy until the hint arrives, then reads the shared cache.
+        assert_eq!(read(&b, u, b"unused").await, b"v1");
+        b.changed_elsewhere(u);
+        assert_eq!(read(&b, u, b"unused").await, b"v2");
+    }
+
+    #[tokio::test]
+    async fn without_the_bus_the_local_layer_is_bypassed_and_starts_empty_when_back() {
+        let shared = Shared::new();
+        let (a, b) = (instance(&shared), instance(&shared));
+        let u = UserId::new(1);
+        b.set_local_live(true);
+        assert_eq!(read(&b, u, b"v1").await, b"v1");
+        // The subscription drops: hints may be lost, so every read asks the shared cache.
+        b.set_local_live(false);
+        a.invalidate(u).await.unwrap(); // its hint never reaches `b`
+        let before = shared.calls();
+        assert_eq!(read(&b, u, b"v2").await, b"v2");
+        assert!(shared.calls() > before);
+        // Back up: what `b` held before is gone, not served again.
+        b.set_local_live(true);
+        assert_eq!(read(&b, u, b"v2").await, b"v2");
+        assert_eq!(read(&b, u, b"unused").await, b"v2");
+    }
+
+    #[tokio::test]
+    async fn a_view_computed_before_a_write_elsewhere_is_not_kept_locally() {
+        let shared = Shared::new();
+        let b = instance(&shared);
+        let u = UserId::new(1);
+        b.set_local_live(true);
+        let found = b.lookup(u, "stats").await.unwrap();
+        assert_eq!(found.value, None);
+        // While `b` computes, a write elsewhere commits and its hint arrives.
+        shared.inner().invalidate(u).await.unwrap();
+        b.changed_elsewhere(u);
+        b.store(u, &found, "stats", b"stale").await;
+        assert_eq!(read(&b, u, b"fresh").await, b"fresh");
+    }
+
+    #[tokio::test]
+    async fn zones_stay_until_the_profile_changes_here_or_anywhere() {
+        let shared = Shared::new();
+        let views =
+            Arc::new(instance(&shared).with_zones(&["profile", "user_settings"], false, 1 << 20));
+        let u = UserId::new(1);
+        #[derive(Debug, Clone)]
+        struct Db(Arc<std::sync::Mutex<&'static str>>, Arc<AtomicU64>);
+        #[async_trait::async_trait]
+        impl UserTimeZones for Db {
+            async fn time_zone(&self, _: UserId) -> Result<TimeZone, StoreError> {
+                self.1.fetch_add(1, Ordering::Relaxed);
+                Ok(TimeZone::parse(&self.0.lock().unwrap()).unwrap())
+            }
+        }
+        let db = Db(
+            Arc::new(std::sync::Mutex::new("Europe/Berlin")),
+            Arc::default(),
+        );
+        let zones = CachedZones::new(db.clone(), views.clone());
+        views.set_local_live(true);
+        for _ in 0..3 {
+            assert_eq!(zones.time_zone(u).await.unwrap().name(), "Europe/Berlin");
+        }
+        assert_eq!(db.1.load(Ordering::Relaxed), 1, "read once");
+        // Any other write leaves it; a profile change forgets it.
+        views.changed(u, "sport_water");
+        views.invalidate(u).await.unwrap();
+        zones.time_zone(u).await.unwrap();
+        assert_eq!(db.1.load(Ordering::Relaxed), 1);
+        *db.0.lock().unwrap() = "Asia/Tokyo";
+        views.changed(u, "profile");
+        assert_eq!(zones.time_zone(u).await.unwrap().name(), "Asia/Tokyo");
+        *db.0.lock().unwrap() = "America/Lima";
+        views.changed(u, "user_settings");
+        assert_eq!(zones.time_zone(u).await.unwrap().name(), "America/Lima");
+        // A change elsewhere (whatever it was) forgets it too.
+        *db.0.lock().unwrap() = "UTC";
+        views.changed_elsewhere(u);
+        assert_eq!(zones.time_zone(u).await.unwrap().name(), "UTC");
     }
 }

@@ -86,6 +86,14 @@ pub(super) struct Wired {
     pub idempotency: Arc<dyn IdempotencyStore>,
 }
 
+/// The changes that may move a user's time zone: the profile's, the settings' (whose
+/// `timezone` key writes the profile's) and a backup import's (which may restore it).
+const ZONE_ENTITIES: &[&str] = &[
+    ayubi_settings::events::PROFILE_UPDATED.entity,
+    ayubi_settings::events::SETTINGS_UPDATED.entity,
+    ayubi_backup::IMPORTED.entity,
+];
+
 /// Room for cached time zones: ~60 bytes a user.
 const ZONE_CACHE_BYTES: u64 = 4 << 20;
 
@@ -130,7 +138,7 @@ pub(super) fn views(
     // follows the subscription.
     let guarded = if settings.cache.enabled {
         guarded.with_zones(
-            ayubi_settings::events::PROFILE_UPDATED.entity,
+            ZONE_ENTITIES,
             redis.is_none() && db.backend() == ayubi_db::Backend::Sqlite,
             ZONE_CACHE_BYTES,
         )

@@ -42,6 +42,12 @@ async fn counted(app: &TestApp, result: &str) -> u64 {
     counted_for(app, "*", result).await
 }
 
+/// Lookups the cache answered: from Redis (`hit`) or from the instance's own copy in
+/// front of it (`local`).
+async fn answered(app: &TestApp, view: &str) -> u64 {
+    counted_for(app, view, "hit").await + counted_for(app, view, "local").await
+}
+
 #[tokio::test]
 async fn a_write_is_visible_in_the_very_next_read_on_every_backend() {
     for (backend, redis) in backends() {
@@ -106,14 +112,14 @@ async fn a_write_is_visible_in_the_very_next_read_on_every_backend() {
                 .unwrap()
                 .replace('/', ":");
             let before = app.get_ok(view, &s.access).await;
-            let hits = counted_for(&app, &kind, "hit").await;
+            let hits = answered(&app, &kind).await;
             assert_eq!(
                 app.get_ok(view, &s.access).await,
                 before,
                 "{backend} {view}"
             );
             assert_eq!(
-                counted_for(&app, &kind, "hit").await,
+                answered(&app, &kind).await,
                 hits + 1,
                 "{backend} {view}: the second read is a hit"
             );
@@ -268,11 +274,87 @@ async fn lists_and_stats_revalidate_with_etags() {
 /// Tests that need a real Redis (`TEST_REDIS_URL`): the SQLite pass of CI skips them by name.
 mod needs_redis {
     use super::*;
+    use crate::helpers::spawn_beside;
+
+    fn redis_url() -> String {
+        std::env::var("TEST_REDIS_URL")
+            .expect("needs_redis tests need TEST_REDIS_URL (CI's PostgreSQL + Redis pass sets it)")
+    }
+
+    /// Waits up to a second for `field` of `view` on `app` to read `want`: a write on
+    /// another instance reaches this one's copies when its invalidation arrives over the
+    /// bus, not necessarily by the very next read.
+    async fn eventually(app: &TestApp, token: &str, view: &str, field: &str, want: Value) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        loop {
+            let got = app.get_ok(view, token).await;
+            if got.pointer(field) == Some(&want) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{view}{field} is still {got} a second after the write elsewhere"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cached_read_stays_in_process_and_a_write_elsewhere_reaches_it() {
+        let redis = || {
+            let url = redis_url();
+            move |s: &mut ayubi_app::config::Settings| {
+                s.redis.url = SecretString::from(url);
+            }
+        };
+        let a = spawn_with(redis()).await;
+        let b = spawn_beside(&a, redis()).await;
+        a.wait_for_wakeups().await;
+        b.wait_for_wakeups().await;
+        for app in [&a, &b] {
+            app.clock.set("2026-11-26T12:00:00Z".parse().unwrap());
+        }
+        let s = a.register("ada@example.com").await;
+        let stats = "/api/v1/sport/stats";
+        assert_eq!(b.get_ok(stats, &s.access).await["water_ml"], 0);
+        let (local, hit) = (
+            counted_for(&b, "sport:stats", "local").await,
+            counted_for(&b, "sport:stats", "hit").await,
+        );
+        for _ in 0..3 {
+            assert_eq!(b.get_ok(stats, &s.access).await["water_ml"], 0);
+        }
+        // Three reads, none of them a round trip to Redis: neither the view nor the time
+        // zone behind "today".
+        assert_eq!(counted_for(&b, "sport:stats", "local").await, local + 3);
+        assert_eq!(counted_for(&b, "sport:stats", "hit").await, hit);
+        assert_eq!(counted_for(&b, "tz", "hit").await, 0);
+
+        // A write through `a`: `a` sees it at once, `b` once the invalidation arrives.
+        let res = a
+            .create("/api/v1/sport/water", &s.access, None, &json!({"ml": 250}))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        assert_eq!(a.get_ok(stats, &s.access).await["water_ml"], 250);
+        eventually(&b, &s.access, stats, "/water_ml", json!(250)).await;
+        // A time-zone change elsewhere moves "today" here too.
+        assert_eq!(
+            b.get_ok(stats, &s.access).await["date"],
+            a.get_ok(stats, &s.access).await["date"]
+        );
+        a.put_json(
+            "/api/v1/settings/profile",
+            &s.access,
+            &json!({"timezone": "Pacific/Kiritimati"}),
+        )
+        .await;
+        assert_eq!(a.get_ok(stats, &s.access).await["date"], "2026-11-27");
+        eventually(&b, &s.access, stats, "/date", json!("2026-11-27")).await;
+    }
 
     #[tokio::test]
     async fn redis_going_down_mid_run_bypasses_the_cache_and_loses_no_write() {
-        let url = std::env::var("TEST_REDIS_URL")
-            .expect("needs_redis tests need TEST_REDIS_URL (CI's PostgreSQL + Redis pass sets it)");
+        let url = redis_url();
         let target = url
             .trim_start_matches("redis://")
             .trim_end_matches('/')
@@ -291,7 +373,7 @@ mod needs_redis {
             app.get_ok("/api/v1/sport/stats", &s.access).await["water_ml"],
             100
         );
-        assert!(counted(&app, "hit").await >= 1);
+        assert!(answered(&app, "*").await >= 1);
 
         proxy.set(false);
         // The write's invalidation cannot reach Redis; the write stands, and the reads that
