@@ -124,6 +124,30 @@ fn list_workouts(user: UserId, range: DateRange, limit: u32) -> Select<workout::
     )
 }
 
+/// SQLite: a water list as one JSON text written by SQLite itself, in the serde form of
+/// `WaterEntry` (`{"id","date","ml","created_at"}`, newest first): one row instead of one
+/// per entry, and no date parsed and formatted again on the way. `created_at` is stored
+/// as chrono writes it with `+00:00` (sqlx's encoding); serde writes the same instant with
+/// `Z`, the only difference. The contract suite compares the two forms row by row.
+fn water_json_statement(user: UserId, range: DateRange, limit: u32) -> Statement {
+    stmt(
+        DatabaseBackend::Sqlite,
+        "SELECT COALESCE(json_group_array(json(j) ORDER BY date DESC, id DESC), '[]') AS body \
+         FROM (SELECT id, date, json_object('id', id, 'date', date, 'ml', ml, 'created_at', \
+                 CASE WHEN created_at LIKE '%+00:00' \
+                      THEN substr(created_at, 1, length(created_at) - 6) || 'Z' \
+                      ELSE created_at END) AS j \
+               FROM sport_water WHERE user_id = ? AND date BETWEEN ? AND ? \
+               ORDER BY date DESC, id DESC LIMIT ?)",
+        vec![
+            user.get().into(),
+            range.from().into(),
+            range.to().into(),
+            i64::from(limit).into(),
+        ],
+    )
+}
+
 /// Per-day sums of the three logs and the goals, as ONE statement (a `UNION ALL` of three
 /// grouped index range scans and the goals row), whatever the length of the range.
 fn totals_statement(backend: DatabaseBackend, user: UserId, range: DateRange) -> Statement {
@@ -169,7 +193,7 @@ pub fn indexed_statements(
     let user = UserId::new(1);
     let one = DateRange::day(day);
     let year = DateRange::new(day - chrono::Duration::days(365), day).unwrap_or(one);
-    vec![
+    let mut statements = vec![
         ("water day list", list_water(user, one, 100).build(backend)),
         (
             "water range list",
@@ -181,7 +205,11 @@ pub fn indexed_statements(
             list_workouts(user, year, 100).build(backend),
         ),
         ("stats", totals_statement(backend, user, year)),
-    ]
+    ];
+    if backend == DatabaseBackend::Sqlite {
+        statements.push(("water list as JSON", water_json_statement(user, year, 100)));
+    }
+    statements
 }
 
 #[async_trait::async_trait]
@@ -272,6 +300,27 @@ impl SportStore for SqlSportStore {
             .await
             .map_err(store_err)?;
         Ok(rows.into_iter().map(to_water).collect())
+    }
+
+    async fn list_water_json(
+        &self,
+        user: UserId,
+        range: DateRange,
+        limit: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let c = self.db.conn();
+        if c.get_database_backend() != DatabaseBackend::Sqlite {
+            return Ok(None);
+        }
+        let row = c
+            .query_one_raw(water_json_statement(user, range, limit))
+            .await
+            .map_err(store_err)?;
+        let body: String = match row {
+            Some(r) => r.try_get("", "body").map_err(store_err)?,
+            None => "[]".to_owned(),
+        };
+        Ok(Some(body.into_bytes()))
     }
 
     async fn list_food(

@@ -87,8 +87,9 @@ pub fn tenths_to_grams(tenths: i64) -> f64 {
     tenths as f64 / 10.0
 }
 
-/// A logged glass of water.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A logged glass of water. Its serde form (these four fields, in this order) is the one
+/// an adapter writes for [`crate::ports::SportStore::list_water_json`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct WaterEntry {
     /// Server-assigned id.
     pub id: i64,
@@ -98,6 +99,15 @@ pub struct WaterEntry {
     pub ml: i32,
     /// When it was logged.
     pub created_at: DateTime<Utc>,
+}
+
+/// A list as the store answered it: entries, or the same entries already serialized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listed<T> {
+    /// The entries.
+    Entries(Vec<T>),
+    /// The entries as a JSON array of their serde form, written by the store itself.
+    Json(Vec<u8>),
 }
 
 /// A new water entry.

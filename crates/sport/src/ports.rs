@@ -54,6 +54,23 @@ pub trait SportStore: Send + Sync + std::fmt::Debug {
         limit: u32,
     ) -> Result<Vec<WaterEntry>, StoreError>;
 
+    /// The same list as [`SportStore::list_water`], as a JSON array of [`WaterEntry`]'s
+    /// serde form, when the adapter can write it without building the entries (SQLite
+    /// renders it in the query: no row, date or string is handed over one by one).
+    /// `None`: not supported here; the caller asks `list_water`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    async fn list_water_json(
+        &self,
+        user: UserId,
+        range: DateRange,
+        limit: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let _ = (user, range, limit);
+        Ok(None)
+    }
+
     /// Meals in `range`, ordered as [`SportStore::list_water`].
     ///
     /// # Errors

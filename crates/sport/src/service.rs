@@ -177,6 +177,21 @@ impl SportService {
         Ok(self.store.list_water(user, range, q.limit.get()).await?)
     }
 
+    /// [`SportService::list_water`], already serialized when the store can write it so.
+    ///
+    /// # Errors
+    /// As [`SportService::list_water`].
+    pub async fn water_listing(&self, user: UserId, q: ListQuery) -> Result<Listed<WaterEntry>> {
+        let range = self.list_range(user, &q).await?;
+        let limit = q.limit.get();
+        if let Some(json) = self.store.list_water_json(user, range, limit).await? {
+            return Ok(Listed::Json(json));
+        }
+        Ok(Listed::Entries(
+            self.store.list_water(user, range, limit).await?,
+        ))
+    }
+
     /// Meals.
     ///
     /// # Errors

@@ -245,3 +245,50 @@ async fn day_totals_sum_each_day_with_entries_and_bring_the_goals() {
     assert_eq!(water, [(day("2026-12-05"), 250), (day("2026-12-07"), 300)]);
     assert_eq!((goals.water_ml_per_day, goals.kcal_per_day), (2500, 2000));
 }
+
+#[tokio::test]
+async fn a_list_written_as_json_by_the_store_is_the_entries_serde_form() {
+    let (t, store, a, b) = setup().await;
+    // Instants of every precision chrono writes (none, milli, micro, nano seconds).
+    for (i, at) in [
+        "2026-12-07T10:00:00Z",
+        "2026-12-07T10:00:00.5Z",
+        "2026-12-07T10:00:00.123456Z",
+        "2026-12-07T10:00:00.123456789Z",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let w = ayubi_kernel::Write::new(events::WATER_ADDED, at.parse().unwrap());
+        let date = if i % 2 == 0 {
+            "2026-12-05"
+        } else {
+            "2026-12-07"
+        };
+        store
+            .add_water(a, &water(date, 100 + i as i64), w)
+            .await
+            .unwrap();
+    }
+    store
+        .add_water(b, &water("2026-12-06", 999), write(events::WATER_ADDED))
+        .await
+        .unwrap();
+    let range = DateRange::new(day("2026-12-01"), day("2026-12-31")).unwrap();
+    for limit in [10, 3] {
+        let entries = store.list_water(a, range, limit).await.unwrap();
+        match store.list_water_json(a, range, limit).await.unwrap() {
+            Some(json) => assert_eq!(
+                String::from_utf8(json).unwrap(),
+                serde_json::to_string(&entries).unwrap(),
+                "limit {limit}"
+            ),
+            // PostgreSQL leaves it to the entries.
+            None => assert_eq!(t.db.backend(), ayubi_db::Backend::Postgres),
+        }
+    }
+    let empty = DateRange::day(day("2027-01-01"));
+    if let Some(json) = store.list_water_json(a, empty, 10).await.unwrap() {
+        assert_eq!(json, b"[]");
+    }
+}

@@ -4,9 +4,10 @@ use crate::error::{ApiError, Problem};
 use crate::http::{ApiJson, AuthUser, CreateRequest, DateQuery, IdempotencyKey};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
+use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, delete, get, post, web};
 use ayubi_sport::service::ListQuery;
-use ayubi_sport::{AddWater, WaterEntry};
+use ayubi_sport::{AddWater, Listed, WaterEntry};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -81,8 +82,14 @@ async fn list_in(
         to: q.to,
         limit: q.limit()?,
     };
-    let rows = state.sport.list_water(auth.id(), query).await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(WaterDto::from).collect::<Vec<_>>()))
+    Ok(match state.sport.water_listing(auth.id(), query).await? {
+        Listed::Json(body) => HttpResponse::Ok()
+            .content_type(ContentType::json())
+            .body(body),
+        Listed::Entries(rows) => {
+            HttpResponse::Ok().json(rows.iter().map(WaterDto::from).collect::<Vec<_>>())
+        }
+    })
 }
 
 async fn delete_in(
@@ -168,4 +175,34 @@ pub async fn legacy_delete(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     delete_in(state, auth, id).await
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// A store may answer the list as `WaterEntry`'s own serde form (SQLite writes it in
+    /// the query): it must be this DTO's, field for field and byte for byte.
+    #[test]
+    fn the_entry_serialises_as_the_dto() {
+        for at in [
+            "2026-12-07T10:00:00Z",
+            "2026-12-07T10:00:00.5Z",
+            "2026-12-07T10:00:00.123456Z",
+            "2026-12-07T10:00:00.123456789Z",
+        ] {
+            let e = WaterEntry {
+                id: 7,
+                date: "2026-12-07".parse().unwrap(),
+                ml: 250,
+                created_at: at.parse().unwrap(),
+            };
+            assert_eq!(
+                serde_json::to_string(&e).unwrap(),
+                serde_json::to_string(&WaterDto::from(&e)).unwrap()
+            );
+        }
+    }
 }
