@@ -127,17 +127,17 @@ fn list_workouts(user: UserId, range: DateRange, limit: u32) -> Select<workout::
 /// SQLite: a water list as one JSON text written by SQLite itself, in the serde form of
 /// `WaterEntry` (`{"id","date","ml","created_at"}`, newest first): one row instead of one
 /// per entry, and no date parsed and formatted again on the way. `created_at` is stored
-/// as chrono writes it with `+00:00` (sqlx's encoding); serde writes the same instant with
-/// `Z`, the only difference. The contract suite compares the two forms row by row.
+/// as sqlx writes a `DateTime<Utc>` (chrono's RFC 3339 with `+00:00`); serde writes the
+/// same instant with `Z`, the only difference. The array follows the subquery's order
+/// (SQLite feeds the aggregate from it as a co-routine); the contract suite compares the
+/// two forms byte for byte, order included.
 fn water_json_statement(user: UserId, range: DateRange, limit: u32) -> Statement {
     stmt(
         DatabaseBackend::Sqlite,
-        "SELECT COALESCE(json_group_array(json(j) ORDER BY date DESC, id DESC), '[]') AS body \
-         FROM (SELECT id, date, json_object('id', id, 'date', date, 'ml', ml, 'created_at', \
-                 CASE WHEN created_at LIKE '%+00:00' \
-                      THEN substr(created_at, 1, length(created_at) - 6) || 'Z' \
-                      ELSE created_at END) AS j \
-               FROM sport_water WHERE user_id = ? AND date BETWEEN ? AND ? \
+        "SELECT json_group_array(json_object('id', id, 'date', date, 'ml', ml, \
+                'created_at', substr(created_at, 1, length(created_at) - 6) || 'Z')) AS body \
+         FROM (SELECT id, date, ml, created_at FROM sport_water \
+               WHERE user_id = ? AND date BETWEEN ? AND ? \
                ORDER BY date DESC, id DESC LIMIT ?)",
         vec![
             user.get().into(),

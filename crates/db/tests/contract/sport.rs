@@ -270,12 +270,20 @@ async fn a_list_written_as_json_by_the_store_is_the_entries_serde_form() {
             .await
             .unwrap();
     }
+    // A month of entries in no order of date, as a list of 90 has.
+    for i in 0..90_i64 {
+        let date = format!("2026-12-{:02}", 1 + (i * 7) % 28);
+        store
+            .add_water(a, &water(&date, 200 + i), write(events::WATER_ADDED))
+            .await
+            .unwrap();
+    }
     store
         .add_water(b, &water("2026-12-06", 999), write(events::WATER_ADDED))
         .await
         .unwrap();
     let range = DateRange::new(day("2026-12-01"), day("2026-12-31")).unwrap();
-    for limit in [10, 3] {
+    for limit in [100, 90, 3] {
         let entries = store.list_water(a, range, limit).await.unwrap();
         match store.list_water_json(a, range, limit).await.unwrap() {
             Some(json) => assert_eq!(
