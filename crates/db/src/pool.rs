@@ -562,3 +562,198 @@ fn sqlite_options(opts: &mut ConnectOptions, cfg: &DbConfig) {
             .pragma("temp_store", "memory")
     });
 }
+
+/// The group-commit writer (`group.rs`) through [`Database::transact`].
+#[cfg(all(test, feature = "sqlite"))]
+mod group_commit {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::{Database, DbConfig};
+    use ayubi_kernel::StoreError;
+    use sea_orm::{ConnectionTrait, DatabaseTransaction};
+    use std::time::Duration;
+
+    async fn database(dir: &tempfile::TempDir) -> Database {
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("g.db").display());
+        let db = Database::connect(&DbConfig::new(url)).await.unwrap();
+        db.conn()
+            .execute_unprepared(
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE); \
+                 CREATE TABLE parent (id INTEGER PRIMARY KEY); \
+                 CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL \
+                   REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);",
+            )
+            .await
+            .unwrap();
+        db
+    }
+
+    async fn insert(txn: &DatabaseTransaction, sql: &str) -> Result<(), StoreError> {
+        txn.execute_unprepared(sql)
+            .await
+            .map(|_| ())
+            .map_err(crate::error::store_err)
+    }
+
+    /// Inside a write: waits until `n` other writers queue behind it, so they join its
+    /// batch (the committer queues only after this write ends).
+    async fn until_queued(db: &Database, n: u64) {
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while db.pool_stats().writers_waiting < n {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await
+        .expect("the other writers queue");
+    }
+
+    async fn values(db: &Database, table: &str) -> Vec<String> {
+        let rows = db
+            .conn()
+            .query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                format!(
+                    "SELECT CAST({} AS TEXT) AS v FROM {table} ORDER BY id",
+                    if table == "t" { "v" } else { "id" }
+                ),
+            ))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| r.try_get::<String>("", "v").unwrap())
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_write_rolls_back_alone_and_the_others_commit_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(&dir).await;
+        let first = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.transact(async |txn| {
+                    insert(txn, "INSERT INTO t (v) VALUES ('a')").await?;
+                    until_queued(&db, 2).await;
+                    Ok::<_, StoreError>(())
+                })
+                .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // The same value as the first write's, still uncommitted in the same batch.
+        let clash = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.transact(async |txn| insert(txn, "INSERT INTO t (v) VALUES ('a')").await)
+                    .await
+            })
+        };
+        let third = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.transact(async |txn| {
+                    insert(txn, "INSERT INTO t (v) VALUES ('c')").await?;
+                    // Answered after the COMMIT: another connection sees the row by now.
+                    Ok::<_, StoreError>(())
+                })
+                .await
+            })
+        };
+        first.await.unwrap().unwrap();
+        assert!(
+            matches!(clash.await.unwrap(), Err(StoreError::Conflict(_))),
+            "the clashing write gets its own error"
+        );
+        third.await.unwrap().unwrap();
+        assert_eq!(values(&db, "t").await, ["a", "c"]);
+        let stats = db.pool_stats();
+        assert_eq!(
+            (stats.write_batches, stats.batched_writes),
+            (1, 3),
+            "three writes, one COMMIT"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_commit_is_every_members_error_and_keeps_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(&dir).await;
+        let first = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.transact(async |txn| {
+                    insert(txn, "INSERT INTO parent (id) VALUES (1)").await?;
+                    until_queued(&db, 1).await;
+                    Ok::<_, StoreError>(())
+                })
+                .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // A deferred foreign key: the statement passes, the COMMIT refuses.
+        let dangling = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.transact(async |txn| {
+                    insert(txn, "INSERT INTO child (parent_id) VALUES (99)").await
+                })
+                .await
+            })
+        };
+        assert!(first.await.unwrap().is_err(), "the COMMIT failed for both");
+        assert!(dangling.await.unwrap().is_err());
+        assert!(
+            values(&db, "parent").await.is_empty(),
+            "nothing of the batch kept"
+        );
+        assert!(values(&db, "child").await.is_empty());
+        // The writer goes on: the next batch commits.
+        db.transact(async |txn| insert(txn, "INSERT INTO parent (id) VALUES (2)").await)
+            .await
+            .unwrap();
+        assert_eq!(values(&db, "parent").await, ["2"]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_cancelled_mid_write_leaves_nothing_and_holds_nobody_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(&dir).await;
+        let first = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.transact(async |txn| {
+                    insert(txn, "INSERT INTO t (v) VALUES ('a')").await?;
+                    until_queued(&db, 1).await;
+                    Ok::<_, StoreError>(())
+                })
+                .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (wrote, written) = tokio::sync::oneshot::channel();
+        let cancelled = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.transact(async |txn| {
+                    insert(txn, "INSERT INTO t (v) VALUES ('b')").await?;
+                    wrote.send(()).ok();
+                    // The request is cancelled here, its savepoint open.
+                    std::future::pending::<Result<(), StoreError>>().await
+                })
+                .await
+            })
+        };
+        written.await.unwrap();
+        cancelled.abort();
+        first.await.unwrap().unwrap();
+        db.transact(async |txn| insert(txn, "INSERT INTO t (v) VALUES ('c')").await)
+            .await
+            .unwrap();
+        assert_eq!(
+            values(&db, "t").await,
+            ["a", "c"],
+            "the cancelled write is gone"
+        );
+        assert_eq!(db.pool_stats().writers_waiting, 0);
+    }
+}
