@@ -258,15 +258,12 @@ fn abandoned() -> StoreError {
 /// change-log entry (and saved response) cost no round trip of their own.
 #[derive(Debug)]
 pub(crate) struct Closing {
-    /// One or more statements, `;`-separated, `?` placeholders (SQLite) or `$n`
-    /// (PostgreSQL, one statement).
+    /// One or more statements, `;`-separated (SQLite), or one statement (PostgreSQL,
+    /// whose extended protocol takes one).
     pub statement: Statement,
     /// The write's own error for a failure of these statements (a unique violation of
     /// the saved response's key is an idempotency race, not a conflict).
     pub error: fn(DbErr) -> StoreError,
-    /// PostgreSQL: refuses the write on what the statement returned, before the COMMIT.
-    /// (On SQLite the statements fail by themselves: their end is the savepoint's.)
-    pub check: fn(&[QueryResult]) -> Result<(), StoreError>,
 }
 
 /// Runs the member's closing statements and `RELEASE w; SAVEPOINT w` as one round

@@ -479,14 +479,10 @@ impl Database {
         let txn = self.conn.begin().await.map_err(|e| E::from(store_err(e)))?;
         let (value, closing) = work(&txn).await?;
         let rows = match closing {
-            Some(c) => {
-                let rows = txn
-                    .query_all_raw(c.statement)
-                    .await
-                    .map_err(|e| E::from((c.error)(e)))?;
-                (c.check)(&rows)?;
-                rows
-            }
+            Some(c) => txn
+                .query_all_raw(c.statement)
+                .await
+                .map_err(|e| E::from((c.error)(e)))?,
             None => Vec::new(),
         };
         txn.commit().await.map_err(|e| E::from(store_err(e)))?;
