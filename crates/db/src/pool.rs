@@ -620,41 +620,41 @@ mod group_commit {
             .collect()
     }
 
+    type Writing = tokio::task::JoinHandle<Result<(), StoreError>>;
+
+    /// A write of `sql` that, once it holds the batch, waits until `behind` other writers
+    /// queue, so they join its batch (the committer queues only after this write ends).
+    /// Returns when it holds the batch.
+    async fn hold(db: &Database, sql: &'static str, behind: u64) -> Writing {
+        let (held, holding) = tokio::sync::oneshot::channel();
+        let db = db.clone();
+        let writing = tokio::spawn(async move {
+            db.transact(async |txn| {
+                insert(txn, sql).await?;
+                held.send(()).ok();
+                until_queued(&db, behind).await;
+                Ok::<_, StoreError>(())
+            })
+            .await
+        });
+        holding.await.unwrap();
+        writing
+    }
+
+    /// A write of `sql`, queued now.
+    fn write(db: &Database, sql: &'static str) -> Writing {
+        let db = db.clone();
+        tokio::spawn(async move { db.transact(async |txn| insert(txn, sql).await).await })
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failing_write_rolls_back_alone_and_the_others_commit_together() {
         let dir = tempfile::tempdir().unwrap();
         let db = database(&dir).await;
-        let first = {
-            let db = db.clone();
-            tokio::spawn(async move {
-                db.transact(async |txn| {
-                    insert(txn, "INSERT INTO t (v) VALUES ('a')").await?;
-                    until_queued(&db, 2).await;
-                    Ok::<_, StoreError>(())
-                })
-                .await
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let first = hold(&db, "INSERT INTO t (v) VALUES ('a')", 2).await;
         // The same value as the first write's, still uncommitted in the same batch.
-        let clash = {
-            let db = db.clone();
-            tokio::spawn(async move {
-                db.transact(async |txn| insert(txn, "INSERT INTO t (v) VALUES ('a')").await)
-                    .await
-            })
-        };
-        let third = {
-            let db = db.clone();
-            tokio::spawn(async move {
-                db.transact(async |txn| {
-                    insert(txn, "INSERT INTO t (v) VALUES ('c')").await?;
-                    // Answered after the COMMIT: another connection sees the row by now.
-                    Ok::<_, StoreError>(())
-                })
-                .await
-            })
-        };
+        let clash = write(&db, "INSERT INTO t (v) VALUES ('a')");
+        let third = write(&db, "INSERT INTO t (v) VALUES ('c')");
         first.await.unwrap().unwrap();
         assert!(
             matches!(clash.await.unwrap(), Err(StoreError::Conflict(_))),
@@ -674,28 +674,9 @@ mod group_commit {
     async fn a_failed_commit_is_every_members_error_and_keeps_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let db = database(&dir).await;
-        let first = {
-            let db = db.clone();
-            tokio::spawn(async move {
-                db.transact(async |txn| {
-                    insert(txn, "INSERT INTO parent (id) VALUES (1)").await?;
-                    until_queued(&db, 1).await;
-                    Ok::<_, StoreError>(())
-                })
-                .await
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let first = hold(&db, "INSERT INTO parent (id) VALUES (1)", 1).await;
         // A deferred foreign key: the statement passes, the COMMIT refuses.
-        let dangling = {
-            let db = db.clone();
-            tokio::spawn(async move {
-                db.transact(async |txn| {
-                    insert(txn, "INSERT INTO child (parent_id) VALUES (99)").await
-                })
-                .await
-            })
-        };
+        let dangling = write(&db, "INSERT INTO child (parent_id) VALUES (99)");
         assert!(first.await.unwrap().is_err(), "the COMMIT failed for both");
         assert!(dangling.await.unwrap().is_err());
         assert!(
@@ -714,18 +695,7 @@ mod group_commit {
     async fn a_writer_cancelled_mid_write_leaves_nothing_and_holds_nobody_up() {
         let dir = tempfile::tempdir().unwrap();
         let db = database(&dir).await;
-        let first = {
-            let db = db.clone();
-            tokio::spawn(async move {
-                db.transact(async |txn| {
-                    insert(txn, "INSERT INTO t (v) VALUES ('a')").await?;
-                    until_queued(&db, 1).await;
-                    Ok::<_, StoreError>(())
-                })
-                .await
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let first = hold(&db, "INSERT INTO t (v) VALUES ('a')", 1).await;
         let (wrote, written) = tokio::sync::oneshot::channel();
         let cancelled = {
             let db = db.clone();
