@@ -134,7 +134,7 @@ pub fn register_pool(db: Database, registry: &Registry) -> prometheus::Result<()
         )?,
         writers_waiting: IntGauge::new(
             "ayubi_db_writers_waiting",
-            "SQLite: write transactions queued for their turn (0 on PostgreSQL)",
+            "Write transactions queued for a group-commit batch (PostgreSQL: per user, for writes that record a change)",
         )?,
     }))
 }

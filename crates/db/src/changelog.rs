@@ -148,7 +148,7 @@ async fn logged_txn<T: 'static>(
 ) -> Result<T, StoreError> {
     let mut extra = Vec::new();
     let ((written, entry), returned) = db
-        .transact_closing(async |txn| {
+        .transact_closing(Some(user), async |txn| {
             // PostgreSQL with an Idempotency-Key keeps the order it had before #22 (the
             // `seq` first, the saved response a statement of its own, below): with both in
             // the last statement, keyed writes of one user measured 250–340/s against the
@@ -329,7 +329,7 @@ pub(crate) async fn delete_txn(
     delete: impl AsyncFnOnce(&DatabaseTransaction) -> Result<u64, DbErr>,
 ) -> Result<(), StoreError> {
     let (entry, returned) = db
-        .transact_closing(async |txn| {
+        .transact_closing(Some(user), async |txn| {
             if delete(txn).await.map_err(store_err)? == 0 {
                 return Err(StoreError::NotFound);
             }

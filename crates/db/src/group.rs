@@ -1,5 +1,5 @@
-//! Group commit on SQLite: concurrent write transactions of this process share one
-//! database transaction, each inside a savepoint of its own.
+//! Group commit: concurrent write transactions share one database transaction, each
+//! inside a savepoint of its own.
 //!
 //! SQLite has one writer at a time, and a commit is the expensive part of a small write
 //! (the WAL append, the lock hand-over). So writers queue for the one open batch; each
@@ -11,24 +11,38 @@
 //! acknowledged that is not durable (as durable as `synchronous` makes it), and when the
 //! COMMIT fails (a full disk) every member gets that error and none of the batch is kept.
 //!
+//! On PostgreSQL a user's writes are serialised anyway, by the row lock their `seq` takes
+//! (`changelog.rs`), so each user has a lane of their own: one user's concurrent writes
+//! share a batch, other users' writes never wait for it. A batch takes the user's row
+//! lock in its first statement, before any member touches a row, so instances batching
+//! the same user's writes queue on that lock and cannot deadlock on each other's rows;
+//! and a batch never holds two users' locks. It carries at most
+//! [`PG_MAX_MEMBERS`] writes: PostgreSQL keeps the ids of a transaction's released
+//! subtransactions in a per-backend cache of 64, and past it every snapshot of every
+//! session has to look them up on disk.
+//!
 //! The committer is a task of its own so that a writer whose request is cancelled can
 //! never leave a batch open: whoever holds the batch when it goes away only has to say
 //! that its savepoint is still open, and the committer rolls it back before committing.
 
 use crate::error::{store_err, store_err_shared};
-use ayubi_kernel::StoreError;
+use ayubi_kernel::{StoreError, UserId};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, QueryResult,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use tokio::sync::{Mutex, Notify, OwnedMutexGuard, watch};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use tokio::sync::{Mutex, OwnedMutexGuard, watch};
+
+/// PostgreSQL: the most writes one batch carries (see the module's doc).
+pub(crate) const PG_MAX_MEMBERS: u64 = 32;
 
 /// How a batch ended: `None` while it is open.
 type Outcome = Option<Result<(), Arc<DbErr>>>;
 
-/// The open batch, behind the writers' queue (a FIFO mutex).
+/// The open batch of a lane, behind the lane's writers' queue (a FIFO mutex).
 #[derive(Default)]
 struct Batch {
     /// The shared transaction, begun by the first member.
@@ -40,17 +54,14 @@ struct Batch {
     abandoned_savepoint: bool,
     /// Members that ran in the batch so far.
     members: u64,
-    /// The committer has been asked to close this batch.
+    /// A committer has been started for this batch.
     commit_requested: bool,
 }
 
-/// What the writers and the committer share.
-struct Shared {
-    batch: Arc<Mutex<Batch>>,
-    committer: Notify,
-    /// Set when the pool is dropped: the committer ends.
-    closed: AtomicBool,
-    /// Writers queued for the batch right now.
+/// What every lane of a writer counts.
+#[derive(Default)]
+struct Counters {
+    /// Writers queued for a batch right now.
     waiting: AtomicU64,
     /// Batches committed (or failed) since start.
     batches: AtomicU64,
@@ -58,24 +69,37 @@ struct Shared {
     writes: AtomicU64,
 }
 
-/// The group-commit writer of one SQLite pool. Dropping it (with the last clone of the
-/// pool) ends its committer.
+/// Writers that share batches: all of a SQLite pool's, or one user's on PostgreSQL.
+pub(crate) struct Lane {
+    batch: Arc<Mutex<Batch>>,
+    counters: Arc<Counters>,
+    /// PostgreSQL: the user whose row lock a batch takes first.
+    user: Option<i64>,
+    max_members: u64,
+}
+
+/// The group-commit writer of one pool.
 pub(crate) struct GroupCommit {
-    shared: Arc<Shared>,
+    /// SQLite: the one lane.
+    single: Option<Arc<Lane>>,
+    /// PostgreSQL: a lane per user with writes under way; a lane goes when its last
+    /// writer and committer are done (the map keeps only a weak reference).
+    lanes: std::sync::Mutex<Lanes>,
+    counters: Arc<Counters>,
+}
+
+#[derive(Default)]
+struct Lanes {
+    by_user: HashMap<i64, Weak<Lane>>,
+    /// The map's size at which gone lanes are swept out.
+    sweep_at: usize,
 }
 
 impl std::fmt::Debug for GroupCommit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GroupCommit")
-            .field("waiting", &self.shared.waiting.load(Ordering::Relaxed))
+            .field("waiting", &self.counters.waiting.load(Ordering::Relaxed))
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for GroupCommit {
-    fn drop(&mut self) {
-        self.shared.closed.store(true, Ordering::Release);
-        self.shared.committer.notify_one();
     }
 }
 
@@ -109,18 +133,19 @@ impl Drop for Queued<'_> {
 /// batch, so the members before it are answered.
 struct Turn<'a> {
     guard: Option<OwnedMutexGuard<Batch>>,
-    shared: &'a Shared,
+    lane: &'a Arc<Lane>,
     in_savepoint: bool,
 }
 
 impl Turn<'_> {
-    /// Asks the committer to close the batch (once per batch).
+    /// Starts the batch's committer (once per batch).
     fn request_commit(&mut self) {
         if let Some(b) = self.guard.as_deref_mut()
+            && b.txn.is_some()
             && !b.commit_requested
         {
             b.commit_requested = true;
-            self.shared.committer.notify_one();
+            tokio::spawn(committer(self.lane.clone()));
         }
     }
 }
@@ -137,64 +162,109 @@ impl Drop for Turn<'_> {
 }
 
 impl GroupCommit {
-    /// Starts the committer. Must be called inside a Tokio runtime.
-    pub(crate) fn start() -> Self {
-        let shared = Arc::new(Shared {
+    /// SQLite: every write of the pool in one lane.
+    pub(crate) fn sqlite() -> Self {
+        let counters = Arc::new(Counters::default());
+        let lane = Lane {
             batch: Arc::default(),
-            committer: Notify::new(),
-            closed: AtomicBool::new(false),
-            waiting: AtomicU64::new(0),
-            batches: AtomicU64::new(0),
-            writes: AtomicU64::new(0),
-        });
-        tokio::spawn(committer(shared.clone()));
-        Self { shared }
+            counters: counters.clone(),
+            user: None,
+            max_members: u64::MAX,
+        };
+        Self {
+            single: Some(Arc::new(lane)),
+            lanes: std::sync::Mutex::default(),
+            counters,
+        }
+    }
+
+    /// PostgreSQL: a lane per user.
+    pub(crate) fn per_user() -> Self {
+        Self {
+            single: None,
+            lanes: std::sync::Mutex::default(),
+            counters: Arc::default(),
+        }
     }
 
     pub(crate) fn stats(&self) -> WriterStats {
         WriterStats {
-            waiting: self.shared.waiting.load(Ordering::Relaxed),
-            batches: self.shared.batches.load(Ordering::Relaxed),
-            writes: self.shared.writes.load(Ordering::Relaxed),
+            waiting: self.counters.waiting.load(Ordering::Relaxed),
+            batches: self.counters.batches.load(Ordering::Relaxed),
+            writes: self.counters.writes.load(Ordering::Relaxed),
         }
     }
 
-    /// Runs `work` in a savepoint of the open batch (beginning one if none is open) and
-    /// waits for the batch's COMMIT. `work`'s error rolls back its savepoint alone and is
-    /// returned (after the COMMIT, so what it raced with is visible by then); a failed
-    /// COMMIT is every member's error.
+    /// The lane a write of `user`'s goes through: on SQLite the one lane, whoever writes;
+    /// on PostgreSQL the user's, and none for a write of no user's (a transaction of its
+    /// own).
+    pub(crate) fn lane(&self, user: Option<UserId>) -> Option<Arc<Lane>> {
+        if let Some(l) = &self.single {
+            return Some(l.clone());
+        }
+        let user = user?;
+        let mut lanes = self
+            .lanes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(l) = lanes.by_user.get(&user.get()).and_then(Weak::upgrade) {
+            return Some(l);
+        }
+        let lane = Arc::new(Lane {
+            batch: Arc::default(),
+            counters: self.counters.clone(),
+            user: Some(user.get()),
+            max_members: PG_MAX_MEMBERS,
+        });
+        if lanes.by_user.len() >= lanes.sweep_at {
+            lanes.by_user.retain(|_, l| l.strong_count() > 0);
+            lanes.sweep_at = lanes.by_user.len() * 2 + 64;
+        }
+        lanes.by_user.insert(user.get(), Arc::downgrade(&lane));
+        Some(lane)
+    }
+
+}
+
+impl Lane {
+    /// Runs `work` in a savepoint of the open batch of `lane` (beginning one if none is
+    /// open) and waits for the batch's COMMIT. `work`'s error rolls back its
+    /// savepoint alone and is returned (after the COMMIT, so what it raced with is
+    /// visible by then); a failed COMMIT is every member's error.
     pub(crate) async fn run<T, E: From<StoreError>>(
-        &self,
+        self: Arc<Self>,
         conn: &DatabaseConnection,
         work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, Option<Closing>), E>,
     ) -> Result<(T, Vec<QueryResult>), E> {
-        let shared = &*self.shared;
-        let guard = {
-            let _queued = Queued::new(&shared.waiting);
-            shared.batch.clone().lock_owned().await
-        };
-        let mut turn = Turn {
-            guard: Some(guard),
-            shared,
-            in_savepoint: false,
+        let lane = &self;
+        let mut turn = loop {
+            let guard = {
+                let _queued = Queued::new(&lane.counters.waiting);
+                lane.batch.clone().lock_owned().await
+            };
+            let turn = Turn {
+                guard: Some(guard),
+                lane,
+                in_savepoint: false,
+            };
+            let full = match turn.guard.as_deref() {
+                Some(b) if b.txn.is_some() && b.members >= lane.max_members => {
+                    b.outcome.as_ref().map(watch::Sender::subscribe)
+                }
+                _ => None,
+            };
+            let Some(mut full) = full else {
+                break turn;
+            };
+            // The batch is full: wait for its COMMIT, then queue for the next one.
+            drop(turn);
+            full.wait_for(Option::is_some).await.ok();
         };
         let Some(batch) = turn.guard.as_deref_mut() else {
             return Err(StoreError::Unavailable("no write batch".into()).into());
         };
         if batch.txn.is_none() {
-            let options = TransactionOptions {
-                // The write lock at BEGIN: no member ever reads a snapshot that a write
-                // of another process could make stale before its first write.
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..TransactionOptions::default()
-            };
-            let txn = conn.begin_with_options(options).await;
-            let txn = txn.map_err(|e| E::from(store_err(e)))?;
-            // The first member's savepoint. Each member ends by opening the next one in
-            // the same round trip as its own end, so a savepoint costs no round trip.
-            txn.execute_unprepared("SAVEPOINT w")
-                .await
-                .map_err(|e| E::from(store_err(e)))?;
+            let txn = begin(conn, lane.user).await.map_err(|e| E::from(store_err(e)))?;
             batch.txn = Some(txn);
             batch.outcome = Some(watch::channel(None).0);
             batch.members = 0;
@@ -250,6 +320,31 @@ impl GroupCommit {
     }
 }
 
+/// Begins a batch: its transaction, PostgreSQL's user row lock, the first member's
+/// savepoint. (Each member ends by opening the next one, in the same round trip as its
+/// own end, so a savepoint costs no round trip of its own.)
+async fn begin(conn: &DatabaseConnection, user: Option<i64>) -> Result<DatabaseTransaction, DbErr> {
+    let options = TransactionOptions {
+        // The write lock at BEGIN: no member ever reads a snapshot that a write of
+        // another process could make stale before its first write.
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    let txn = conn.begin_with_options(options).await?;
+    match user {
+        // The lock the `seq`'s UPDATE takes (a plain UPDATE of a column no key holds),
+        // so it does not block what a weaker lock allows (a foreign key's check).
+        Some(id) => {
+            txn.execute_unprepared(&format!(
+                "SELECT 1 FROM users WHERE id = {id} FOR NO KEY UPDATE; SAVEPOINT w"
+            ))
+            .await?
+        }
+        None => txn.execute_unprepared("SAVEPOINT w").await?,
+    };
+    Ok(txn)
+}
+
 fn abandoned() -> StoreError {
     StoreError::Unavailable("the write batch was abandoned".into())
 }
@@ -266,32 +361,46 @@ pub(crate) struct Closing {
     pub error: fn(DbErr) -> StoreError,
 }
 
-/// Runs the member's closing statements and `RELEASE w; SAVEPOINT w` as one round
-/// trip. On failure: the write's error, and whether rolling back to the savepoint went
-/// through.
+/// Runs the member's closing statements and `RELEASE w; SAVEPOINT w` — as one round
+/// trip on SQLite; on PostgreSQL, whose extended protocol takes one statement with
+/// parameters, the savepoint's end is a second one. On failure: the write's error, and
+/// whether rolling back to the savepoint went through.
 async fn end_savepoint(
     txn: &DatabaseTransaction,
     closing: Option<Closing>,
 ) -> Result<Vec<QueryResult>, (StoreError, Result<(), DbErr>)> {
-    let (statement, error) = match closing {
-        Some(c) => {
-            let mut st = c.statement;
-            st.sql.push_str("; RELEASE w; SAVEPOINT w");
-            (st, c.error)
-        }
-        None => (
-            Statement::from_string(txn.get_database_backend(), "RELEASE w; SAVEPOINT w"),
-            store_err as fn(DbErr) -> StoreError,
-        ),
+    const END: &str = "RELEASE w; SAVEPOINT w";
+    let Some(c) = closing else {
+        return match txn.execute_unprepared(END).await {
+            Ok(_) => Ok(Vec::new()),
+            Err(e) => failed(txn, store_err, e).await,
+        };
     };
-    match txn.query_all_raw(statement).await {
-        Ok(rows) => Ok(rows),
-        // A statement failed: the ones after it (the RELEASE among them) did not run.
-        Err(e) => {
-            let undone = txn.execute_unprepared("ROLLBACK TO w").await.map(|_| ());
-            Err((error(e), undone))
-        }
+    let mut statement = c.statement;
+    let separate = txn.get_database_backend() == DatabaseBackend::Postgres;
+    if !separate {
+        statement.sql.push_str("; ");
+        statement.sql.push_str(END);
     }
+    let rows = match txn.query_all_raw(statement).await {
+        Ok(rows) => rows,
+        // A statement failed: the ones after it (the RELEASE among them) did not run.
+        Err(e) => return failed(txn, c.error, e).await,
+    };
+    if separate && let Err(e) = txn.execute_unprepared(END).await {
+        return failed(txn, store_err, e).await;
+    }
+    Ok(rows)
+}
+
+/// A member's last statements failed: its savepoint is rolled back.
+async fn failed<T>(
+    txn: &DatabaseTransaction,
+    error: fn(DbErr) -> StoreError,
+    e: DbErr,
+) -> Result<T, (StoreError, Result<(), DbErr>)> {
+    let undone = txn.execute_unprepared("ROLLBACK TO w").await.map(|_| ());
+    Err((error(e), undone))
 }
 
 /// Rolls the whole batch back and tells its members.
@@ -308,29 +417,23 @@ async fn fail_batch(batch: &mut Batch, e: DbErr) {
     batch.commit_requested = false;
 }
 
-/// Closes batches: woken when a member asks, it takes its place in the writers' queue and,
-/// when its turn comes, commits the batch (after rolling back a savepoint a cancelled
-/// member left open).
-async fn committer(shared: Arc<Shared>) {
-    loop {
-        shared.committer.notified().await;
-        if shared.closed.load(Ordering::Acquire) {
-            return;
-        }
-        let mut batch = shared.batch.clone().lock_owned().await;
-        batch.commit_requested = false;
-        let Some(txn) = batch.txn.take() else {
-            continue;
-        };
-        let result = commit(txn, std::mem::take(&mut batch.abandoned_savepoint)).await;
-        shared.batches.fetch_add(1, Ordering::Relaxed);
-        shared.writes.fetch_add(batch.members, Ordering::Relaxed);
-        if let Err(e) = &result {
-            tracing::error!(error = %e, members = batch.members, "a write batch did not commit");
-        }
-        if let Some(tx) = batch.outcome.take() {
-            tx.send_replace(Some(result.map_err(Arc::new)));
-        }
+/// Closes a batch: started when a member asks, it takes its place in the lane's queue
+/// and, when its turn comes, commits the batch (after rolling back a savepoint a
+/// cancelled member left open).
+async fn committer(lane: Arc<Lane>) {
+    let mut batch = lane.batch.clone().lock_owned().await;
+    batch.commit_requested = false;
+    let Some(txn) = batch.txn.take() else {
+        return;
+    };
+    let result = commit(txn, std::mem::take(&mut batch.abandoned_savepoint)).await;
+    lane.counters.batches.fetch_add(1, Ordering::Relaxed);
+    lane.counters.writes.fetch_add(batch.members, Ordering::Relaxed);
+    if let Err(e) = &result {
+        tracing::error!(error = %e, members = batch.members, "a write batch did not commit");
+    }
+    if let Some(tx) = batch.outcome.take() {
+        tx.send_replace(Some(result.map_err(Arc::new)));
     }
 }
 

@@ -195,7 +195,7 @@ impl HabitStore for SqlHabitStore {
     ) -> Result<(HabitDay, bool), StoreError> {
         let change = self
             .db
-            .transact(async |txn| {
+            .transact_as(user, async |txn| {
                 let seq = next_seq(txn, user).await.map_err(store_err)?;
                 owned(txn, user, day.habit_id).await?;
                 let exists = if is_skip {
@@ -276,7 +276,7 @@ impl HabitStore for SqlHabitStore {
         let u = user.get();
         let change = self
             .db
-            .transact(async |txn| {
+            .transact_as(user, async |txn| {
                 let seq = next_seq(txn, user).await.map_err(store_err)?;
                 let res = if is_skip {
                     skip::Entity::delete_many()

@@ -104,9 +104,8 @@ pub struct Database {
     views: Option<Arc<dyn ViewInvalidation>>,
     /// How written resources appear in the change log.
     representations: Arc<Representations>,
-    /// SQLite: the group-commit writer every write transaction goes through (see
-    /// [`Database::transact`]).
-    writer: Option<Arc<GroupCommit>>,
+    /// The group-commit writer (see [`Database::transact_as`]).
+    writer: Arc<GroupCommit>,
 }
 
 /// The tracing target of the event sqlx emits after each connection acquire, with the
@@ -128,10 +127,11 @@ pub struct PoolStats {
     pub idle: u32,
     /// The configured maximum.
     pub max: u32,
-    /// SQLite: write transactions waiting for their turn (see [`Database::transact`]);
-    /// on PostgreSQL always 0 (its writers wait in the database, on row locks).
+    /// Write transactions waiting for their turn in a group-commit batch: on SQLite every
+    /// write, on PostgreSQL a user's writes that record a change (see
+    /// [`Database::transact_as`]).
     pub writers_waiting: u64,
-    /// SQLite: write batches committed since start (each one `COMMIT`); 0 on PostgreSQL.
+    /// Write batches committed since start (each one `COMMIT`).
     pub write_batches: u64,
     /// SQLite: write transactions those batches carried; over `write_batches`, the mean
     /// batch size.
@@ -198,7 +198,11 @@ impl Database {
             notifier: None,
             views: None,
             representations: Arc::default(),
-            writer: (backend == Backend::Sqlite).then(|| Arc::new(GroupCommit::start())),
+            writer: Arc::new(if backend == Backend::Sqlite {
+                GroupCommit::sqlite()
+            } else {
+                GroupCommit::per_user()
+            }),
         })
     }
 
@@ -386,7 +390,7 @@ impl Database {
             #[allow(unreachable_patterns)]
             _ => (0, 0, 0),
         };
-        let writers = self.writer.as_ref().map(|w| w.stats()).unwrap_or_default();
+        let writers = self.writer.stats();
         PoolStats {
             size,
             idle: u32::try_from(idle).unwrap_or(u32::MAX),
@@ -439,42 +443,65 @@ impl Database {
     }
 
     /// Runs `work` in a write transaction and commits it; `work`'s error rolls it back.
+    /// For a write of no user's change log (a session, an invite); a write that records
+    /// a change goes through [`Database::transact_as`].
     ///
-    /// On SQLite, write transactions of this process go through one group-commit writer
-    /// (`group.rs`): concurrent writes share a database transaction, each in a savepoint
-    /// of its own, and are answered after the shared COMMIT. SQLite has one writer at a
-    /// time anyway; writers colliding on its lock would wait in its busy handler, which
-    /// sleeps (1, 2, 5… up to 100 ms), and a COMMIT per write was most of a small write's
-    /// cost. (Another process on the same file still meets the busy handler.) On
-    /// PostgreSQL each call is a transaction of its own; writers wait on row locks there.
+    /// On SQLite it goes through the group-commit writer all the same (see
+    /// [`Database::transact_as`]); on PostgreSQL it is a transaction of its own.
     ///
     /// # Errors
-    /// `work`'s own error, or the database's when the transaction cannot begin or commit
-    /// (on SQLite, a failed COMMIT is the error of every write in the batch).
+    /// `work`'s own error, or the database's when the transaction cannot begin or commit.
     pub(crate) async fn transact<T, E: From<StoreError>>(
         &self,
         work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
     ) -> Result<T, E> {
-        let (value, _) = self
-            .transact_closing(async |txn| work(txn).await.map(|v| (v, None)))
-            .await?;
-        Ok(value)
+        self.transact_closing(None, async |txn| work(txn).await.map(|v| (v, None)))
+            .await
+            .map(|(v, _)| v)
     }
 
-    /// [`Database::transact`] for a write whose last statements (`Closing`: its change-log
-    /// entry, its saved response) go to the database in one round trip with the end of
-    /// its savepoint on SQLite, or last before the COMMIT on PostgreSQL. Returns what
-    /// they returned.
+    /// Runs `work`, a write of `user`'s that takes their `seq` (`changelog.rs`), in a
+    /// write transaction and commits it; `work`'s error rolls back its part alone.
+    ///
+    /// It goes through group commit (`group.rs`): concurrent writes share a database
+    /// transaction, each in a savepoint of its own, and are answered after the shared
+    /// COMMIT — on SQLite all of the process's writes (SQLite has one writer at a time
+    /// anyway; writers colliding on its lock would wait in its busy handler, which
+    /// sleeps 1, 2, 5… up to 100 ms, and a COMMIT per write was most of a small write's
+    /// cost; another process on the same file still meets the busy handler), on
+    /// PostgreSQL one user's (their row lock serialises them anyway; other users' writes
+    /// do not wait).
     ///
     /// # Errors
-    /// As [`Database::transact`]; a failure of the closing statements is told by
+    /// `work`'s own error, or the database's when the transaction cannot begin or commit
+    /// (a failed COMMIT is the error of every write in the batch).
+    pub(crate) async fn transact_as<T, E: From<StoreError>>(
+        &self,
+        user: UserId,
+        work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.transact_closing(Some(user), async |txn| {
+            work(txn).await.map(|v| (v, None))
+        })
+        .await
+        .map(|(v, _)| v)
+    }
+
+    /// [`Database::transact_as`] (or, with no user, [`Database::transact`]) for a write
+    /// whose last statements (`Closing`: its change-log entry, its saved response) go to
+    /// the database in one round trip with the end of its savepoint on SQLite, or last
+    /// before it on PostgreSQL. Returns what they returned.
+    ///
+    /// # Errors
+    /// As [`Database::transact_as`]; a failure of the closing statements is told by
     /// [`Closing::error`].
     pub(crate) async fn transact_closing<T, E: From<StoreError>>(
         &self,
+        user: Option<UserId>,
         work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, Option<Closing>), E>,
     ) -> Result<(T, Vec<QueryResult>), E> {
-        if let Some(group) = &self.writer {
-            return group.run(&self.conn, work).await;
+        if let Some(lane) = self.writer.lane(user) {
+            return lane.run(&self.conn, work).await;
         }
         let txn = self.conn.begin().await.map_err(|e| E::from(store_err(e)))?;
         let (value, closing) = work(&txn).await?;
@@ -559,29 +586,93 @@ fn sqlite_options(opts: &mut ConnectOptions, cfg: &DbConfig) {
     });
 }
 
-/// The group-commit writer (`group.rs`) through [`Database::transact`].
-#[cfg(all(test, feature = "sqlite"))]
+/// The group-commit writer (`group.rs`) through [`Database::transact_as`]: on SQLite
+/// always, on PostgreSQL when `TEST_DATABASE_URL` is set (a database of its own per test).
+#[cfg(all(test, feature = "sqlite", feature = "postgres"))]
 mod group_commit {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use super::{Database, DbConfig};
-    use ayubi_kernel::StoreError;
+    use super::{Backend, Database, DbConfig};
+    use ayubi_kernel::{StoreError, UserId};
     use sea_orm::{ConnectionTrait, DatabaseTransaction};
     use std::time::Duration;
 
-    async fn database(dir: &tempfile::TempDir) -> Database {
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("g.db").display());
-        let db = Database::connect(&DbConfig::new(url)).await.unwrap();
+    const ALICE: UserId = UserId::new(1);
+    const BOB: UserId = UserId::new(2);
+
+    /// A fresh database with a few tables, and a users table for PostgreSQL's lanes.
+    struct Fixture {
+        db: Database,
+        url: String,
+        drop_pg: Option<(String, String)>,
+        _dir: Option<tempfile::TempDir>,
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            if let Some((admin, name)) = self.drop_pg.take() {
+                // A runtime of its own: the test's is going away.
+                std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        let conn = sea_orm::Database::connect(&admin).await.unwrap();
+                        conn.execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await
+                        .ok();
+                    });
+                })
+                .join()
+                .ok();
+            }
+        }
+    }
+
+    async fn database() -> Fixture {
+        let (url, drop_pg, dir) = match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin) if !admin.is_empty() => {
+                let name = format!("ayubi_group_{}", uuid::Uuid::new_v4().simple());
+                let conn = sea_orm::Database::connect(&admin).await.unwrap();
+                conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .unwrap();
+                conn.close().await.ok();
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+                (format!("{base}/{name}"), Some((admin, name)), None)
+            }
+            _ => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("g.db").display());
+                (url, None, Some(dir))
+            }
+        };
+        let db = Database::connect(&DbConfig::new(url.clone())).await.unwrap();
+        let serial = if db.backend() == Backend::Postgres {
+            "BIGSERIAL PRIMARY KEY"
+        } else {
+            "INTEGER PRIMARY KEY"
+        };
         db.conn()
-            .execute_unprepared(
-                "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE); \
-                 CREATE TABLE parent (id INTEGER PRIMARY KEY); \
-                 CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL \
-                   REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);",
-            )
+            .execute_unprepared(&format!(
+                "CREATE TABLE users (id BIGINT PRIMARY KEY, last_seq BIGINT NOT NULL DEFAULT 0); \
+                 INSERT INTO users (id) VALUES (1), (2); \
+                 CREATE TABLE t (id {serial}, v TEXT NOT NULL UNIQUE); \
+                 CREATE TABLE parent (id BIGINT PRIMARY KEY); \
+                 CREATE TABLE child (id {serial}, parent_id BIGINT NOT NULL \
+                   REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);"
+            ))
             .await
             .unwrap();
-        db
+        Fixture {
+            db,
+            url,
+            drop_pg,
+            _dir: dir,
+        }
     }
 
     async fn insert(txn: &DatabaseTransaction, sql: &str) -> Result<(), StoreError> {
@@ -607,7 +698,7 @@ mod group_commit {
         let rows = db
             .conn()
             .query_all_raw(sea_orm::Statement::from_string(
-                sea_orm::DatabaseBackend::Sqlite,
+                db.conn().get_database_backend(),
                 format!(
                     "SELECT CAST({} AS TEXT) AS v FROM {table} ORDER BY id",
                     if table == "t" { "v" } else { "id" }
@@ -622,17 +713,27 @@ mod group_commit {
 
     type Writing = tokio::task::JoinHandle<Result<(), StoreError>>;
 
-    /// A write of `sql` that, once it holds the batch, waits until `behind` other writers
-    /// queue, so they join its batch (the committer queues only after this write ends).
-    /// Returns when it holds the batch.
-    async fn hold(db: &Database, sql: &'static str, behind: u64) -> Writing {
+    /// A write of `user`'s of `sql` that, once it holds the batch, waits until `behind`
+    /// other writers queue, so they join its batch (the committer queues only after this
+    /// write ends) — and, when `release` is given, until it is told to end. Returns when
+    /// it holds the batch.
+    async fn hold_until(
+        db: &Database,
+        user: UserId,
+        sql: &'static str,
+        behind: u64,
+        release: Option<tokio::sync::oneshot::Receiver<()>>,
+    ) -> Writing {
         let (held, holding) = tokio::sync::oneshot::channel();
         let db = db.clone();
         let writing = tokio::spawn(async move {
-            db.transact(async |txn| {
+            db.transact_as(user, async |txn| {
                 insert(txn, sql).await?;
                 held.send(()).ok();
                 until_queued(&db, behind).await;
+                if let Some(r) = release {
+                    r.await.ok();
+                }
                 Ok::<_, StoreError>(())
             })
             .await
@@ -641,27 +742,38 @@ mod group_commit {
         writing
     }
 
-    /// A write of `sql`, queued now.
-    fn write(db: &Database, sql: &'static str) -> Writing {
+    async fn hold(db: &Database, sql: &'static str, behind: u64) -> Writing {
+        hold_until(db, ALICE, sql, behind, None).await
+    }
+
+    /// A write of `user`'s of `sql`, queued now.
+    fn write_as(db: &Database, user: UserId, sql: &'static str) -> Writing {
         let db = db.clone();
-        tokio::spawn(async move { db.transact(async |txn| insert(txn, sql).await).await })
+        tokio::spawn(async move {
+            db.transact_as(user, async |txn| insert(txn, sql).await)
+                .await
+        })
+    }
+
+    fn write(db: &Database, sql: &'static str) -> Writing {
+        write_as(db, ALICE, sql)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failing_write_rolls_back_alone_and_the_others_commit_together() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(&dir).await;
-        let first = hold(&db, "INSERT INTO t (v) VALUES ('a')", 2).await;
+        let f = database().await;
+        let db = &f.db;
+        let first = hold(db, "INSERT INTO t (v) VALUES ('a')", 2).await;
         // The same value as the first write's, still uncommitted in the same batch.
-        let clash = write(&db, "INSERT INTO t (v) VALUES ('a')");
-        let third = write(&db, "INSERT INTO t (v) VALUES ('c')");
+        let clash = write(db, "INSERT INTO t (v) VALUES ('a')");
+        let third = write(db, "INSERT INTO t (v) VALUES ('c')");
         first.await.unwrap().unwrap();
         assert!(
             matches!(clash.await.unwrap(), Err(StoreError::Conflict(_))),
             "the clashing write gets its own error"
         );
         third.await.unwrap().unwrap();
-        assert_eq!(values(&db, "t").await, ["a", "c"]);
+        assert_eq!(values(db, "t").await, ["a", "c"]);
         let stats = db.pool_stats();
         assert_eq!(
             (stats.write_batches, stats.batched_writes),
@@ -672,35 +784,37 @@ mod group_commit {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failed_commit_is_every_members_error_and_keeps_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(&dir).await;
-        let first = hold(&db, "INSERT INTO parent (id) VALUES (1)", 1).await;
+        let f = database().await;
+        let db = &f.db;
+        let first = hold(db, "INSERT INTO parent (id) VALUES (1)", 1).await;
         // A deferred foreign key: the statement passes, the COMMIT refuses.
-        let dangling = write(&db, "INSERT INTO child (parent_id) VALUES (99)");
+        let dangling = write(db, "INSERT INTO child (parent_id) VALUES (99)");
         assert!(first.await.unwrap().is_err(), "the COMMIT failed for both");
         assert!(dangling.await.unwrap().is_err());
         assert!(
-            values(&db, "parent").await.is_empty(),
+            values(db, "parent").await.is_empty(),
             "nothing of the batch kept"
         );
-        assert!(values(&db, "child").await.is_empty());
+        assert!(values(db, "child").await.is_empty());
         // The writer goes on: the next batch commits.
-        db.transact(async |txn| insert(txn, "INSERT INTO parent (id) VALUES (2)").await)
-            .await
-            .unwrap();
-        assert_eq!(values(&db, "parent").await, ["2"]);
+        db.transact_as(ALICE, async |txn| {
+            insert(txn, "INSERT INTO parent (id) VALUES (2)").await
+        })
+        .await
+        .unwrap();
+        assert_eq!(values(db, "parent").await, ["2"]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_writer_cancelled_mid_write_leaves_nothing_and_holds_nobody_up() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(&dir).await;
-        let first = hold(&db, "INSERT INTO t (v) VALUES ('a')", 1).await;
+        let f = database().await;
+        let db = &f.db;
+        let first = hold(db, "INSERT INTO t (v) VALUES ('a')", 1).await;
         let (wrote, written) = tokio::sync::oneshot::channel();
         let cancelled = {
             let db = db.clone();
             tokio::spawn(async move {
-                db.transact(async |txn| {
+                db.transact_as(ALICE, async |txn| {
                     insert(txn, "INSERT INTO t (v) VALUES ('b')").await?;
                     wrote.send(()).ok();
                     // The request is cancelled here, its savepoint open.
@@ -712,14 +826,105 @@ mod group_commit {
         written.await.unwrap();
         cancelled.abort();
         first.await.unwrap().unwrap();
-        db.transact(async |txn| insert(txn, "INSERT INTO t (v) VALUES ('c')").await)
-            .await
-            .unwrap();
-        assert_eq!(
-            values(&db, "t").await,
-            ["a", "c"],
-            "the cancelled write is gone"
-        );
+        db.transact_as(ALICE, async |txn| {
+            insert(txn, "INSERT INTO t (v) VALUES ('c')").await
+        })
+        .await
+        .unwrap();
+        assert_eq!(values(db, "t").await, ["a", "c"], "the cancelled write is gone");
         assert_eq!(db.pool_stats().writers_waiting, 0);
+    }
+
+    /// PostgreSQL: a user's batch holds that user's row lock only; another user's write
+    /// commits while it is open.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres_one_users_batch_does_not_hold_up_anothers() {
+        let f = database().await;
+        let db = &f.db;
+        if db.backend() != Backend::Postgres {
+            return;
+        }
+        let (release, released) = tokio::sync::oneshot::channel();
+        let alice = hold_until(db, ALICE, "INSERT INTO t (v) VALUES ('a')", 0, Some(released)).await;
+        let bob = write_as(db, BOB, "INSERT INTO t (v) VALUES ('b')");
+        tokio::time::timeout(Duration::from_secs(5), bob)
+            .await
+            .expect("Bob's write does not wait for Alice's batch")
+            .unwrap()
+            .unwrap();
+        assert_eq!(values(db, "t").await, ["b"], "Alice's batch is still open");
+        release.send(()).unwrap();
+        alice.await.unwrap().unwrap();
+        assert_eq!(values(db, "t").await, ["a", "b"]);
+        assert_eq!(db.pool_stats().write_batches, 2);
+    }
+
+    /// PostgreSQL: a batch carries at most `PG_MAX_MEMBERS` writes; the rest wait for
+    /// its COMMIT and go in the next.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres_a_batch_carries_at_most_its_limit_of_writes() {
+        let f = database().await;
+        let db = &f.db;
+        if db.backend() != Backend::Postgres {
+            return;
+        }
+        let n = crate::group::PG_MAX_MEMBERS + 8;
+        let sql: Vec<&'static str> = (1..n)
+            .map(|i| &*format!("INSERT INTO t (v) VALUES ('v{i:03}')").leak())
+            .collect();
+        let first = hold(db, "INSERT INTO t (v) VALUES ('v000')", n - 1).await;
+        let rest: Vec<Writing> = sql.iter().map(|s| write(db, s)).collect();
+        first.await.unwrap().unwrap();
+        for w in rest {
+            w.await.unwrap().unwrap();
+        }
+        assert_eq!(values(db, "t").await.len(), usize::try_from(n).unwrap());
+        let stats = db.pool_stats();
+        assert_eq!(stats.batched_writes, n);
+        assert!(
+            stats.write_batches >= 2,
+            "{n} writes in {} batches",
+            stats.write_batches
+        );
+    }
+
+    /// PostgreSQL, two instances batching the same user's writes: the second instance's
+    /// batch waits on the user's row lock before it touches a row, so a clash with the
+    /// first's open batch is a conflict once that commits — not a deadlock.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres_two_instances_batching_one_user_queue_on_the_users_lock() {
+        let f = database().await;
+        let db = &f.db;
+        if db.backend() != Backend::Postgres {
+            return;
+        }
+        let other = Database::connect(&DbConfig::new(f.url.clone())).await.unwrap();
+        let (release, released) = tokio::sync::oneshot::channel();
+        let first = hold_until(db, ALICE, "INSERT INTO t (v) VALUES ('a')", 0, Some(released)).await;
+        let elsewhere = {
+            let other = other.clone();
+            tokio::spawn(async move {
+                other
+                    .transact_as(ALICE, async |txn| {
+                        insert(txn, "INSERT INTO t (v) VALUES ('b')").await?;
+                        insert(txn, "INSERT INTO t (v) VALUES ('a')").await
+                    })
+                    .await
+            })
+        };
+        // The other instance's batch is waiting on Alice's lock, not running.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!elsewhere.is_finished());
+        // Meanwhile this instance's batch goes on writing rows the other one wants.
+        let second = write(db, "INSERT INTO t (v) VALUES ('b')");
+        release.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        second.await.unwrap().unwrap();
+        let there = elsewhere.await.unwrap();
+        assert!(
+            matches!(there, Err(StoreError::Conflict(_))),
+            "a conflict, not a deadlock: {there:?}"
+        );
+        assert_eq!(values(db, "t").await, ["a", "b"]);
     }
 }

@@ -161,7 +161,7 @@ impl ImportStore for SqlBackupStore {
         let ImportOptions { mode, dry_run, now } = options;
         let done = self
             .db
-            .transact(async |txn| {
+            .transact_as(user, async |txn| {
                 // First write: takes this user's write lock, like every other write.
                 let seq = next_seq(txn, user).await.map_err(store_err)?;
                 let mut c = Ctx {
