@@ -149,14 +149,7 @@ async fn logged_txn<T: 'static>(
     let mut extra = Vec::new();
     let ((written, entry), returned) = db
         .transact_closing(Some(user), async |txn| {
-            // PostgreSQL with an Idempotency-Key keeps the order it had before #22 (the
-            // `seq` first, the saved response a statement of its own, below): with both in
-            // the last statement, keyed writes of one user measured 250–340/s against the
-            // old order's 520/s (`just bench`); unkeyed ones gain from the lock taken last.
-            let last = at == SeqAt::Last
-                && (txn.get_database_backend() == DatabaseBackend::Sqlite
-                    || !crate::idempotency::in_scope());
-            let seq = if last {
+            let seq = if at == SeqAt::Last {
                 None
             } else {
                 Some(next_seq(txn, user).await.map_err(store_err)?)

@@ -56,11 +56,6 @@ pub async fn within<F: Future>(request: IdempotentRequest, write: F) -> F::Outpu
     REQUEST.scope(RefCell::new(Some(request)), write).await
 }
 
-/// Whether the current task runs an idempotent request whose response is not saved yet.
-pub(crate) fn in_scope() -> bool {
-    REQUEST.try_with(|r| r.borrow().is_some()).unwrap_or(false)
-}
-
 /// A response to save, rendered, with its request's key.
 #[derive(Debug)]
 pub(crate) struct SavedRow {
