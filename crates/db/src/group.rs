@@ -28,8 +28,8 @@
 use crate::error::{store_err, store_err_shared};
 use ayubi_kernel::{StoreError, UserId};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, QueryResult,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -223,13 +223,12 @@ impl GroupCommit {
         lanes.by_user.insert(user.get(), Arc::downgrade(&lane));
         Some(lane)
     }
-
 }
 
 impl Lane {
-    /// Runs `work` in a savepoint of the open batch of `lane` (beginning one if none is
-    /// open) and waits for the batch's COMMIT. `work`'s error rolls back its
-    /// savepoint alone and is returned (after the COMMIT, so what it raced with is
+    /// Runs `work` in a savepoint of the lane's open batch (beginning one if none is
+    /// open) and waits for the batch's COMMIT. `work`'s error rolls back its savepoint
+    /// alone and is returned (after the COMMIT, so what it raced with is
     /// visible by then); a failed COMMIT is every member's error.
     pub(crate) async fn run<T, E: From<StoreError>>(
         self: Arc<Self>,
@@ -264,7 +263,9 @@ impl Lane {
             return Err(StoreError::Unavailable("no write batch".into()).into());
         };
         if batch.txn.is_none() {
-            let txn = begin(conn, lane.user).await.map_err(|e| E::from(store_err(e)))?;
+            let txn = begin(conn, lane.user)
+                .await
+                .map_err(|e| E::from(store_err(e)))?;
             batch.txn = Some(txn);
             batch.outcome = Some(watch::channel(None).0);
             batch.members = 0;
@@ -428,7 +429,9 @@ async fn committer(lane: Arc<Lane>) {
     };
     let result = commit(txn, std::mem::take(&mut batch.abandoned_savepoint)).await;
     lane.counters.batches.fetch_add(1, Ordering::Relaxed);
-    lane.counters.writes.fetch_add(batch.members, Ordering::Relaxed);
+    lane.counters
+        .writes
+        .fetch_add(batch.members, Ordering::Relaxed);
     if let Err(e) = &result {
         tracing::error!(error = %e, members = batch.members, "a write batch did not commit");
     }

@@ -480,11 +480,9 @@ impl Database {
         user: UserId,
         work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.transact_closing(Some(user), async |txn| {
-            work(txn).await.map(|v| (v, None))
-        })
-        .await
-        .map(|(v, _)| v)
+        self.transact_closing(Some(user), async |txn| work(txn).await.map(|v| (v, None)))
+            .await
+            .map(|(v, _)| v)
     }
 
     /// [`Database::transact_as`] (or, with no user, [`Database::transact`]) for a write
@@ -650,7 +648,9 @@ mod group_commit {
                 (url, None, Some(dir))
             }
         };
-        let db = Database::connect(&DbConfig::new(url.clone())).await.unwrap();
+        let db = Database::connect(&DbConfig::new(url.clone()))
+            .await
+            .unwrap();
         let serial = if db.backend() == Backend::Postgres {
             "BIGSERIAL PRIMARY KEY"
         } else {
@@ -831,7 +831,11 @@ mod group_commit {
         })
         .await
         .unwrap();
-        assert_eq!(values(db, "t").await, ["a", "c"], "the cancelled write is gone");
+        assert_eq!(
+            values(db, "t").await,
+            ["a", "c"],
+            "the cancelled write is gone"
+        );
         assert_eq!(db.pool_stats().writers_waiting, 0);
     }
 
@@ -845,7 +849,14 @@ mod group_commit {
             return;
         }
         let (release, released) = tokio::sync::oneshot::channel();
-        let alice = hold_until(db, ALICE, "INSERT INTO t (v) VALUES ('a')", 0, Some(released)).await;
+        let alice = hold_until(
+            db,
+            ALICE,
+            "INSERT INTO t (v) VALUES ('a')",
+            0,
+            Some(released),
+        )
+        .await;
         let bob = write_as(db, BOB, "INSERT INTO t (v) VALUES ('b')");
         tokio::time::timeout(Duration::from_secs(5), bob)
             .await
@@ -898,9 +909,18 @@ mod group_commit {
         if db.backend() != Backend::Postgres {
             return;
         }
-        let other = Database::connect(&DbConfig::new(f.url.clone())).await.unwrap();
+        let other = Database::connect(&DbConfig::new(f.url.clone()))
+            .await
+            .unwrap();
         let (release, released) = tokio::sync::oneshot::channel();
-        let first = hold_until(db, ALICE, "INSERT INTO t (v) VALUES ('a')", 0, Some(released)).await;
+        let first = hold_until(
+            db,
+            ALICE,
+            "INSERT INTO t (v) VALUES ('a')",
+            0,
+            Some(released),
+        )
+        .await;
         let elsewhere = {
             let other = other.clone();
             tokio::spawn(async move {
