@@ -31,9 +31,9 @@ impl<T> From<StoreError> for Rollback<T> {
     }
 }
 
-/// Allocates the user's next `seq`. It must be the transaction's first write: on
-/// PostgreSQL the row lock it takes serialises this user's writers until commit; on
-/// SQLite it takes the write lock before anything is read, so no snapshot goes stale.
+/// Allocates the user's next `seq`, inside a transaction of the group-commit writer
+/// ([`Database::transact_as`]), whose batch already holds the user's lock (PostgreSQL's
+/// row lock, SQLite's write lock), so `seq`s are handed out in commit order.
 pub(crate) async fn next_seq<C: ConnectionTrait>(c: &C, user: UserId) -> Result<i64, DbErr> {
     let st = stmt(
         c.get_database_backend(),
@@ -86,10 +86,12 @@ pub(crate) async fn append<C: ConnectionTrait>(
 /// written value and its id), record the change and the saved response, commit, then
 /// announce the change. Any error drops the transaction: no rows, no `seq` consumed.
 ///
-/// The `seq` first: on PostgreSQL its row lock serialises this user's writers from the
-/// start, which writes that read before they write (an update, a patch) rely on. A write
-/// that only inserts or deletes takes [`append_txn`], which holds that lock only for its
-/// last statement.
+/// The user's writers are serialised from the transaction's start either way (SQLite's
+/// write lock at `BEGIN IMMEDIATE`, PostgreSQL's batch taking the user's row lock first,
+/// `group.rs`), which writes that read before they write (an update, a patch) rely on.
+/// The `seq` first puts the main change before the further ones a write records
+/// ([`write_txn_with`]); a write that records one change and only inserts or deletes
+/// takes [`append_txn`], one round trip fewer.
 pub(crate) async fn write_txn<T: 'static>(
     db: &Database,
     user: UserId,
@@ -116,8 +118,7 @@ pub(crate) async fn write_txn_with<T: 'static>(
 
 /// A write that only inserts (or deletes) its rows: they go first, and the `seq`
 /// is allocated with the change-log entry in the write's last statement — one round trip
-/// for the `seq`, the entry, the saved response and (on SQLite) the savepoint's end; on
-/// PostgreSQL the user's row lock is held from that statement to the COMMIT only.
+/// for the `seq`, the entry, the saved response and (on SQLite) the savepoint's end.
 pub(crate) async fn append_txn<T: 'static>(
     db: &Database,
     user: UserId,
@@ -161,8 +162,8 @@ async fn logged_txn<T: 'static>(
                 id,
                 at: write.now.trunc_subsecs(6),
             };
-            // PostgreSQL: the saved response in a statement of its own (see above).
-            // SQLite: in the closing round trip.
+            // PostgreSQL: the saved response in a statement of its own (its upsert tells a
+            // live key apart); SQLite: in the closing round trip.
             let backend = txn.get_database_backend();
             let saved = if backend == DatabaseBackend::Postgres {
                 save_in(txn, &written).await?;
