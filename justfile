@@ -40,6 +40,12 @@ bench *ARGS:
     cargo build --release -p ayubi-app --bin ayubi --example load_bench
     target/release/examples/load_bench {{ARGS}}
 
+# SQLite drivers without HTTP: the group-commit writer lane (with and without an
+# Idempotency-Key's statements) and the 90-row list, on sqlx-sqlite and on rusqlite
+# (bench/sqlite-driver, outside the workspace: CI does not build it).
+bench-sqlite-driver:
+    cd bench/sqlite-driver && cargo run --release
+
 # Finance with 20,000 entries on SQLite: a month's list and summary, p50/p95 (target < 20 ms).
 bench-finance:
     cargo run --release -p ayubi-db --example finance_bench
