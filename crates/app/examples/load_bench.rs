@@ -11,7 +11,9 @@
 //! cache on and then off. Prints one table per setting.
 //!
 //! Usage: `load_bench [--database postgres://…] [--redis redis://…] [--duration 10]
-//! [--connections 64] [--cache on|off|both] [--only water]`. Needs `wrk` (`apt-get install wrk`).
+//! [--connections 64] [--cache on|off|both] [--only water] [--runs 1]`. Needs `wrk`
+//! (`apt-get install wrk`). With `--runs N` each endpoint is measured N times and the table
+//! shows the median run, with the range of rps across runs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/mod.rs"]
@@ -254,6 +256,9 @@ async fn main() -> anyhow::Result<()> {
     );
     // `--only water`: just the endpoints whose name contains it (for profiling one).
     let mut only = String::new();
+    // `--runs 3`: each endpoint measured 3 times; the table shows the median run and the
+    // range.
+    let mut rounds = 1usize;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().context("every flag takes a value")?;
@@ -264,6 +269,7 @@ async fn main() -> anyhow::Result<()> {
             "--connections" => connections = value.parse()?,
             "--cache" => cache = value,
             "--only" => only = value,
+            "--runs" => rounds = value.parse()?,
             other => bail!("unknown flag {other}"),
         }
     }
@@ -378,20 +384,46 @@ async fn main() -> anyhow::Result<()> {
             // Warm up: caches, connections, the page cache.
             wrk(&url, who, load, 2, connections, dir.path())?;
             let before = redis_calls(redis.as_deref());
-            let r = wrk(&url, who, load, secs, connections, dir.path())?;
+            let mut runs = Vec::with_capacity(rounds);
+            for _ in 0..rounds {
+                runs.push(wrk(&url, who, load, secs, connections, dir.path())?);
+            }
+            let requests: u64 = runs.iter().map(|r| r.requests).sum();
             // Background traffic (the subscription's pings, hints) is in the count too:
             // a few commands a second, against thousands of requests.
             let per_request = match (before, redis_calls(redis.as_deref())) {
-                (Some(a), Some(b)) if r.requests > 0 => {
-                    format!("{:.2}", b.saturating_sub(a) as f64 / r.requests as f64)
+                (Some(a), Some(b)) if requests > 0 => {
+                    format!("{:.2}", b.saturating_sub(a) as f64 / requests as f64)
                 }
                 _ => "–".to_owned(),
             };
+            let errors: Vec<String> = runs
+                .iter()
+                .map(|r| r.errors.clone())
+                .filter(|e| !e.is_empty())
+                .collect();
+            // The median run by rps (its latencies with it), and the range across runs:
+            // on a shared machine one run can be half another minutes apart.
+            runs.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+            let (Some(low), Some(high)) = (runs.first(), runs.last()) else {
+                bail!("no run of {}", load.name);
+            };
+            let r = &runs[runs.len() / 2];
+            let rps = if runs.len() > 1 {
+                format!("{:.0} ({:.0}–{:.0})", r.rps, low.rps, high.rps)
+            } else {
+                format!("{:.0}", r.rps)
+            };
             println!(
-                "| {} | {:.0} | {} | {} | {} | {} |",
-                load.name, r.rps, r.p50, r.p99, per_request, r.errors
+                "| {} | {} | {} | {} | {} | {} |",
+                load.name,
+                rps,
+                r.p50,
+                r.p99,
+                per_request,
+                errors.join("; ")
             );
-            if !r.errors.is_empty() || r.rps == 0.0 {
+            if !errors.is_empty() || low.rps == 0.0 {
                 failed.push(load.name);
             }
         }
