@@ -34,6 +34,7 @@ use sea_orm::{
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
+use std::time::Instant;
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 /// PostgreSQL: the most writes one batch carries (see the module's doc).
@@ -56,6 +57,9 @@ struct Batch {
     members: u64,
     /// A committer has been started for this batch.
     commit_requested: bool,
+    /// The last batch that could not begin (no connection within the acquire timeout, the
+    /// database down, SQLite's lock held elsewhere): when, and why.
+    begin_failed: Option<(Instant, Arc<DbErr>)>,
 }
 
 /// What every lane of a writer counts.
@@ -236,6 +240,7 @@ impl Lane {
         work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, Option<Closing>), E>,
     ) -> Result<(T, Vec<QueryResult>), E> {
         let lane = &self;
+        let queued_at = Instant::now();
         let mut turn = loop {
             let guard = {
                 let _queued = Queued::new(&lane.counters.waiting);
@@ -263,9 +268,24 @@ impl Lane {
             return Err(StoreError::Unavailable("no write batch".into()).into());
         };
         if batch.txn.is_none() {
-            let txn = begin(conn, lane.user)
-                .await
-                .map_err(|e| E::from(store_err(e)))?;
+            // A batch failed to begin while this writer waited: that is its answer too.
+            // Trying again would make the queue wait out one timeout after another (8
+            // writers of one user, PostgreSQL down: the last one answered after 8 acquire
+            // timeouts instead of one).
+            if let Some((at, e)) = &batch.begin_failed
+                && *at >= queued_at
+            {
+                return Err(store_err_shared(e).into());
+            }
+            let txn = match begin(conn, lane.user).await {
+                Ok(txn) => txn,
+                Err(e) => {
+                    let e = Arc::new(e);
+                    batch.begin_failed = Some((Instant::now(), e.clone()));
+                    return Err(store_err_shared(&e).into());
+                }
+            };
+            batch.begin_failed = None;
             batch.txn = Some(txn);
             batch.outcome = Some(watch::channel(None).0);
             batch.members = 0;

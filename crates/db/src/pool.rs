@@ -631,6 +631,10 @@ mod group_commit {
     }
 
     async fn database() -> Fixture {
+        database_with(|_| {}).await
+    }
+
+    async fn database_with(tune: impl FnOnce(&mut DbConfig)) -> Fixture {
         let (url, drop_pg, dir) = match std::env::var("TEST_DATABASE_URL") {
             Ok(admin) if !admin.is_empty() => {
                 let name = format!("ayubi_group_{}", uuid::Uuid::new_v4().simple());
@@ -648,9 +652,9 @@ mod group_commit {
                 (url, None, Some(dir))
             }
         };
-        let db = Database::connect(&DbConfig::new(url.clone()))
-            .await
-            .unwrap();
+        let mut cfg = DbConfig::new(url.clone());
+        tune(&mut cfg);
+        let db = Database::connect(&cfg).await.unwrap();
         let serial = if db.backend() == Backend::Postgres {
             "BIGSERIAL PRIMARY KEY"
         } else {
@@ -837,6 +841,44 @@ mod group_commit {
             "the cancelled write is gone"
         );
         assert_eq!(db.pool_stats().writers_waiting, 0);
+    }
+
+    /// A batch that cannot begin (no connection within the acquire timeout: PostgreSQL
+    /// down, say) is the answer of every writer queued behind it, at once: they do not
+    /// each wait out a timeout of their own in turn.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writers_queued_behind_a_batch_that_cannot_begin_get_its_error_at_once() {
+        let f = database_with(|c| {
+            c.max_connections = 1;
+            c.min_connections = 0;
+            c.acquire_timeout = Duration::from_secs(1);
+        })
+        .await;
+        let db = &f.db;
+        // The pool's only connection, held elsewhere.
+        let held = sea_orm::TransactionTrait::begin(db.conn()).await.unwrap();
+        let started = std::time::Instant::now();
+        let writers: Vec<Writing> = (0..4)
+            .map(|_| write(db, "INSERT INTO t (v) VALUES ('a')"))
+            .collect();
+        for w in writers {
+            let e = w.await.unwrap();
+            assert!(matches!(e, Err(StoreError::Unavailable(_))), "{e:?}");
+        }
+        // One acquire timeout for all four; in turn it would be four (≥ 4 s).
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        drop(held);
+        // The next writer tries again, and the lane serves it.
+        db.transact_as(ALICE, async |txn| {
+            insert(txn, "INSERT INTO t (v) VALUES ('b')").await
+        })
+        .await
+        .unwrap();
+        assert_eq!(values(db, "t").await, ["b"]);
     }
 
     /// PostgreSQL: a user's batch holds that user's row lock only; another user's write
