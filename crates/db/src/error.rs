@@ -1,7 +1,8 @@
 //! The one place database errors become domain error kinds.
 
 use ayubi_kernel::StoreError;
-use sea_orm::{DbErr, RuntimeErr, SqlErr};
+use sea_orm::sqlx::error::{DatabaseError, ErrorKind};
+use sea_orm::{DbErr, RuntimeErr};
 
 /// Translates a database error: unique and foreign-key violations → `Conflict`, missing rows →
 /// `NotFound`, no room left → `Full`, everything else → `Unavailable` with the cause kept
@@ -10,10 +11,12 @@ pub fn store_err(e: DbErr) -> StoreError {
     if is_full(&e) {
         return StoreError::Full(Box::new(e));
     }
-    match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(what)) => StoreError::Conflict(what),
-        // A row still referenced (ON DELETE RESTRICT) or a reference to a missing row.
-        Some(SqlErr::ForeignKeyConstraintViolation(what)) => StoreError::Conflict(what),
+    // A duplicate, a row still referenced (ON DELETE RESTRICT) or a reference to a
+    // missing row.
+    match violation(&e) {
+        Some((ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation, what)) => {
+            StoreError::Conflict(what)
+        }
         _ => match e {
             DbErr::RecordNotFound(_) => StoreError::NotFound,
             other => StoreError::Unavailable(Box::new(other)),
@@ -28,10 +31,10 @@ pub(crate) fn store_err_shared(e: &std::sync::Arc<DbErr>) -> StoreError {
     if is_full(e) {
         return StoreError::Full(shared);
     }
-    match e.sql_err() {
-        Some(
-            SqlErr::UniqueConstraintViolation(what) | SqlErr::ForeignKeyConstraintViolation(what),
-        ) => StoreError::Conflict(what),
+    match violation(e) {
+        Some((ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation, what)) => {
+            StoreError::Conflict(what)
+        }
         _ => StoreError::Unavailable(shared),
     }
 }
@@ -55,18 +58,30 @@ impl std::error::Error for Shared {
 /// SQLite's `SQLITE_FULL` (13: the disk, or `max_page_count`) and PostgreSQL's
 /// `disk_full` (53100).
 fn is_full(e: &DbErr) -> bool {
-    let db = match e {
+    database_error(e)
+        .and_then(DatabaseError::code)
+        .is_some_and(|code| code == "13" || code == "53100")
+}
+
+/// The database's own error inside `e`: sqlx's, or the SQLite writer's
+/// (`sqlite_writer.rs`, which reports its errors the same way).
+fn database_error(e: &DbErr) -> Option<&dyn DatabaseError> {
+    match e {
         DbErr::Exec(RuntimeErr::SqlxError(err)) | DbErr::Query(RuntimeErr::SqlxError(err)) => {
             err.as_database_error()
         }
         _ => None,
-    };
-    db.and_then(|d| d.code())
-        .is_some_and(|code| code == "13" || code == "53100")
+    }
+}
+
+/// A constraint violation's kind and message. By sqlx's own classification of the
+/// error codes rather than sea-orm's `sql_err`, which knows sqlx's error types only.
+fn violation(e: &DbErr) -> Option<(ErrorKind, String)> {
+    database_error(e).map(|d| (d.kind(), d.message().to_owned()))
 }
 
 /// Whether a database error is a unique violation (for callers that must tell an
 /// idempotency-key race from a business conflict).
 pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
-    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+    matches!(violation(e), Some((ErrorKind::UniqueViolation, _)))
 }

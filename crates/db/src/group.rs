@@ -11,6 +11,11 @@
 //! acknowledged that is not durable (as durable as `synchronous` makes it), and when the
 //! COMMIT fails (a full disk) every member gets that error and none of the batch is kept.
 //!
+//! On SQLite the batches run on a rusqlite connection of the writer's own
+//! (`sqlite_writer.rs`): a member's statements run on its own task's thread, one after
+//! another, with no hand-off per statement; only `BEGIN` and `COMMIT` go to the blocking
+//! pool.
+//!
 //! On PostgreSQL a user's writes are serialised anyway, by the row lock their `seq` takes
 //! (`changelog.rs`), so each user has a lane of their own: one user's concurrent writes
 //! share a batch, other users' writes never wait for it. A batch takes the user's row
@@ -29,7 +34,7 @@ use crate::error::{store_err, store_err_shared};
 use ayubi_kernel::{StoreError, UserId};
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, QueryResult,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    Statement, TransactionTrait,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -345,13 +350,17 @@ impl Lane {
 /// savepoint. (Each member ends by opening the next one, in the same round trip as its
 /// own end, so a savepoint costs no round trip of its own.)
 async fn begin(conn: &DatabaseConnection, user: Option<i64>) -> Result<DatabaseTransaction, DbErr> {
-    let options = TransactionOptions {
-        // The write lock at BEGIN: no member ever reads a snapshot that a write of
-        // another process could make stale before its first write.
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    };
-    let txn = conn.begin_with_options(options).await?;
+    if conn.get_database_backend() == DatabaseBackend::Sqlite {
+        // The writer's rusqlite connection, behind sea-orm's proxy: sea-orm's transaction
+        // only marks the bounds and sends nothing (`sqlite_writer.rs`), so the SQL is
+        // ours. IMMEDIATE: the write lock at BEGIN, so no member ever reads a snapshot
+        // that a write of another process could make stale before its first write.
+        let txn = conn.begin().await?;
+        txn.execute_unprepared("BEGIN IMMEDIATE; SAVEPOINT w")
+            .await?;
+        return Ok(txn);
+    }
+    let txn = conn.begin().await?;
     match user {
         // The lock the `seq`'s UPDATE takes (a plain UPDATE of a column no key holds),
         // so it does not block what a weaker lock allows (a foreign key's check).
@@ -428,7 +437,7 @@ async fn failed<T>(
 async fn fail_batch(batch: &mut Batch, e: DbErr) {
     tracing::error!(error = %e, "ending a savepoint failed: rolling back the write batch");
     if let Some(txn) = batch.txn.take()
-        && let Err(r) = txn.rollback().await
+        && let Err(r) = end(txn, false).await
     {
         tracing::error!(error = %r, "rolling back the write batch");
     }
@@ -465,9 +474,29 @@ async fn commit(txn: DatabaseTransaction, abandoned_savepoint: bool) -> Result<(
         // A statement the cancelled member sent is ahead of this in the connection's
         // queue, so this undoes all of it.
         if let Err(e) = txn.execute_unprepared("ROLLBACK TO w").await {
+            end(txn, false).await.ok();
+            return Err(e);
+        }
+    }
+    end(txn, true).await
+}
+
+/// Commits or rolls back the batch's transaction. On SQLite the writer's transaction
+/// sends nothing itself (see [`begin`]): the statement is ours, and when a COMMIT fails
+/// (a full disk) a ROLLBACK follows, which SQLite may already have done on its own (then
+/// it fails, harmlessly), so the connection never stays inside a transaction.
+async fn end(txn: DatabaseTransaction, commit: bool) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DatabaseBackend::Sqlite {
+        let sql = if commit { "COMMIT" } else { "ROLLBACK" };
+        if let Err(e) = txn.execute_unprepared(sql).await {
+            txn.execute_unprepared("ROLLBACK").await.ok();
             txn.rollback().await.ok();
             return Err(e);
         }
     }
-    txn.commit().await
+    if commit {
+        txn.commit().await
+    } else {
+        txn.rollback().await
+    }
 }

@@ -63,6 +63,8 @@ mod settings;
 #[cfg(feature = "sport")]
 pub mod sport;
 mod sql;
+#[cfg(feature = "sqlite")]
+mod sqlite_writer;
 #[cfg(feature = "travel")]
 mod travel;
 mod users;

@@ -106,6 +106,9 @@ pub struct Database {
     representations: Arc<Representations>,
     /// The group-commit writer (see [`Database::transact_as`]).
     writer: Arc<GroupCommit>,
+    /// The connection the writer's batches run on: on SQLite a rusqlite connection of
+    /// its own (`sqlite_writer.rs`), on PostgreSQL the pool.
+    write_conn: DatabaseConnection,
 }
 
 /// The tracing target of the event sqlx emits after each connection acquire, with the
@@ -192,7 +195,13 @@ impl Database {
         #[cfg(feature = "postgres")]
         opts.map_sqlx_postgres_pool_opts(|o| o.acquire_time_level(log::LevelFilter::Debug));
         let conn = sea_orm::Database::connect(opts).await?;
+        let write_conn = match backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite => crate::sqlite_writer::connect(cfg).await?,
+            _ => conn.clone(),
+        };
         Ok(Self {
+            write_conn,
             conn,
             backend,
             notifier: None,
@@ -499,7 +508,7 @@ impl Database {
         work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, Option<Closing>), E>,
     ) -> Result<(T, Vec<QueryResult>), E> {
         if let Some(lane) = self.writer.lane(user) {
-            return lane.run(&self.conn, work).await;
+            return lane.run(&self.write_conn, work).await;
         }
         let txn = self.conn.begin().await.map_err(|e| E::from(store_err(e)))?;
         let (value, closing) = work(&txn).await?;
@@ -844,19 +853,30 @@ mod group_commit {
     }
 
     /// A batch that cannot begin (no connection within the acquire timeout: PostgreSQL
-    /// down, say) is the answer of every writer queued behind it, at once: they do not
-    /// each wait out a timeout of their own in turn.
+    /// down, say; SQLite's write lock held by another connection past the busy timeout)
+    /// is the answer of every writer queued behind it, at once: they do not each wait
+    /// out a timeout of their own in turn.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writers_queued_behind_a_batch_that_cannot_begin_get_its_error_at_once() {
         let f = database_with(|c| {
             c.max_connections = 1;
             c.min_connections = 0;
             c.acquire_timeout = Duration::from_secs(1);
+            c.sqlite_busy_timeout = Duration::from_secs(1);
         })
         .await;
         let db = &f.db;
-        // The pool's only connection, held elsewhere.
-        let held = sea_orm::TransactionTrait::begin(db.conn()).await.unwrap();
+        // PostgreSQL: the pool's only connection, held elsewhere. SQLite: the write lock,
+        // held by a pooled connection (the writer has a connection of its own).
+        let held = sea_orm::TransactionTrait::begin_with_options(
+            db.conn(),
+            sea_orm::TransactionOptions {
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..sea_orm::TransactionOptions::default()
+            },
+        )
+        .await
+        .unwrap();
         let started = std::time::Instant::now();
         let writers: Vec<Writing> = (0..4)
             .map(|_| write(db, "INSERT INTO t (v) VALUES ('a')"))
