@@ -23,6 +23,7 @@ mod m20261126_000008_backup;
 mod m20261129_000009_game_stats;
 mod m20261129_000010_journal_fts_update;
 mod m20261207_000011_invites;
+mod m20261207_000012_sport_water_list_index;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_game_stats::Migration),
             Box::new(m20261129_000010_journal_fts_update::Migration),
             Box::new(m20261207_000011_invites::Migration),
+            Box::new(m20261207_000012_sport_water_list_index::Migration),
         ]
     }
 }

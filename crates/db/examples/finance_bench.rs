@@ -26,19 +26,10 @@ async fn main() {
     let url = std::env::var("BENCH_DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()));
     let cfg = DbConfig {
-        url: url.clone(),
         max_connections: 4,
-        min_connections: 1,
         acquire_timeout: Duration::from_secs(10),
-        idle_timeout: Duration::from_secs(600),
-        max_lifetime: Duration::from_secs(3600),
         test_before_acquire: false,
-        sqlite_busy_timeout: Duration::from_secs(5),
-        sqlite_synchronous_full: false,
-        sqlite_cache_size_kib: 8192,
-        sqlite_heap_limit_kib: 16384,
-        sqlite_max_page_count: 0,
-        statement_cache_capacity: 256,
+        ..DbConfig::new(url.clone())
     };
     let db = Database::connect(&cfg).await.unwrap();
     db.migrate_up().await.unwrap();

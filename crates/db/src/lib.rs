@@ -33,6 +33,7 @@
 #[cfg(feature = "backup")]
 pub mod backup;
 mod changelog;
+mod config;
 mod entity;
 pub mod error;
 #[cfg(feature = "finance")]

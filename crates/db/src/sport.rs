@@ -124,21 +124,15 @@ fn list_workouts(user: UserId, range: DateRange, limit: u32) -> Select<workout::
     )
 }
 
-/// SQLite: a water list as one JSON text written by SQLite itself, in the serde form of
-/// `WaterEntry` (`{"id","date","ml","created_at"}`, newest first): one row instead of one
-/// per entry, and no date parsed and formatted again on the way. `created_at` is stored
-/// as sqlx writes a `DateTime<Utc>` (chrono's RFC 3339 with `+00:00`); serde writes the
-/// same instant with `Z`, the only difference. The array follows the subquery's order
-/// (SQLite feeds the aggregate from it as a co-routine); the contract suite compares the
-/// two forms byte for byte, order included.
-fn water_json_statement(user: UserId, range: DateRange, limit: u32) -> Statement {
+/// SQLite: a page of the water list, newest date then id first (the `(user_id, date)`
+/// index, read backwards).
+const WATER_ROWS: &str = "SELECT id, date, ml, created_at FROM sport_water \
+     WHERE user_id = ? AND date BETWEEN ? AND ? ORDER BY date DESC, id DESC LIMIT ?";
+
+fn water_rows_statement(user: UserId, range: DateRange, limit: u32) -> Statement {
     stmt(
         DatabaseBackend::Sqlite,
-        "SELECT json_group_array(json_object('id', id, 'date', date, 'ml', ml, \
-                'created_at', substr(created_at, 1, length(created_at) - 6) || 'Z')) AS body \
-         FROM (SELECT id, date, ml, created_at FROM sport_water \
-               WHERE user_id = ? AND date BETWEEN ? AND ? \
-               ORDER BY date DESC, id DESC LIMIT ?)",
+        WATER_ROWS,
         vec![
             user.get().into(),
             range.from().into(),
@@ -146,6 +140,71 @@ fn water_json_statement(user: UserId, range: DateRange, limit: u32) -> Statement
             i64::from(limit).into(),
         ],
     )
+}
+
+/// SQLite: a page of the water list as JSON in the serde form of `WaterEntry`
+/// (`{"id","date","ml","created_at"}`), written straight from the rows where SQLite
+/// keeps them: no row becomes a model, no date is parsed and formatted again. `date` is
+/// stored as serde writes it (`%F`); `created_at` as sqlx writes a `DateTime<Utc>`
+/// (RFC 3339 with `+00:00`), which serde writes with `Z`, the only difference (any other
+/// stored form is parsed and written by serde). Building the same text in SQL
+/// (`json_group_array`) cost SQLite more than the read itself (`docs/benchmarks.md`).
+/// The contract suite compares the two forms byte for byte, order included.
+#[cfg(feature = "sqlite")]
+fn water_json(
+    conn: &rusqlite::Connection,
+    user: UserId,
+    range: DateRange,
+    limit: u32,
+) -> rusqlite::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let io = |e: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+    let json = |e: serde_json::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+    let mut st = conn.prepare_cached(WATER_ROWS)?;
+    let mut rows = st.query(rusqlite::params![
+        user.get(),
+        range.from().format("%F").to_string(),
+        range.to().format("%F").to_string(),
+        i64::from(limit),
+    ])?;
+    let mut out = Vec::with_capacity(96 * limit.min(100) as usize + 2);
+    out.push(b'[');
+    while let Some(r) = rows.next()? {
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        let id: i64 = r.get(0)?;
+        let date = r.get_ref(1)?.as_str()?;
+        let ml: i64 = r.get(2)?;
+        let at = r.get_ref(3)?.as_str()?;
+        write!(out, "{{\"id\":{id},\"date\":").map_err(io)?;
+        serde_json::to_writer(&mut out, date).map_err(json)?;
+        write!(out, ",\"ml\":{ml},\"created_at\":").map_err(io)?;
+        match at.strip_suffix("+00:00") {
+            Some(utc)
+                if utc
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b":.-".contains(&b)) =>
+            {
+                write!(out, "\"{utc}Z\"").map_err(io)?;
+            }
+            _ => {
+                let t = chrono::DateTime::parse_from_rfc3339(at)
+                    .map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            3,
+                            rusqlite::types::Type::Text,
+                            Box::new(e),
+                        )
+                    })?
+                    .with_timezone(&Utc);
+                serde_json::to_writer(&mut out, &t).map_err(json)?;
+            }
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
+    Ok(out)
 }
 
 /// Per-day sums of the three logs and the goals, as ONE statement (a `UNION ALL` of three
@@ -207,7 +266,7 @@ pub fn indexed_statements(
         ("stats", totals_statement(backend, user, year)),
     ];
     if backend == DatabaseBackend::Sqlite {
-        statements.push(("water list as JSON", water_json_statement(user, year, 100)));
+        statements.push(("water list as JSON", water_rows_statement(user, year, 100)));
     }
     statements
 }
@@ -308,19 +367,17 @@ impl SportStore for SqlSportStore {
         range: DateRange,
         limit: u32,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let c = self.db.conn();
-        if c.get_database_backend() != DatabaseBackend::Sqlite {
-            return Ok(None);
+        #[cfg(feature = "sqlite")]
+        if let Some(read) = self
+            .db
+            .sqlite_read(|conn| water_json(conn, user, range, limit))
+        {
+            return read.map(Some).map_err(store_err);
         }
-        let row = c
-            .query_one_raw(water_json_statement(user, range, limit))
-            .await
-            .map_err(store_err)?;
-        let body: String = match row {
-            Some(r) => r.try_get("", "body").map_err(store_err)?,
-            None => "[]".to_owned(),
-        };
-        Ok(Some(body.into_bytes()))
+        // PostgreSQL: the service lists the entries.
+        #[cfg(not(feature = "sqlite"))]
+        let _ = (user, range, limit);
+        Ok(None)
     }
 
     async fn list_food(

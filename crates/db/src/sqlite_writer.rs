@@ -34,7 +34,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use crate::pool::DbConfig;
+use crate::config::DbConfig;
 
 /// The writer's connection, behind sea-orm's proxy.
 pub(crate) struct Writer {
@@ -147,23 +147,7 @@ impl ProxyDatabaseTrait for Writer {
         // A long write (a backup's import) is many statements without a real await:
         // give the worker back now and then.
         tokio::task::coop::consume_budget().await;
-        let values = statement.values.map(|v| v.0).unwrap_or_default();
-        let conn = self.lock();
-        let mut rows = Vec::new();
-        run(&conn, &statement.sql, &values, |stmt, kinds| {
-            let names: Vec<String> = stmt.column_names().iter().map(|&n| n.to_owned()).collect();
-            let mut found = stmt.raw_query();
-            while let Some(row) = found.next().map_err(db_err)? {
-                let mut values = BTreeMap::new();
-                for (i, (name, kind)) in names.iter().zip(kinds).enumerate() {
-                    let v = row.get_ref(i).map_err(db_err)?;
-                    values.insert(name.clone(), decode(*kind, v, name)?);
-                }
-                rows.push(ProxyRow::new(values));
-            }
-            Ok(())
-        })?;
-        Ok(rows)
+        query(&self.lock(), statement)
     }
 
     async fn execute(&self, statement: Statement) -> Result<ProxyExecResult, DbErr> {
@@ -190,9 +174,93 @@ impl ProxyDatabaseTrait for Writer {
     }
 }
 
+/// Connections for short reads that are hot enough to skip sea-orm and sqlx (a page of
+/// the water list): the statement runs on the thread of the task that asks, on the first
+/// connection free, with no pool acquire and no hand-off to a driver thread and back,
+/// and the caller reads the rows in place. As many connections as the runtime has
+/// workers run at once; one more waits on a mutex for a statement's time. Read-only
+/// (`query_only`).
+pub(crate) struct Readers {
+    conns: Vec<Mutex<rusqlite::Connection>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl std::fmt::Debug for Readers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Readers")
+            .field("connections", &self.conns.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Readers {
+    /// Opens `n` reading connections to the file of `cfg.url`.
+    ///
+    /// # Errors
+    /// As [`connect`].
+    pub(crate) fn open(cfg: &DbConfig, n: usize) -> Result<Self, DbErr> {
+        let conns = (0..n.max(1))
+            .map(|_| {
+                let conn = open(cfg)?;
+                conn.execute_batch("PRAGMA query_only = ON")
+                    .map_err(db_err)?;
+                Ok(Mutex::new(conn))
+            })
+            .collect::<Result<Vec<_>, DbErr>>()?;
+        Ok(Self {
+            conns,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// Runs `read` on a free connection (short: it holds a worker thread meanwhile).
+    ///
+    /// # Errors
+    /// `read`'s.
+    pub(crate) fn read<T>(
+        &self,
+        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, DbErr> {
+        for c in &self.conns {
+            match c.try_lock() {
+                Ok(conn) => return read(&conn).map_err(db_err),
+                Err(std::sync::TryLockError::Poisoned(p)) => {
+                    return read(&p.into_inner()).map_err(db_err);
+                }
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.conns.len();
+        let conn = self.conns[i]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        read(&conn).map_err(db_err)
+    }
+}
+
 fn starts_with_word(sql: &str, word: &str) -> bool {
     sql.get(..word.len())
         .is_some_and(|head| head.eq_ignore_ascii_case(word))
+}
+
+/// The rows `statement` returns, as sea-orm's proxy rows.
+fn query(conn: &rusqlite::Connection, statement: Statement) -> Result<Vec<ProxyRow>, DbErr> {
+    let values = statement.values.map(|v| v.0).unwrap_or_default();
+    let mut rows = Vec::new();
+    run(conn, &statement.sql, &values, |stmt, kinds| {
+        let names: Vec<String> = stmt.column_names().iter().map(|&n| n.to_owned()).collect();
+        let mut found = stmt.raw_query();
+        while let Some(row) = found.next().map_err(db_err)? {
+            let mut values = BTreeMap::new();
+            for (i, (name, kind)) in names.iter().zip(kinds).enumerate() {
+                let v = row.get_ref(i).map_err(db_err)?;
+                values.insert(name.clone(), decode(*kind, v, name)?);
+            }
+            rows.push(ProxyRow::new(values));
+        }
+        Ok(())
+    })?;
+    Ok(rows)
 }
 
 /// Runs the statements of `sql` to their end (rows they return are dropped): the rows
@@ -744,7 +812,7 @@ mod tests {
         )
         .await
         .unwrap();
-        let writer = connect(&crate::pool::DbConfig::new(url)).await.unwrap();
+        let writer = connect(&crate::config::DbConfig::new(url)).await.unwrap();
         let at = Utc.with_ymd_and_hms(2026, 12, 7, 20, 56, 7).unwrap()
             + chrono::Duration::microseconds(123_456);
         let values = |src: &str| -> Vec<Value> {
@@ -836,7 +904,7 @@ mod tests {
         use sea_orm::ConnectionTrait;
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/w.db?mode=rwc", dir.path().display());
-        let mut cfg = crate::pool::DbConfig::new(url);
+        let mut cfg = crate::config::DbConfig::new(url);
         let writer = connect(&cfg).await.unwrap();
         writer
             .execute_unprepared(
