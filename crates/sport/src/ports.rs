@@ -55,8 +55,9 @@ pub trait SportStore: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<WaterEntry>, StoreError>;
 
     /// The same list as [`SportStore::list_water`], as a JSON array of [`WaterEntry`]'s
-    /// serde form, when the adapter can write it without building the entries (a database
-    /// that renders it in its query hands over no row, date or string one by one).
+    /// serde form, when the adapter can write it without building the entries (SQLite's
+    /// adapter writes it from the rows where SQLite keeps them: no row becomes an entry,
+    /// no date is parsed and formatted again).
     /// `None`: not supported here; the caller asks `list_water`.
     ///
     /// # Errors
