@@ -497,13 +497,13 @@ impl Database {
     }
 }
 
-/// SQLite: how many reading connections (`Database::reads`): one per runtime worker, as
-/// many as can run a statement at once, and no more than 8.
+/// SQLite: how many reading connections (`sqlite_writer::Readers`): one per core, as
+/// the HTTP server starts a worker thread per core and each runs one read at a time
+/// (the runtime `connect` runs on may be a single thread of its own), at most 8.
 #[cfg(feature = "sqlite")]
 fn readers() -> usize {
-    tokio::runtime::Handle::try_current()
-        .map(|h| h.metrics().num_workers())
-        .unwrap_or(2)
+    std::thread::available_parallelism()
+        .map_or(2, std::num::NonZeroUsize::get)
         .clamp(1, 8)
 }
 

@@ -177,9 +177,9 @@ impl ProxyDatabaseTrait for Writer {
 /// Connections for short reads that are hot enough to skip sea-orm and sqlx (a page of
 /// the water list): the statement runs on the thread of the task that asks, on the first
 /// connection free, with no pool acquire and no hand-off to a driver thread and back,
-/// and the caller reads the rows in place. As many connections as the runtime has
-/// workers run at once; one more waits on a mutex for a statement's time. Read-only
-/// (`query_only`).
+/// and the caller reads the rows in place. One connection per core, so each of the HTTP
+/// server's worker threads finds one free; a reader beyond that waits on a mutex for a
+/// statement's time. Read-only (`query_only`).
 pub(crate) struct Readers {
     conns: Vec<Mutex<rusqlite::Connection>>,
     next: std::sync::atomic::AtomicUsize,
