@@ -124,8 +124,8 @@ fn list_workouts(user: UserId, range: DateRange, limit: u32) -> Select<workout::
     )
 }
 
-/// SQLite: a page of the water list, newest date then id first (the `(user_id, date)`
-/// index, read backwards).
+/// SQLite: a page of the water list, newest date then id first, read backwards from
+/// `idx_sport_water_user_date` alone (it covers the page: migration 12).
 const WATER_ROWS: &str = "SELECT id, date, ml, created_at FROM sport_water \
      WHERE user_id = ? AND date BETWEEN ? AND ? ORDER BY date DESC, id DESC LIMIT ?";
 
@@ -158,8 +158,10 @@ fn water_json(
     limit: u32,
 ) -> rusqlite::Result<Vec<u8>> {
     use std::io::Write as _;
-    let io = |e: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
-    let json = |e: serde_json::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+    // Writing into a `Vec` does not fail; the conversions only satisfy the types.
+    fn io(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+        rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+    }
     let mut st = conn.prepare_cached(WATER_ROWS)?;
     let mut rows = st.query(rusqlite::params![
         user.get(),
@@ -178,7 +180,7 @@ fn water_json(
         let ml: i64 = r.get(2)?;
         let at = r.get_ref(3)?.as_str()?;
         write!(out, "{{\"id\":{id},\"date\":").map_err(io)?;
-        serde_json::to_writer(&mut out, date).map_err(json)?;
+        serde_json::to_writer(&mut out, date).map_err(io)?;
         write!(out, ",\"ml\":{ml},\"created_at\":").map_err(io)?;
         match at.strip_suffix("+00:00") {
             Some(utc)
@@ -198,7 +200,7 @@ fn water_json(
                         )
                     })?
                     .with_timezone(&Utc);
-                serde_json::to_writer(&mut out, &t).map_err(json)?;
+                serde_json::to_writer(&mut out, &t).map_err(io)?;
             }
         }
         out.push(b'}');
