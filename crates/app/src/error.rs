@@ -31,13 +31,24 @@ pub struct ApiError {
     status: StatusCode,
     detail: String,
     errors: Option<BTreeMap<String, Vec<String>>>,
-    retry_after: Option<u64>,
+    /// `Retry-After` (429, 503), or the latest `seq` (a pull's 410): one slot, as no
+    /// answer carries both, keeping the error small on every `Result`'s path.
+    hint: Option<Hint>,
     /// The methods the resource serves, on 405 (`Allow`).
     allow: Option<String>,
     /// Set when a concurrent request saved the same `Idempotency-Key` first.
     idempotency_race: bool,
     /// Kept for the logs of 5xx; never shown to the client.
     cause: Option<anyhow::Error>,
+}
+
+/// What an error answer says besides its problem.
+#[derive(Debug, Clone, Copy)]
+enum Hint {
+    /// `Retry-After` seconds.
+    RetryAfter(u64),
+    /// The user's latest `seq` (the problem's `seq`).
+    LatestSeq(i64),
 }
 
 /// The body every error response carries.
@@ -55,6 +66,10 @@ pub struct Problem {
     /// Field → messages, on 422.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<BTreeMap<String, Vec<String>>>,
+    /// On 410 from `GET /sync/changes` (resync required): the user's latest `seq`.
+    /// Refetch, then continue from it, as the socket's `resync_required` message says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
 }
 
 impl ApiError {
@@ -64,10 +79,22 @@ impl ApiError {
             status,
             detail: detail.into(),
             errors: None,
-            retry_after: None,
+            hint: None,
             allow: None,
             idempotency_race: false,
             cause: None,
+        }
+    }
+
+    /// 410 resync required: the client's cursor cannot be caught up from the log;
+    /// `latest` is where to continue after refetching.
+    pub fn resync_required(latest: i64) -> Self {
+        Self {
+            hint: Some(Hint::LatestSeq(latest)),
+            ..Self::new(
+                StatusCode::GONE,
+                "resync required: the changes after this cursor are no longer available; refetch and restart from `seq`",
+            )
         }
     }
 
@@ -115,7 +142,7 @@ impl ApiError {
     /// 429 with `Retry-After`.
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
         Self {
-            retry_after: Some(retry_after_secs.max(1)),
+            hint: Some(Hint::RetryAfter(retry_after_secs.max(1))),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 format!("too many requests; retry in {}s", retry_after_secs.max(1)),
@@ -127,7 +154,7 @@ impl ApiError {
     /// back within seconds: a restart, a failover).
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self {
-            retry_after: Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            hint: Some(Hint::RetryAfter(UNAVAILABLE_RETRY_AFTER_SECS)),
             ..Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
         }
     }
@@ -175,6 +202,10 @@ impl ApiError {
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             errors: self.errors.clone(),
+            seq: match self.hint {
+                Some(Hint::LatestSeq(seq)) => Some(seq),
+                _ => None,
+            },
         }
     }
 }
@@ -207,7 +238,7 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
-        if let Some(secs) = self.retry_after {
+        if let Some(Hint::RetryAfter(secs)) = self.hint {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         if let Some(allow) = &self.allow {
@@ -371,7 +402,7 @@ impl From<GamesError> for ApiError {
             GamesError::Unavailable {
                 retry_after_secs, ..
             } => Self {
-                retry_after: Some(retry_after_secs.max(1)),
+                hint: Some(Hint::RetryAfter(retry_after_secs.max(1))),
                 ..Self::unavailable(e.to_string())
             },
             GamesError::Store(s) => s.into(),

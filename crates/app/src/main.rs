@@ -38,7 +38,11 @@ fn main() -> ExitCode {
             }
         };
     }
-    telemetry::init_logs(&settings);
+    if matches!(args.first().map(String::as_str), None | Some("serve")) {
+        telemetry::init_logs(&settings);
+    } else {
+        telemetry::init_command_logs(&settings);
+    }
     // Before the runtime starts, so Sentry's panic and context integrations see it.
     let _sentry = telemetry::init_sentry(&settings);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -115,6 +115,23 @@ pub fn finish(api: &utoipa::openapi::OpenApi) -> serde_json::Value {
     doc
 }
 
+/// A unique, stable name for an operation: its method and path, e.g. `get_sport_water`,
+/// `delete_habits_by_id_completions_by_date` (`/api/v1/` left out).
+fn operation_id(method: &str, path: &str) -> String {
+    let words: Vec<String> = path
+        .trim_start_matches("/api/v1")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(
+            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(param) => format!("by_{param}"),
+                None => s.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+            },
+        )
+        .collect();
+    format!("{method}_{}", words.join("_"))
+}
+
 /// `additionalProperties: false` on every object schema that lists properties and says
 /// nothing of others, at any depth (the variants of a tagged enum too).
 /// Not the parts of an `allOf` (each would refuse the others' properties), nor a component
@@ -202,6 +219,9 @@ fn complete(doc: &mut serde_json::Value) {
             if !["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
                 continue;
             }
+            // utoipa takes the handler's name (`list`, `create`), which many modules share;
+            // generators (openapi-typescript, the TS client) need one name per operation.
+            op["operationId"] = json!(operation_id(method, path));
             let params: Vec<&Value> = op
                 .get("parameters")
                 .and_then(Value::as_array)

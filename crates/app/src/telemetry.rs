@@ -2,6 +2,7 @@
 
 use crate::config::{Environment, LogFormat, Settings, non_empty};
 use crate::ops_metrics::PoolAcquireLayer;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -9,8 +10,19 @@ use tracing_subscriber::{EnvFilter, Layer};
 /// Installs the global subscriber: logs filtered by `RUST_LOG` if set, else
 /// `telemetry.log_filter` (JSON lines in production), and beside them, with a filter of
 /// its own, the layer that times pool acquires for `/metrics`. Safe to call more than once
-/// (later calls are no-ops), which the tests rely on.
+/// (later calls are no-ops), which the tests rely on. The server logs to standard output.
 pub fn init_logs(settings: &Settings) {
+    install(settings, BoxMakeWriter::new(std::io::stdout));
+}
+
+/// The same for an operator command (`ayubi invite create`, `ayubi migrate …`): logs go to
+/// standard error, so standard output carries only what the command prints — a script
+/// can take `code=$(ayubi invite create)` as it is, JSON logs or not.
+pub fn init_command_logs(settings: &Settings) {
+    install(settings, BoxMakeWriter::new(std::io::stderr));
+}
+
+fn install(settings: &Settings, writer: BoxMakeWriter) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(&settings.telemetry.log_filter));
     let registry = tracing_subscriber::registry().with(PoolAcquireLayer::filtered());
@@ -20,11 +32,16 @@ pub fn init_logs(settings: &Settings) {
                 tracing_subscriber::fmt::layer()
                     .json()
                     .flatten_event(true)
+                    .with_writer(writer)
                     .with_filter(filter),
             )
             .try_init(),
         LogFormat::Pretty => registry
-            .with(tracing_subscriber::fmt::layer().with_filter(filter))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(writer)
+                    .with_filter(filter),
+            )
             .try_init(),
     };
 }

@@ -73,7 +73,8 @@ pub struct ChangesParams {
 }
 
 /// Changes after `since`, oldest first. 410 when the client must refetch everything: its
-/// cursor is older than the oldest change kept, or ahead of the server's log.
+/// cursor is older than the oldest change kept, or ahead of the server's log; the
+/// problem's `seq` is the latest, where to continue after refetching.
 #[utoipa::path(tag = "sync", security(("bearer" = [])), params(ChangesParams), responses(
     (status = 200, body = ChangesDto),
     (status = 410, description = "resync required", body = Problem),
@@ -92,10 +93,7 @@ pub async fn changes(
     let limit = crate::http::parse_limit(q.limit)?;
     let page = state.changes.since(auth.id(), since, limit.get()).await?;
     if page.resync_required(since) {
-        return Err(ApiError::new(
-            StatusCode::GONE,
-            "resync required: the changes after this cursor are no longer available; refetch and restart from the latest seq",
-        ));
+        return Err(ApiError::resync_required(page.latest));
     }
     let next_since = page.changes.last().map_or(since, |c| c.seq);
     let changes = page.changes.into_iter().map(ChangeDto::from).collect();

@@ -803,12 +803,15 @@ async fn the_operator_makes_invites_and_accounts_from_the_command_line() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
+    // Standard output is the code and nothing else (logs, JSON here, go to standard
+    // error), so `code=$(ayubi invite create)` works in a script.
     let code_in = |stdout: &str| -> String {
-        stdout
-            .lines()
-            .find(|l| l.starts_with("ayubi_inv_"))
-            .unwrap_or_else(|| panic!("no code in {stdout}"))
-            .to_owned()
+        let code = stdout.trim_end_matches('\n');
+        assert!(
+            code.starts_with("ayubi_inv_") && !code.contains('\n'),
+            "stdout is not just the code: {stdout}"
+        );
+        code.to_owned()
     };
     let (ok, out, err) = run(
         &[

@@ -228,6 +228,24 @@ async fn openapi_documents_exactly_the_routes_served() {
     }
     let expected: BTreeSet<String> = ROUTES.iter().map(|s| (*s).to_owned()).collect();
     assert_eq!(documented, expected);
+    // One name per operation (client generators key operations by it).
+    let ids: Vec<&str> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .map(|op| {
+            op["operationId"]
+                .as_str()
+                .expect("every operation has an id")
+        })
+        .collect();
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "duplicate operationIds: {ids:?}");
+    assert_eq!(
+        spec["paths"]["/api/v1/habits/{id}/completions/{date}"]["delete"]["operationId"],
+        "delete_habits_by_id_completions_by_date"
+    );
     // And every documented operation is really served: no "no route" 404 and no 405.
     for op in &documented {
         let (method, path) = op.split_once(' ').unwrap();

@@ -144,25 +144,28 @@ async fn pull_pages_with_a_cursor_and_asks_to_resync_when_it_cannot_serve() {
         json!({"changes": [], "next_since": 5})
     );
 
-    // A cursor ahead of the log (a restored server) must resync.
-    problem(
+    // A cursor ahead of the log (a restored server) must resync, and the problem says
+    // where to continue after refetching.
+    let gone = problem(
         app.get("/api/v1/sync/changes?since=6", Some(&s.access))
             .await,
         StatusCode::GONE,
     )
     .await;
+    assert_eq!(gone["seq"], 5, "{gone}");
     // So must one older than what is kept.
     app.exec(
         "DELETE FROM change_log WHERE user_id = ? AND seq <= 2",
         vec![s.id.into()],
     )
     .await;
-    problem(
+    let gone = problem(
         app.get("/api/v1/sync/changes?since=1", Some(&s.access))
             .await,
         StatusCode::GONE,
     )
     .await;
+    assert_eq!(gone["seq"], 5, "{gone}");
     assert_eq!(
         app.get_ok("/api/v1/sync/changes?since=2", &s.access).await["changes"]
             .as_array()
