@@ -31,7 +31,9 @@ if (process.argv.includes("--check")) {
     // missing: differs
   }
   if (current !== text) {
-    console.error("src/schema.ts is not what the server's /openapi.json generates: run `npm run generate` and commit it");
+    console.error(
+      "src/schema.ts is not what the server's /openapi.json generates: run `npm run generate` and commit it",
+    );
     process.exit(1);
   }
   console.log("src/schema.ts matches the server's /openapi.json");

@@ -29,7 +29,8 @@ export interface ClientOptions {
 
 // openapi-fetch's argument type: the init is optional when nothing in it is required.
 type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T];
-type InitParam<Init> = RequiredKeys<Init> extends never ? [(Init & { [key: string]: unknown })?] : [Init & { [key: string]: unknown }];
+type InitParam<Init> =
+  RequiredKeys<Init> extends never ? [(Init & { [key: string]: unknown })?] : [Init & { [key: string]: unknown }];
 type Ok<T extends Record<string | number, any>, Init> = NonNullable<FetchResponse<T, Init, MediaType>["data"]>;
 type Method<M extends HttpMethod> = <P extends PathsWithMethod<paths, M>, I extends MaybeOptionalInit<paths[P], M>>(
   path: P,
@@ -69,8 +70,15 @@ export class AyubiClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.random = options.random ?? Math.random;
-    const locks = (globalThis as { navigator?: { locks?: ConstructorParameters<typeof Session>[4] } }).navigator?.locks ?? null;
-    this.session = new Session(this.baseUrl, this.fetchImpl, options.store ?? memoryStore(), options.token ?? null, locks);
+    const locks =
+      (globalThis as { navigator?: { locks?: ConstructorParameters<typeof Session>[4] } }).navigator?.locks ?? null;
+    this.session = new Session(
+      this.baseUrl,
+      this.fetchImpl,
+      options.store ?? memoryStore(),
+      options.token ?? null,
+      locks,
+    );
     if (options.onSessionChange) this.session.onChange(options.onSessionChange);
     this.session.onChange((signedIn) => {
       if (!signedIn) for (const live of this.lives) void live.close();
@@ -92,7 +100,10 @@ export class AyubiClient {
 
   private unwrapping(method: "GET" | "POST" | "PUT" | "DELETE") {
     return async (path: string, init?: Record<string, unknown>) => {
-      const call = this.api[method] as (p: string, i?: unknown) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
+      const call = this.api[method] as (
+        p: string,
+        i?: unknown,
+      ) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
       const { data, error, response } = await call(path, init);
       if (!response.ok) throw await AyubiError.from(response, error);
       return data;

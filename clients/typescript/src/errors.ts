@@ -47,7 +47,12 @@ export class AyubiError extends Error {
 }
 
 function isProblem(v: unknown): v is Problem {
-  return typeof v === "object" && v !== null && typeof (v as Problem).status === "number" && typeof (v as Problem).detail === "string";
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    typeof (v as Problem).status === "number" &&
+    typeof (v as Problem).detail === "string"
+  );
 }
 
 /** `Retry-After` as seconds (a number or an HTTP date), or null. */

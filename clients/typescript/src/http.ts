@@ -94,7 +94,8 @@ export async function send(deps: HttpDeps, request: Request): Promise<Response> 
     const wait = retryAfter(response);
     // 501 and 507 (the database is full) will not change by asking again.
     const retryable =
-      retry === "safe" && (response.status === 429 || (response.status >= 500 && response.status !== 501 && response.status !== 507));
+      retry === "safe" &&
+      (response.status === 429 || (response.status >= 500 && response.status !== 501 && response.status !== 507));
     if (!retryable || attempt >= deps.retry.attempts) return response;
     if (wait !== null && wait > deps.retry.maxRetryAfterSecs) return response;
     const delay = Math.max(backoff(deps, attempt), (wait ?? 0) * 1000);

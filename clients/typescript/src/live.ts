@@ -103,6 +103,11 @@ export interface LiveDeps {
 
 const HEALTHY_AFTER_MS = 10_000;
 
+/** A connection counts as having worked when it delivered something or stayed up a while. */
+function healthy(opened: boolean, received: number, started: number): boolean {
+  return opened && (received > 0 || Date.now() - started >= HEALTHY_AFTER_MS);
+}
+
 /** A live connection to the change log. Started by `client.live()`; `close()` ends it. */
 export class LiveSync {
   private seq: number;
@@ -169,6 +174,22 @@ export class LiveSync {
     this.emit("resync", { seq });
   }
 
+  /**
+   * One Server-Sent Event, however it was read: `change` and `resync_required` count as
+   * received; `close` carries the close code the socket would have sent.
+   */
+  private sseEvent(event: string | undefined, data: string, ended: { received: number; code?: number }): void {
+    if (event === "change") {
+      ended.received++;
+      this.deliver(JSON.parse(data) as ChangeMessage);
+    } else if (event === "resync_required") {
+      ended.received++;
+      this.resync((JSON.parse(data) as { seq: number }).seq);
+    } else if (event === "close") {
+      ended.code = (JSON.parse(data) as { code: number }).code;
+    }
+  }
+
   private async run(): Promise<void> {
     const transports = await this.available();
     const fallbackAfter = this.options.failuresBeforeFallback ?? 2;
@@ -207,7 +228,12 @@ export class LiveSync {
       if (ended.opened) {
         failedOpens = 0;
         if (ended.healthy) attempt = 0;
-      } else if (ended.status !== 401 && ended.status !== 429 && ++failedOpens >= fallbackAfter && index + 1 < transports.length) {
+      } else if (
+        ended.status !== 401 &&
+        ended.status !== 429 &&
+        ++failedOpens >= fallbackAfter &&
+        index + 1 < transports.length
+      ) {
         const to = transports[index + 1] as Transport;
         this.emit("status", { state: "fallback", from: transport, to });
         index++;
@@ -225,7 +251,13 @@ export class LiveSync {
           plan.delayMs = Math.max(plan.delayMs, fullJitter(attempt++, 500, 30_000, this.deps.random));
         }
       }
-      this.emit("status", { state: "waiting", transport, delayMs: plan.delayMs, code: ended.code, status: ended.status });
+      this.emit("status", {
+        state: "waiting",
+        transport,
+        delayMs: plan.delayMs,
+        code: ended.code,
+        status: ended.status,
+      });
       await sleep(plan.delayMs, this.abort.signal).catch(() => undefined);
     }
     this.stopped = true;
@@ -247,7 +279,8 @@ export class LiveSync {
     const wanted = this.options.transports ?? ["websocket", "sse", "pull"];
     if (wanted.includes("websocket")) {
       this.wsCtor = this.options.WebSocket ?? (await defaultWebSocket());
-      if (this.wsCtor === null) this.emit("error", new Error("no WebSocket here (in Node 20: npm install ws); using the next transport"));
+      if (this.wsCtor === null)
+        this.emit("error", new Error("no WebSocket here (in Node 20: npm install ws); using the next transport"));
     }
     return wanted.filter((t) => t !== "websocket" || this.wsCtor !== null);
   }
@@ -284,7 +317,7 @@ export class LiveSync {
         settled = true;
         clearInterval(timer);
         this.abort.signal.removeEventListener("abort", onAbort);
-        resolve({ opened, healthy: opened && (received > 0 || Date.now() - started >= HEALTHY_AFTER_MS), code, status });
+        resolve({ opened, healthy: healthy(opened, received, started), code, status });
       };
       const timer = setInterval(() => {
         if (!opened) return;
@@ -346,13 +379,15 @@ export class LiveSync {
     const onAbort = () => ctl.abort();
     this.abort.signal.addEventListener("abort", onAbort, { once: true });
     let opened = false;
-    let received = 0;
-    let code: number | undefined;
+    const seen: { received: number; code?: number } = { received: 0 };
     const started = Date.now();
     let heard = Date.now();
-    const timer = setInterval(() => {
-      if (Date.now() - heard > 2 * heartbeat + 5_000) ctl.abort();
-    }, Math.min(heartbeat, 5_000));
+    const timer = setInterval(
+      () => {
+        if (Date.now() - heard > 2 * heartbeat + 5_000) ctl.abort();
+      },
+      Math.min(heartbeat, 5_000),
+    );
     try {
       const res = await this.deps.fetch(`${this.deps.baseUrl}/api/v1/events`, {
         headers: { accept: "text/event-stream", authorization: `Bearer ${token}`, "last-event-id": String(this.seq) },
@@ -364,19 +399,7 @@ export class LiveSync {
       }
       opened = true;
       this.emit("status", { state: "open", transport: "sse" });
-      const parser = createParser({
-        onEvent: (e) => {
-          if (e.event === "change") {
-            received++;
-            this.deliver(JSON.parse(e.data) as ChangeMessage);
-          } else if (e.event === "resync_required") {
-            received++;
-            this.resync((JSON.parse(e.data) as { seq: number }).seq);
-          } else if (e.event === "close") {
-            code = (JSON.parse(e.data) as { code: number }).code;
-          }
-        },
-      });
+      const parser = createParser({ onEvent: (e) => this.sseEvent(e.event, e.data, seen) });
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       for (;;) {
         const { done, value } = await reader.read();
@@ -390,7 +413,7 @@ export class LiveSync {
       clearInterval(timer);
       this.abort.signal.removeEventListener("abort", onAbort);
     }
-    return { opened, healthy: opened && (received > 0 || Date.now() - started >= HEALTHY_AFTER_MS), code };
+    return { opened, healthy: healthy(opened, seen.received, started), code: seen.code };
   }
 
   private eventSource(Ctor: EventSourceCtor, token: string): Promise<Connection> {
@@ -401,31 +424,22 @@ export class LiveSync {
       const es = new Ctor(url.toString());
       const started = Date.now();
       let opened = false;
-      let received = 0;
-      let code: number | undefined;
+      const seen: { received: number; code?: number } = { received: 0 };
       let status: number | undefined;
       const finish = () => {
         // Our own reconnect (fresh token, `since` = the cursor), not EventSource's.
         es.close();
         this.abort.signal.removeEventListener("abort", finish);
-        resolve({ opened, healthy: opened && (received > 0 || Date.now() - started >= HEALTHY_AFTER_MS), code, status });
+        resolve({ opened, healthy: healthy(opened, seen.received, started), code: seen.code, status });
       };
       this.abort.signal.addEventListener("abort", finish, { once: true });
       es.addEventListener("open", () => {
         opened = true;
         this.emit("status", { state: "open", transport: "sse" });
       });
-      es.addEventListener("change", (e: { data: string }) => {
-        received++;
-        this.deliver(JSON.parse(e.data) as ChangeMessage);
-      });
-      es.addEventListener("resync_required", (e: { data: string }) => {
-        received++;
-        this.resync((JSON.parse(e.data) as { seq: number }).seq);
-      });
-      es.addEventListener("close", (e: { data: string }) => {
-        code = (JSON.parse(e.data) as { code: number }).code;
-      });
+      for (const name of ["change", "resync_required", "close"]) {
+        es.addEventListener(name, (e: { data: string }) => this.sseEvent(name, e.data, seen));
+      }
       es.addEventListener("error", (e: { code?: number; status?: number }) => {
         status = e?.code ?? e?.status;
         if (typeof status !== "number" || status < 100) status = undefined;

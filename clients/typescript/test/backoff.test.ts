@@ -9,13 +9,21 @@ const low = () => 0;
 const high = () => 0.999999;
 
 test("1001 reconnects at once, with up to a second of jitter, and is no failure", () => {
-  assert.deepEqual(reconnectPlan({ code: CloseCode.goingAway }, 5, low), { delayMs: 0, refresh: false, failure: false });
+  assert.deepEqual(reconnectPlan({ code: CloseCode.goingAway }, 5, low), {
+    delayMs: 0,
+    refresh: false,
+    failure: false,
+  });
   const p = reconnectPlan({ code: CloseCode.goingAway }, 5, high);
   assert.ok(p.delayMs >= 990 && p.delayMs < 1000, `${p.delayMs}`);
 });
 
 test("4001 and an HTTP 401 refresh first, then resume at once", () => {
-  assert.deepEqual(reconnectPlan({ code: CloseCode.unauthorized }, 0, high), { delayMs: 0, refresh: true, failure: false });
+  assert.deepEqual(reconnectPlan({ code: CloseCode.unauthorized }, 0, high), {
+    delayMs: 0,
+    refresh: true,
+    failure: false,
+  });
   assert.equal(reconnectPlan({ status: 401 }, 0, high).refresh, true);
   // A second 401 in a row counts toward the backoff.
   assert.equal(reconnectPlan({ status: 401 }, 1, high).failure, true);

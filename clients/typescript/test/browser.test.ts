@@ -18,8 +18,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const pkg = resolve(here, "../..");
 
 function chromium(): string | null {
-  const found = [process.env.AYUBI_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(
-    (p): p is string => Boolean(p && existsSync(p)),
+  const found = [process.env.AYUBI_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p): p is string =>
+    Boolean(p && existsSync(p)),
   );
   if (!found) {
     assert.ok(!process.env.CI, "Chromium is required under CI (apt-get install chromium)");
@@ -93,8 +93,12 @@ test("in Chromium: sign-up, a change on the browser's own WebSocket, one refresh
   ]);
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
-  const exited = new Promise<string>((ok) => child.on("close", (code) => ok(`chromium exited (${code}) before the page reported:\n${stderr}`)));
-  const timeout = new Promise<string>((ok) => setTimeout(() => ok("the page reported nothing in 45 s"), 45_000).unref());
+  const exited = new Promise<string>((ok) =>
+    child.on("close", (code) => ok(`chromium exited (${code}) before the page reported:\n${stderr}`)),
+  );
+  const timeout = new Promise<string>((ok) =>
+    setTimeout(() => ok("the page reported nothing in 45 s"), 45_000).unref(),
+  );
   try {
     const body = await Promise.race([result, exited, timeout]);
     assert.ok(body.startsWith("{"), `${body}\n${server.log().slice(-1500)}`);

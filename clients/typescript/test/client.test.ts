@@ -6,7 +6,17 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { WebSocket as NodeWebSocket } from "ws";
 import { EventSource } from "eventsource";
-import { AyubiClient, AyubiError, createClient, memoryStore, type ChangeMessage, type LiveStatus, type LiveSync, type Schemas, type SessionStore } from "../src/index.js";
+import {
+  AyubiClient,
+  AyubiError,
+  createClient,
+  memoryStore,
+  type ChangeMessage,
+  type LiveStatus,
+  type LiveSync,
+  type Schemas,
+  type SessionStore,
+} from "../src/index.js";
 import { TestServer } from "../scripts/server.js";
 
 const PASSWORD = "correct horse battery staple";
@@ -81,7 +91,8 @@ function trackingWebSocket() {
 
 function assertEveryChangeOnce(changes: ChangeMessage[], expectedIds: number[]) {
   const seqs = changes.map((c) => c.seq);
-  for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], (seqs[i - 1] as number) + 1, `seqs in order, no gap, no repeat: ${seqs}`);
+  for (let i = 1; i < seqs.length; i++)
+    assert.equal(seqs[i], (seqs[i - 1] as number) + 1, `seqs in order, no gap, no repeat: ${seqs}`);
   const water = changes.filter((c) => c.event === "water:added").map((c) => c.id);
   assert.deepEqual(water, expectedIds);
 }
@@ -122,7 +133,9 @@ describe("auth", () => {
     assert.equal(err.status, 422);
     assert.match(err.detail, /ml/);
     assert.ok(Array.isArray(err.errors.ml) && err.errors.ml.length > 0, JSON.stringify(err.errors));
-    const missing = await client.delete("/api/v1/sport/water/{id}", { params: { path: { id: 999_999 } } }).catch((e) => e);
+    const missing = await client
+      .delete("/api/v1/sport/water/{id}", { params: { path: { id: 999_999 } } })
+      .catch((e) => e);
     assert.equal(missing.status, 404);
   });
 
@@ -268,10 +281,13 @@ describe("retries", () => {
         throw new TypeError("fetch failed");
       }
       if (req.method === "POST" && req.url.endsWith("/sport/food") && posts++ < 2) {
-        return new Response(JSON.stringify({ type: "about:blank", title: "Service Unavailable", status: 503, detail: "db down" }), {
-          status: 503,
-          headers: { "content-type": "application/problem+json", "retry-after": "0" },
-        });
+        return new Response(
+          JSON.stringify({ type: "about:blank", title: "Service Unavailable", status: 503, detail: "db down" }),
+          {
+            status: 503,
+            headers: { "content-type": "application/problem+json", "retry-after": "0" },
+          },
+        );
       }
       return fetch(req);
     };
@@ -291,10 +307,13 @@ describe("retries", () => {
       const req = input instanceof Request ? input : new Request(input, init);
       if (first && req.url.endsWith("/sport/goals")) {
         first = false;
-        return new Response(JSON.stringify({ type: "about:blank", title: "Too Many Requests", status: 429, detail: "slow down" }), {
-          status: 429,
-          headers: { "content-type": "application/problem+json", "retry-after": "1" },
-        });
+        return new Response(
+          JSON.stringify({ type: "about:blank", title: "Too Many Requests", status: 429, detail: "slow down" }),
+          {
+            status: 429,
+            headers: { "content-type": "application/problem+json", "retry-after": "1" },
+          },
+        );
       }
       return fetch(req);
     };
@@ -307,12 +326,22 @@ describe("retries", () => {
     let logins = 0;
     const refusing: typeof fetch = async (input, init) => {
       logins++;
-      return new Response(JSON.stringify({ type: "about:blank", title: "Too Many Requests", status: 429, detail: "too many requests; retry in 30s" }), {
-        status: 429,
-        headers: { "content-type": "application/problem+json", "retry-after": "30" },
-      });
+      return new Response(
+        JSON.stringify({
+          type: "about:blank",
+          title: "Too Many Requests",
+          status: 429,
+          detail: "too many requests; retry in 30s",
+        }),
+        {
+          status: 429,
+          headers: { "content-type": "application/problem+json", "retry-after": "30" },
+        },
+      );
     };
-    const err = await createClient({ baseUrl: server.baseUrl, fetch: refusing }).login({ email, password: PASSWORD }).catch((e) => e);
+    const err = await createClient({ baseUrl: server.baseUrl, fetch: refusing })
+      .login({ email, password: PASSWORD })
+      .catch((e) => e);
     assert.ok(err instanceof AyubiError);
     assert.equal(err.status, 429);
     assert.equal(err.retryAfter, 30);
@@ -346,7 +375,8 @@ describe("live sync", () => {
     const ids: number[] = [];
     const write = (n: number) =>
       (async () => {
-        for (let i = 0; i < n; i++) ids.push((await client.post("/api/v1/sport/water", { body: { ml: 100 + ids.length } })).id);
+        for (let i = 0; i < n; i++)
+          ids.push((await client.post("/api/v1/sport/water", { body: { ml: 100 + ids.length } })).id);
       })();
     // Cut while changes are in flight, twice; each cut is followed by writes only a new
     // connection can deliver.
