@@ -15,6 +15,18 @@ test:
 test-pg:
     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test TEST_REDIS_URL=redis://127.0.0.1:6379 cargo test --workspace
 
+# The TypeScript client (clients/typescript) against the release binary: lint, the check
+# that its types match the binary's /openapi.json, and its tests (SQLite; add the TEST_*
+# variables of test-pg for PostgreSQL + Redis).
+test-client:
+    cargo build --release -p ayubi-app --bin ayubi
+    cd clients/typescript && npm ci --no-audit --no-fund && npm run lint && npm run check-generated && npm test
+
+# After an API change: regenerate the client's types from the release binary.
+generate-client:
+    cargo build --release -p ayubi-app --bin ayubi
+    cd clients/typescript && npm run generate
+
 # Formatting, clippy and the dependency-direction check.
 lint:
     cargo fmt --all -- --check
