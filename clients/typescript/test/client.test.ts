@@ -89,6 +89,19 @@ function trackingWebSocket() {
   return { Tracking, sockets };
 }
 
+/** A problem+json answer the server could have sent, for a fetch that stands in front of it. */
+function problem(status: number, title: string, detail: string, retryAfter: string): Response {
+  return new Response(JSON.stringify({ type: "about:blank", title, status, detail }), {
+    status,
+    headers: { "content-type": "application/problem+json", "retry-after": retryAfter },
+  });
+}
+
+/** The Request a fetch was called with. */
+function asRequest(input: Parameters<typeof fetch>[0], init?: RequestInit): Request {
+  return input instanceof Request ? input : new Request(input, init);
+}
+
 function assertEveryChangeOnce(changes: ChangeMessage[], expectedIds: number[]) {
   const seqs = changes.map((c) => c.seq);
   for (let i = 1; i < seqs.length; i++)
@@ -175,7 +188,7 @@ describe("refresh", () => {
     const store = memoryStore();
     let refreshes = 0;
     const counting: typeof fetch = (input, init) => {
-      const url = input instanceof Request ? input.url : String(input);
+      const url = asRequest(input, init).url;
       if (url.endsWith("/auth/refresh")) refreshes++;
       return fetch(input, init);
     };
@@ -200,7 +213,7 @@ describe("refresh", () => {
     let refreshes = 0;
     const ended: boolean[] = [];
     const counting: typeof fetch = (input, init) => {
-      const url = input instanceof Request ? input.url : String(input);
+      const url = asRequest(input, init).url;
       if (url.endsWith("/auth/refresh")) refreshes++;
       return fetch(input, init);
     };
@@ -225,7 +238,7 @@ describe("refresh", () => {
   test("a refresh whose answer is lost is not retried blindly", async () => {
     let refreshes = 0;
     const lossy: typeof fetch = async (input, init) => {
-      const url = input instanceof Request ? input.url : String(input);
+      const url = asRequest(input, init).url;
       if (url.endsWith("/auth/refresh")) {
         refreshes++;
         await fetch(input, init); // done on the server, answer lost
@@ -247,7 +260,7 @@ describe("retries", () => {
     const keys: string[] = [];
     let lost = false;
     const lossy: typeof fetch = async (input, init) => {
-      const req = input instanceof Request ? input : new Request(input, init);
+      const req = asRequest(input, init);
       if (req.method === "POST" && req.url.endsWith("/sport/water")) {
         keys.push(req.headers.get("idempotency-key") ?? "");
         const res = await fetch(req);
@@ -275,19 +288,13 @@ describe("retries", () => {
     let posts = 0;
     let logins = 0;
     const flaky: typeof fetch = async (input, init) => {
-      const req = input instanceof Request ? input : new Request(input, init);
+      const req = asRequest(input, init);
       if (req.url.endsWith("/auth/login")) {
         logins++;
         throw new TypeError("fetch failed");
       }
       if (req.method === "POST" && req.url.endsWith("/sport/food") && posts++ < 2) {
-        return new Response(
-          JSON.stringify({ type: "about:blank", title: "Service Unavailable", status: 503, detail: "db down" }),
-          {
-            status: 503,
-            headers: { "content-type": "application/problem+json", "retry-after": "0" },
-          },
-        );
+        return problem(503, "Service Unavailable", "db down", "0");
       }
       return fetch(req);
     };
@@ -304,16 +311,10 @@ describe("retries", () => {
   test("429 waits for Retry-After, then succeeds", async () => {
     let first = true;
     const limited: typeof fetch = async (input, init) => {
-      const req = input instanceof Request ? input : new Request(input, init);
+      const req = asRequest(input, init);
       if (first && req.url.endsWith("/sport/goals")) {
         first = false;
-        return new Response(
-          JSON.stringify({ type: "about:blank", title: "Too Many Requests", status: 429, detail: "slow down" }),
-          {
-            status: 429,
-            headers: { "content-type": "application/problem+json", "retry-after": "1" },
-          },
-        );
+        return problem(429, "Too Many Requests", "slow down", "1");
       }
       return fetch(req);
     };
@@ -326,18 +327,7 @@ describe("retries", () => {
     let logins = 0;
     const refusing: typeof fetch = async (input, init) => {
       logins++;
-      return new Response(
-        JSON.stringify({
-          type: "about:blank",
-          title: "Too Many Requests",
-          status: 429,
-          detail: "too many requests; retry in 30s",
-        }),
-        {
-          status: 429,
-          headers: { "content-type": "application/problem+json", "retry-after": "30" },
-        },
-      );
+      return problem(429, "Too Many Requests", "too many requests; retry in 30s", "30");
     };
     const err = await createClient({ baseUrl: server.baseUrl, fetch: refusing })
       .login({ email, password: PASSWORD })
@@ -445,7 +435,7 @@ describe("live sync", () => {
     assert.ok(toSse.statuses.some((s) => s.state === "fallback" && s.from === "websocket" && s.to === "sse"));
     // And SSE refused too (a 404 from a proxy): pulling.
     const noEvents: typeof fetch = async (input, init) => {
-      const url = input instanceof Request ? input.url : String(input);
+      const url = asRequest(input, init).url;
       if (url.includes("/api/v1/events")) return new Response("not here", { status: 404 });
       return fetch(input, init);
     };
