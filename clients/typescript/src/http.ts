@@ -2,7 +2,7 @@
 // that cannot duplicate a write.
 
 import { fullJitter, sleep, type Random } from "./backoff.js";
-import { retryAfter } from "./errors.js";
+import { AyubiError, retryAfter } from "./errors.js";
 import type { Session } from "./session.js";
 
 export interface RetryOptions {
@@ -81,12 +81,14 @@ export async function send(deps: HttpDeps, request: Request): Promise<Response> 
     }
     if (response.status === 401 && token !== null && bearer && !refreshed && deps.session.signedIn) {
       // Rejected before it was processed: sending it again after a refresh is safe for
-      // every request. A refresh the server refuses ends the session; the 401 stands.
+      // every request. A refresh the server refuses ends the session; the 401 stands. A
+      // refresh that failed otherwise (no answer, 429) is that failure, not a 401.
       refreshed = true;
       try {
         await deps.session.refresh(token);
-      } catch {
-        return response;
+      } catch (e) {
+        if (e instanceof AyubiError && e.status === 401) return response;
+        throw e;
       }
       attempt--;
       continue;

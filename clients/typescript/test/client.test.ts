@@ -252,6 +252,11 @@ describe("refresh", () => {
     const err = await client.get("/api/v1/sport/goals").catch((e) => e);
     assert.ok(err instanceof TypeError, String(err));
     assert.equal(refreshes, 1);
+    // The same after a 401: the caller sees the lost answer, not a 401 it cannot act on.
+    store.save({ ...store.load(), access_token: "dead", refresh_at: undefined });
+    const after401 = await client.get("/api/v1/sport/goals").catch((e) => e);
+    assert.ok(after401 instanceof TypeError, String(after401));
+    assert.equal(refreshes, 2);
   });
 });
 
